@@ -1,0 +1,53 @@
+import type { HostFacts } from '../../facts/host-facts.ts';
+import type { ManagedFile } from '../../operations/managed-file.ts';
+import { renderTemplate } from '../../render/render-template.ts';
+import type { Settings } from '../../settings/load.ts';
+import { mosquittoLayout as layout } from './layout.ts';
+import { renderPasswordFile } from './password-file.ts';
+
+/** Mosquitto counts client expiry in hours at the finest; round up so a session never dies early. */
+export function persistentClientExpiration(settings: Settings): string {
+  if (!settings.session.persistent || settings.session.expirySeconds === 0) return '1h';
+  return `${Math.ceil(settings.session.expirySeconds / 3600)}h`;
+}
+
+export function mosquittoConfig(settings: Settings): string {
+  return renderTemplate(
+    'mosquitto.conf',
+    {
+      listeners: settings.listeners,
+      session: settings.session,
+      persistence: settings.persistence,
+      persistentClientExpiration: persistentClientExpiration(settings),
+      paths: { passwordFile: layout.passwordFile, aclFile: layout.aclFile, dataDir: layout.dataDir },
+      extraConfig: settings.extraConfig.trimEnd(),
+    },
+    settings.templates,
+  );
+}
+
+/**
+ * The three files Mosquitto reads. Listener and session changes need a restart; users and ACLs
+ * are re-read on SIGHUP, so those changes only reload and keep every client connected.
+ */
+export function mosquittoFiles(settings: Settings, facts: HostFacts, salt?: () => Buffer): ManagedFile[] {
+  const owner = { owner: 'root', group: layout.user };
+  return [
+    { path: layout.configFile, content: mosquittoConfig(settings), mode: '0644', owner: 'root', group: 'root', apply: 'restart' },
+    {
+      path: layout.passwordFile,
+      content: renderPasswordFile([...settings.admins, ...settings.users], facts.files[layout.passwordFile]?.content ?? null, salt),
+      mode: '0640',
+      ...owner,
+      secret: true,
+      apply: 'reload',
+    },
+    {
+      path: layout.aclFile,
+      content: renderTemplate('mosquitto-acl', { admins: settings.admins, users: settings.users }, settings.templates),
+      mode: '0640',
+      ...owner,
+      apply: 'reload',
+    },
+  ];
+}

@@ -1,0 +1,141 @@
+import { accessSync, constants, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { brokerRole } from '../brokers/registry.ts';
+import { convergeAll } from '../engine/converge-all.ts';
+import type { HostTarget } from '../engine/converge-host.ts';
+import type { HostReport } from '../engine/report.ts';
+import { Secret } from '../secret.ts';
+import { InputError, InputErrors } from '../settings/input-error.ts';
+import { loadSettings, type Settings } from '../settings/load.ts';
+import { formatHostSpec, parseHostSpec } from '../transport/host-spec.ts';
+import { SshTransport, type SshOptions } from '../transport/ssh.ts';
+import type { Transport } from '../transport/transport.ts';
+import { readInventory } from './inventory-file.ts';
+import { installUsage, parseInstallOptions, type InstallOptions } from './install-options.ts';
+import { formatRecap, formatStepLine } from './progress-printer.ts';
+
+export interface InstallTarget extends HostTarget {
+  address: string;
+  /** Broker port on the host → port reachable from here (identity unless an inventory maps it). */
+  ports: Record<number, number>;
+}
+
+export interface InstallEnvironment {
+  env: Record<string, string | undefined>;
+  print: (text: string) => void;
+  printError: (text: string) => void;
+  /** How a host is reached; tests swap it to prove bad input never connects. */
+  connect: (options: SshOptions) => Promise<Transport>;
+  /** Runs after a successful converge unless --no-verify; returns false when the broker failed a check. */
+  verify?: (target: InstallTarget, settings: Settings, options: InstallOptions) => Promise<boolean>;
+}
+
+export const defaultEnvironment: InstallEnvironment = {
+  env: process.env,
+  print: (text) => process.stdout.write(`${text}\n`),
+  printError: (text) => process.stderr.write(`${text}\n`),
+  connect: (options) => SshTransport.connect(options),
+};
+
+/** The install front door's logic, shared by install-mosquitto.mts and install-emqx.mts. Returns the exit code. */
+export async function runInstall(broker: Settings['broker'], args: string[], environment: InstallEnvironment = defaultEnvironment): Promise<number> {
+  const script = `install-${broker}.mts`;
+  let options: InstallOptions;
+  let settings: Settings;
+  let targets: InstallTarget[];
+  try {
+    options = parseInstallOptions(args);
+    if (options.help) {
+      environment.print(installUsage(script));
+      return 0;
+    }
+    settings = loadSettings(options.settings, {
+      broker,
+      ...(options.version !== undefined ? { version: options.version } : {}),
+      ...(options.adminUser !== undefined ? { adminUser: options.adminUser } : {}),
+      ...(options.adminPasswordFile !== undefined ? { adminPasswordFile: options.adminPasswordFile } : {}),
+      env: environment.env,
+    });
+    targets = buildTargets(options, environment);
+  } catch (error) {
+    if (error instanceof InputError || error instanceof InputErrors) {
+      environment.printError(`invalid input:\n${error.message}\n\nRun with --help for the flags, or see README.md "Settings".`);
+      return 2;
+    }
+    throw error;
+  }
+
+  if (options.renderTo) {
+    renderTo(options.renderTo, settings, environment);
+    if (targets.length === 0) return 0;
+  }
+
+  const reports = await convergeAll(targets, settings, {
+    concurrency: options.concurrency,
+    dryRun: options.dryRun,
+    ...(options.maxFail !== undefined ? { maxFail: options.maxFail } : {}),
+    onStep: (host, result) => {
+      if (!options.json) environment.print(formatStepLine(host, result, options.dryRun));
+    },
+  });
+  let verified = true;
+  if (options.verify && !options.dryRun && settings.state === 'present' && environment.verify) {
+    for (const [index, report] of reports.entries()) {
+      if (report.status !== 'failed') verified = (await environment.verify(targets[index]!, settings, options)) && verified;
+    }
+  }
+  if (options.json) environment.print(JSON.stringify({ broker, dryRun: options.dryRun, hosts: reports }, null, 2));
+  else environment.print(formatRecap(reports));
+  return reports.some((report: HostReport) => report.status === 'failed') || !verified ? 1 : 0;
+}
+
+function buildTargets(options: InstallOptions, environment: InstallEnvironment): InstallTarget[] {
+  const identity = options.identity;
+  if (identity !== undefined) checkReadable(identity, '--identity');
+  let password: Secret | undefined;
+  if (options.sshPasswordFile !== undefined) {
+    checkReadable(options.sshPasswordFile, '--ssh-password-file');
+    password = new Secret(readFileSync(options.sshPasswordFile, 'utf8').replace(/\r?\n$/, ''));
+  } else if (environment.env.MQTT_SSH_PASSWORD) {
+    password = new Secret(environment.env.MQTT_SSH_PASSWORD);
+  }
+  const common = {
+    connectTimeoutMs: options.connectTimeoutSeconds * 1000,
+    retries: options.retries,
+    ...(password ? { password } : {}),
+  };
+  const specs = options.hosts.map((text) => ({ ...parseHostSpec(text), ports: {} as Record<number, number>, identity }));
+  if (options.inventory) {
+    for (const host of readInventory(options.inventory)) {
+      const spec = parseHostSpec(`${host.user}@${host.address.includes(':') ? `[${host.address}]` : host.address}:${host.port}`, '--inventory');
+      specs.push({ ...spec, ports: host.ports, identity: identity ?? host.identity });
+    }
+  }
+  return specs.map((spec) => {
+    const sshOptions: SshOptions = { user: spec.user, host: spec.host, port: spec.port, ...common, ...(spec.identity ? { identityFile: spec.identity } : {}) };
+    return {
+      label: formatHostSpec(spec),
+      address: spec.host,
+      ports: spec.ports,
+      connect: () => environment.connect(sshOptions),
+    };
+  });
+}
+
+function checkReadable(path: string, flag: string): void {
+  try {
+    accessSync(path, constants.R_OK);
+  } catch {
+    throw new InputError(flag, `cannot read ${path}`);
+  }
+}
+
+/** Writes what would be installed, secret files at 0600, for review or for a config-management repo. */
+function renderTo(directory: string, settings: Settings, environment: InstallEnvironment): void {
+  mkdirSync(directory, { recursive: true });
+  for (const file of brokerRole(settings.broker).renderFiles(settings)) {
+    const target = join(directory, basename(file.path));
+    writeFileSync(target, file.content, { mode: file.secret ? 0o600 : 0o644 });
+    environment.printError(`rendered ${target}`);
+  }
+}

@@ -1,0 +1,117 @@
+import { parseArgs } from 'node:util';
+import { InputError } from '../settings/input-error.ts';
+
+export interface InstallOptions {
+  hosts: string[];
+  inventory?: string;
+  identity?: string;
+  sshPasswordFile?: string;
+  settings?: string;
+  adminUser?: string;
+  adminPasswordFile?: string;
+  version?: string;
+  dryRun: boolean;
+  renderTo?: string;
+  json: boolean;
+  verify: boolean;
+  concurrency: number;
+  maxFail?: number;
+  connectTimeoutSeconds: number;
+  retries: number;
+  help: boolean;
+}
+
+export const installUsage = (script: string): string => `Usage: npx zx scripts/${script} [options]
+
+Targets (at least one, unless --render-to):
+  --host [user@]host[:port]   a host to converge over SSH; repeat for more (they run in parallel)
+  --inventory FILE            hosts from a YAML/JSON inventory (e.g. .lab/inventory.json)
+  --identity FILE             SSH private key (default: ssh-agent / the inventory's key)
+  --ssh-password-file FILE    SSH password instead of a key (or env MQTT_SSH_PASSWORD)
+
+Settings:
+  --settings FILE.yaml        the deployment settings (see README, "Settings")
+  --admin-user NAME           admin user to create or update
+  --admin-password-file FILE  its password (or env MQTT_ADMIN_PASSWORD)
+  --version VERSION           package version to pin
+
+Behaviour:
+  --dry-run                   gather facts and show what would change, with diffs; change nothing
+  --render-to DIR             write the rendered config files to DIR and contact no host
+  --json                      print one JSON document with per-host, per-step results
+  --no-verify                 skip the broker verification after converging
+  --concurrency N             hosts converged at once (default 10)
+  --max-fail N                start no new host once N hosts failed
+  --connect-timeout SECONDS   per SSH connection attempt (default 10)
+  --retries N                 extra SSH connection attempts with backoff (default 2)
+  -h, --help                  this text
+
+Exit codes: 0 success, 1 a host failed, 2 invalid input (nothing was touched).`;
+
+function positiveInteger(value: string | undefined, flag: string, fallback: number, minimum = 1): number {
+  if (value === undefined) return fallback;
+  const number = Number(value);
+  if (!Number.isInteger(number) || number < minimum || number > 100000) throw new InputError(flag, `must be a whole number ≥ ${minimum}, got "${value}"`);
+  return number;
+}
+
+/** Parses the install flags strictly: an unknown or misspelt flag is an input error (exit 2). */
+export function parseInstallOptions(args: string[]): InstallOptions {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        host: { type: 'string', multiple: true },
+        inventory: { type: 'string' },
+        identity: { type: 'string' },
+        'ssh-password-file': { type: 'string' },
+        settings: { type: 'string' },
+        'admin-user': { type: 'string' },
+        'admin-password-file': { type: 'string' },
+        version: { type: 'string' },
+        'dry-run': { type: 'boolean', default: false },
+        'render-to': { type: 'string' },
+        json: { type: 'boolean', default: false },
+        'no-verify': { type: 'boolean', default: false },
+        concurrency: { type: 'string' },
+        'max-fail': { type: 'string' },
+        'connect-timeout': { type: 'string' },
+        retries: { type: 'string' },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    }));
+  } catch (error) {
+    throw new InputError('arguments', (error as Error).message);
+  }
+  const options: InstallOptions = {
+    hosts: values.host ?? [],
+    dryRun: values['dry-run'],
+    json: values.json,
+    verify: !values['no-verify'],
+    concurrency: positiveInteger(values.concurrency, '--concurrency', 10),
+    connectTimeoutSeconds: positiveInteger(values['connect-timeout'], '--connect-timeout', 10),
+    retries: positiveInteger(values.retries, '--retries', 2, 0),
+    help: values.help,
+  };
+  if (values['max-fail'] !== undefined) options.maxFail = positiveInteger(values['max-fail'], '--max-fail', 1);
+  for (const [key, flag] of [
+    ['inventory', 'inventory'],
+    ['identity', 'identity'],
+    ['sshPasswordFile', 'ssh-password-file'],
+    ['settings', 'settings'],
+    ['adminUser', 'admin-user'],
+    ['adminPasswordFile', 'admin-password-file'],
+    ['version', 'version'],
+    ['renderTo', 'render-to'],
+  ] as const) {
+    const value = values[flag];
+    if (value !== undefined) options[key] = value;
+  }
+  if (!options.help && options.hosts.length === 0 && !options.inventory && !options.renderTo) {
+    throw new InputError('--host', 'give at least one --host or an --inventory (or --render-to DIR to only render)');
+  }
+  return options;
+}

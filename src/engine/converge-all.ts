@@ -1,0 +1,36 @@
+import type { Settings } from '../settings/load.ts';
+import { convergeHost, type ConvergeOptions, type HostTarget } from './converge-host.ts';
+import type { HostReport } from './report.ts';
+
+export interface FanOutOptions extends ConvergeOptions {
+  /** Hosts converged at the same time. */
+  concurrency?: number;
+  /** Stop starting new hosts once this many have failed (like Ansible's max_fail_percentage). */
+  maxFail?: number;
+}
+
+/**
+ * Converges many hosts in parallel, at most `concurrency` at once. One host's failure never stops
+ * the others that already started; `maxFail` only keeps new ones from starting.
+ */
+export async function convergeAll(targets: HostTarget[], settings: Settings, options: FanOutOptions = {}): Promise<HostReport[]> {
+  const concurrency = Math.max(1, options.concurrency ?? 10);
+  const reports: HostReport[] = new Array(targets.length);
+  let next = 0;
+  let failures = 0;
+  const worker = async (): Promise<void> => {
+    while (next < targets.length) {
+      const index = next++;
+      const target = targets[index]!;
+      if (options.maxFail !== undefined && failures >= options.maxFail) {
+        reports[index] = { host: target.label, status: 'failed', dryRun: options.dryRun ?? false, steps: [], error: 'not started: too many hosts failed (--max-fail)', durationMs: 0 };
+        continue;
+      }
+      const report = await convergeHost(target, settings, options);
+      if (report.status === 'failed') failures++;
+      reports[index] = report;
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, targets.length) }, worker));
+  return reports;
+}

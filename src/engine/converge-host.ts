@@ -1,0 +1,52 @@
+import { brokerRole } from '../brokers/registry.ts';
+import { gatherFacts } from '../facts/gather.ts';
+import type { HostFacts } from '../facts/host-facts.ts';
+import type { Step } from '../operations/step.ts';
+import type { Settings } from '../settings/load.ts';
+import type { Transport } from '../transport/transport.ts';
+import { applyPlan } from './apply-plan.ts';
+import type { HostReport, StepResult } from './report.ts';
+
+export interface ConvergeOptions {
+  dryRun?: boolean;
+  onStep?: (host: string, result: StepResult) => void;
+}
+
+export interface HostTarget {
+  label: string;
+  connect(): Promise<Transport>;
+}
+
+/** Facts, then plan, then apply: the whole engine for one host, shared by every front door. */
+export async function convergeHost(target: HostTarget, settings: Settings, options: ConvergeOptions = {}): Promise<HostReport> {
+  const started = performance.now();
+  const finish = (partial: Omit<HostReport, 'durationMs' | 'host' | 'dryRun'>): HostReport => ({
+    host: target.label,
+    dryRun: options.dryRun ?? false,
+    ...partial,
+    durationMs: Math.round(performance.now() - started),
+  });
+  let transport: Transport | undefined;
+  try {
+    transport = await target.connect();
+    const { steps } = await planHost(transport, settings);
+    const results = await applyPlan(transport, steps, {
+      dryRun: options.dryRun ?? false,
+      onStep: (result) => options.onStep?.(target.label, result),
+    });
+    const failure = results.find((result) => result.status === 'failed');
+    if (failure) return finish({ status: 'failed', steps: results, error: `${failure.title}: ${failure.error ?? 'failed'}` });
+    return finish({ status: results.some((result) => result.status === 'changed') ? 'changed' : 'ok', steps: results });
+  } catch (error) {
+    return finish({ status: 'failed', steps: [], error: error instanceof Error ? error.message : String(error) });
+  } finally {
+    await transport?.close();
+  }
+}
+
+/** Gathers facts and plans, touching nothing: what --dry-run and Pulumi's diff are built on. */
+export async function planHost(transport: Transport, settings: Settings): Promise<{ facts: HostFacts; steps: Step[] }> {
+  const role = brokerRole(settings.broker);
+  const facts = await gatherFacts(transport, role.factQuery(settings));
+  return { facts, steps: role.plan(facts, settings) };
+}

@@ -1,0 +1,71 @@
+import type { FactQuery, HostFacts } from './host-facts.ts';
+
+/** Turns the probe's tab-separated lines into HostFacts. Pure, so fixtures can feed it text. */
+export function parseProbeOutput(output: string, query: FactQuery): HostFacts {
+  const facts: HostFacts = {
+    os: { id: '', idLike: [], versionId: '', prettyName: '' },
+    commands: [],
+    packages: Object.fromEntries(query.packages.map((name) => [name, null])),
+    files: Object.fromEntries(query.files.map((path) => [path, null])),
+    directories: Object.fromEntries(query.directories.map((path) => [path, null])),
+    services: Object.fromEntries(query.services.map((name) => [name, { active: 'unknown', enabled: 'not-found' }])),
+    firewalld: null,
+    ufw: null,
+    epelEnabled: false,
+  };
+  for (const line of output.split('\n')) {
+    const [kind, ...fields] = line.split('\t');
+    switch (kind) {
+      case 'os':
+        readOsField(facts, fields[0] ?? '', fields[1] ?? '');
+        break;
+      case 'cmd':
+        facts.commands.push(fields[0] ?? '');
+        break;
+      case 'pkg':
+        facts.packages[fields[0] ?? ''] = fields[1] === '-' || !fields[1] ? null : fields[1];
+        break;
+      case 'file': {
+        const [path = '', sha256 = '-', mode = '', owner = '', group = '', content = '-'] = fields;
+        facts.files[path] =
+          sha256 === '-'
+            ? null
+            : { sha256, mode: mode.padStart(4, '0'), owner, group, content: content === '-' ? null : Buffer.from(content, 'base64').toString('utf8') };
+        break;
+      }
+      case 'dir': {
+        const [path = '', mode = '-', owner = '', group = ''] = fields;
+        facts.directories[path] = mode === '-' ? null : { mode: mode.padStart(4, '0'), owner, group };
+        break;
+      }
+      case 'svc':
+        facts.services[fields[0] ?? ''] = { active: fields[1] ?? 'unknown', enabled: fields[2] ?? 'not-found' };
+        break;
+      case 'firewalld':
+        facts.firewalld = {
+          running: fields[0] === 'running',
+          runtimePorts: words(fields[1]),
+          permanentPorts: words(fields[2]),
+        };
+        break;
+      case 'ufw':
+        facts.ufw = { active: fields[0] === 'active', allowedPorts: words(fields[1]) };
+        break;
+      case 'epel':
+        facts.epelEnabled = true;
+        break;
+    }
+  }
+  return facts;
+}
+
+function readOsField(facts: HostFacts, key: string, value: string): void {
+  if (key === 'id') facts.os.id = value;
+  else if (key === 'id_like') facts.os.idLike = words(value);
+  else if (key === 'version_id') facts.os.versionId = value;
+  else if (key === 'pretty_name') facts.os.prettyName = value;
+}
+
+function words(text: string | undefined): string[] {
+  return (text ?? '').split(/\s+/).filter(Boolean);
+}

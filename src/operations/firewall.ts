@@ -1,0 +1,41 @@
+import type { HostFacts } from '../facts/host-facts.ts';
+import { change, noChange, type Command, type Step } from './step.ts';
+
+/**
+ * Ports either broker may serve. A port in this set that the settings no longer serve is closed
+ * again, so the firewall lists exactly the served ones; ports outside it belong to someone else.
+ */
+export const brokerPortUniverse = [1883, 8883, 8083, 8084, 8080, 18083];
+
+/** Opens exactly the served ports in firewalld (runtime and permanent) or in an active ufw. */
+export function firewallStep(facts: HostFacts, servedPorts: number[], mode: 'auto' | 'off'): Step {
+  const id = 'firewall';
+  const title = `firewall ports ${servedPorts.map((port) => `${port}/tcp`).join(', ') || '(none)'}`;
+  if (mode === 'off') return noChange(id, title, 'firewall management is off in the settings');
+  const wanted = servedPorts.map((port) => `${port}/tcp`);
+  const managed = new Set([...brokerPortUniverse.map((port) => `${port}/tcp`), ...wanted]);
+  if (facts.firewalld?.running) {
+    const commands: Command[] = [];
+    for (const [flag, present] of [
+      [[], facts.firewalld.runtimePorts],
+      [['--permanent'], facts.firewalld.permanentPorts],
+    ] as const) {
+      for (const port of wanted.filter((item) => !present.includes(item))) commands.push({ argv: ['firewall-cmd', '-q', ...flag, `--add-port=${port}`] });
+      for (const port of present.filter((item) => managed.has(item) && !wanted.includes(item))) {
+        commands.push({ argv: ['firewall-cmd', '-q', ...flag, `--remove-port=${port}`] });
+      }
+    }
+    if (commands.length === 0) return noChange(id, title, 'firewalld already opens exactly these ports');
+    return change(id, title, 'firewalld ports differ', commands);
+  }
+  if (facts.ufw?.active) {
+    const present = facts.ufw.allowedPorts;
+    const commands: Command[] = [
+      ...wanted.filter((port) => !present.includes(port)).map((port) => ({ argv: ['ufw', 'allow', port] })),
+      ...present.filter((port) => managed.has(port) && !wanted.includes(port)).map((port) => ({ argv: ['ufw', 'delete', 'allow', port] })),
+    ];
+    if (commands.length === 0) return noChange(id, title, 'ufw already allows exactly these ports');
+    return change(id, title, 'ufw rules differ', commands);
+  }
+  return noChange(id, title, 'no firewall is running on the host');
+}

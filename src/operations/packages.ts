@@ -1,0 +1,43 @@
+import type { HostFacts } from '../facts/host-facts.ts';
+import type { OsFamily } from '../os/os-family.ts';
+import { change, noChange, type Step } from './step.ts';
+
+export interface WantedPackage {
+  name: string;
+  /** Exact version to pin; empty accepts whatever is installed or the repository's newest. */
+  version: string;
+}
+
+/** Installs missing packages and re-pins packages whose installed version differs from a pin. */
+export function packagesPresentStep(os: OsFamily, facts: HostFacts, packages: WantedPackage[]): Step {
+  const id = `packages:${packages.map((wanted) => wanted.name).join(',')}`;
+  const title = `packages ${packages.map((wanted) => wanted.name).join(', ')}`;
+  const needed = packages.filter((wanted) => {
+    const installed = facts.packages[wanted.name] ?? null;
+    return installed === null || (wanted.version !== '' && installed !== wanted.version);
+  });
+  if (needed.length === 0) {
+    return noChange(id, title, `installed (${packages.map((wanted) => `${wanted.name} ${facts.packages[wanted.name]}`).join(', ')})`);
+  }
+  const reason = needed
+    .map((wanted) => {
+      const installed = facts.packages[wanted.name] ?? null;
+      return installed === null ? `${wanted.name} not installed` : `${wanted.name} ${installed} → ${wanted.version}`;
+    })
+    .join(', ');
+  return change(id, title, reason, os.install(needed, facts));
+}
+
+export function packagesAbsentStep(os: OsFamily, facts: HostFacts, names: string[]): Step {
+  const id = `packages-absent:${names.join(',')}`;
+  const title = `remove packages ${names.join(', ')}`;
+  const installed = names.filter((name) => (facts.packages[name] ?? null) !== null);
+  if (installed.length === 0) return noChange(id, title, 'not installed');
+  return change(id, title, `${installed.join(', ')} installed`, os.remove(installed, facts));
+}
+
+export function extraRepositoryStep(os: OsFamily, facts: HostFacts, name: string): Step {
+  const commands = os.enableExtraRepository(facts);
+  if (commands.length === 0) return noChange(`repository:${name}`, `repository ${name}`, 'enabled or not needed');
+  return change(`repository:${name}`, `repository ${name}`, 'not configured', commands);
+}

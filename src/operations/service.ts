@@ -1,0 +1,57 @@
+import type { HostFacts } from '../facts/host-facts.ts';
+import { change, noChange, type Command, type Step } from './step.ts';
+
+/** Enabled at boot, and started unless a restart is planned anyway (starting twice costs a restart). */
+export function serviceEnabledStep(facts: HostFacts, service: string, restartPlanned: boolean): Step {
+  const id = `service:${service}`;
+  const title = `service ${service} enabled and running`;
+  const state = facts.services[service] ?? { active: 'unknown', enabled: 'not-found' };
+  const commands: Command[] = [];
+  const reasons: string[] = [];
+  if (state.enabled !== 'enabled') {
+    commands.push({ argv: ['systemctl', 'enable', service] });
+    reasons.push(`not enabled (${state.enabled})`);
+  }
+  if (state.active !== 'active' && !restartPlanned) {
+    commands.push({ argv: ['systemctl', 'start', service] });
+    reasons.push(`not running (${state.active})`);
+  }
+  if (commands.length === 0) return noChange(id, title, restartPlanned ? 'enabled; restart planned' : 'enabled and active');
+  return change(id, title, reasons.join(', '), commands);
+}
+
+export interface RestartOptions {
+  service: string;
+  reason: string;
+  /** Commands that must succeed after the restart, e.g. `systemctl is-active`. */
+  checks: Command[];
+  /** Puts the previous config files back; the engine restarts the service after them. */
+  restore: Command[];
+  /** Backups to delete once the new config is known to work. */
+  cleanup: Command[];
+}
+
+/**
+ * Restart with a safety net: if the service does not come back, the previous files are restored
+ * and the service restarted on them, and the service's own log explains what it rejected.
+ */
+export function restartStep(options: RestartOptions): Step {
+  const { service } = options;
+  return change(
+    `restart:${service}`,
+    `restart ${service}`,
+    options.reason,
+    [{ argv: ['systemctl', 'restart', service] }, ...options.checks, ...options.cleanup],
+    {
+      rollback: [...options.restore, { argv: ['systemctl', 'restart', service] }, ...options.cleanup],
+      diagnostics: [{ argv: ['journalctl', '-u', service, '-n', '20', '--no-pager', '-o', 'cat'] }],
+    },
+  );
+}
+
+export function reloadStep(service: string, reason: string): Step {
+  return change(`reload:${service}`, `reload ${service}`, reason, [
+    { argv: ['systemctl', 'reload', service] },
+    { argv: ['systemctl', 'is-active', '--quiet', service] },
+  ]);
+}

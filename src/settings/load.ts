@@ -1,0 +1,236 @@
+import { readFileSync, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import type { z } from 'zod';
+import { Secret } from '../secret.ts';
+import { InputError, InputErrors } from './input-error.ts';
+import { settingsSchema, type ParsedSettings, type SettingsInput } from './schema.ts';
+
+export interface Credential {
+  name: string;
+  password: Secret;
+}
+
+export interface AclRule {
+  topic: string;
+  access: 'read' | 'write' | 'readwrite';
+}
+
+/** Validated settings with every password read into a Secret and every path made absolute. */
+export interface Settings extends Omit<ParsedSettings, 'admins' | 'users'> {
+  admins: Credential[];
+  users: Array<Credential & { acl: AclRule[] }>;
+}
+
+/** What the command line may add on top of (or instead of) a settings file. */
+export interface SettingsOverrides {
+  broker?: 'mosquitto' | 'emqx';
+  version?: string;
+  adminUser?: string;
+  adminPasswordFile?: string;
+  /** Environment variables; MQTT_ADMIN_PASSWORD supplies the admin password without a file. */
+  env?: Record<string, string | undefined>;
+}
+
+const maxSettingsFileBytes = 1024 * 1024;
+
+/** Config files whose shipped template a user may replace, per broker. */
+export const templateNamesByBroker: Record<ParsedSettings['broker'], readonly string[]> = {
+  mosquitto: ['mosquitto.conf', 'mosquitto-acl'],
+  emqx: ['emqx.conf'],
+};
+
+const listenersByBroker: Record<ParsedSettings['broker'], ReadonlySet<string>> = {
+  mosquitto: new Set(['mqtt', 'websocket']),
+  emqx: new Set(['mqtt', 'websocket', 'dashboard']),
+};
+
+/** Reads a YAML settings file; anchors are capped so that an alias bomb fails instead of eating memory. */
+export function readSettingsFile(path: string): unknown {
+  let text: string;
+  try {
+    if (statSync(path).size > maxSettingsFileBytes) {
+      throw new InputError('--settings', `${path} is larger than 1 MiB`);
+    }
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    if (error instanceof InputError) throw error;
+    throw new InputError('--settings', `cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+  }
+  try {
+    const document = parseYaml(text, { maxAliasCount: 50, uniqueKeys: true, prettyErrors: true });
+    return document ?? {};
+  } catch (error) {
+    throw new InputError('--settings', `${path} is not valid YAML: ${(error as Error).message.split('\n')[0]}`);
+  }
+}
+
+/** Validates raw settings, applies overrides, reads passwords: all before any host is touched. */
+export function resolveSettings(raw: unknown, overrides: SettingsOverrides = {}, baseDir = process.cwd()): Settings {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+    throw new InputError('settings', 'must be a mapping of keys to values');
+  }
+  const input: Record<string, unknown> = { ...(raw as Record<string, unknown>) };
+  if (overrides.broker !== undefined) {
+    if (input.broker !== undefined && input.broker !== overrides.broker) {
+      throw new InputError('broker', `the settings say "${String(input.broker)}" but this front door installs "${overrides.broker}"`);
+    }
+    input.broker = overrides.broker;
+  }
+  if (overrides.version !== undefined) input.version = overrides.version;
+
+  const parsed = settingsSchema.safeParse(input as SettingsInput);
+  if (!parsed.success) throw new InputErrors(parsed.error.issues.map(issueToInputError));
+  const settings = parsed.data;
+
+  const errors: InputError[] = [];
+  checkListeners(settings, errors);
+  const admins = resolveCredentials(settings.admins, 'admins', baseDir, errors);
+  const users = resolveCredentials(settings.users, 'users', baseDir, errors).map((credential, index) => ({
+    ...credential,
+    acl: settings.users[index]?.acl ?? [],
+  }));
+  applyAdminOverride(admins, overrides, baseDir, errors);
+  checkUniqueNames([...admins, ...users], errors);
+  if (settings.state === 'present' && admins.length === 0) {
+    errors.push(new InputError('admins', 'at least one admin is required (anonymous access is always off); use --admin-user and --admin-password-file'));
+  }
+  const templates = resolveTemplates(settings.templates, templateNamesByBroker[settings.broker], baseDir, errors);
+  if (errors.length > 0) throw new InputErrors(errors);
+  return { ...settings, admins, users, templates };
+}
+
+function issueToInputError(issue: z.core.$ZodIssue): InputError {
+  const field = ['settings', ...issue.path.map(String)].join('.').replace(/\.(\d+)(?=\.|$)/g, '[$1]');
+  if (issue.code === 'unrecognized_keys') {
+    return new InputError(field, `unknown key ${issue.keys.map((key) => `"${key}"`).join(', ')}; see the README's settings table for the allowed keys`);
+  }
+  if (issue.code === 'invalid_value') {
+    return new InputError(field, `must be one of ${issue.values.map((value) => JSON.stringify(value)).join(', ')}`);
+  }
+  return new InputError(field, issue.message.replace(/^Invalid input: /, ''));
+}
+
+function checkListeners(settings: ParsedSettings, errors: InputError[]): void {
+  const allowed = listenersByBroker[settings.broker];
+  const seen = new Map<number, string>();
+  for (const [name, port] of Object.entries(settings.listeners)) {
+    if (port === undefined) continue;
+    const field = `settings.listeners.${name}`;
+    if (!allowed.has(name)) {
+      const why = name === 'mqtts' || name === 'wss' ? 'TLS listeners are not supported yet' : `${settings.broker} does not serve it`;
+      errors.push(new InputError(field, `${why}; allowed for ${settings.broker}: ${[...allowed].join(', ')}`));
+    }
+    const other = seen.get(port);
+    if (other !== undefined) errors.push(new InputError(field, `port ${port} is already used by listener "${other}"; each listener needs its own port`));
+    seen.set(port, name);
+  }
+  if (settings.listeners.mqtt === undefined && settings.listeners.websocket === undefined && settings.state === 'present') {
+    errors.push(new InputError('settings.listeners', 'needs at least an "mqtt" or "websocket" port for clients'));
+  }
+}
+
+function resolveCredentials(
+  entries: ParsedSettings['admins'],
+  list: 'admins' | 'users',
+  baseDir: string,
+  errors: InputError[],
+): Credential[] {
+  const resolved: Credential[] = [];
+  entries.forEach((entry, index) => {
+    const field = `settings.${list}[${index}]`;
+    if (entry.password !== undefined && entry.passwordFile !== undefined) {
+      errors.push(new InputError(field, 'give either "password" or "passwordFile", not both'));
+      return;
+    }
+    if (entry.passwordFile !== undefined) {
+      const secret = readPasswordFile(entry.passwordFile, `${field}.passwordFile`, baseDir, errors);
+      if (secret) resolved.push({ name: entry.name, password: secret });
+      return;
+    }
+    if (entry.password === undefined) {
+      errors.push(new InputError(`${field}.password`, 'is required: give "password" or "passwordFile"'));
+      return;
+    }
+    resolved.push({ name: entry.name, password: new Secret(entry.password) });
+  });
+  return resolved;
+}
+
+function applyAdminOverride(admins: Credential[], overrides: SettingsOverrides, baseDir: string, errors: InputError[]): void {
+  if (overrides.adminUser === undefined && overrides.adminPasswordFile === undefined) return;
+  const name = overrides.adminUser ?? admins[0]?.name ?? 'admin';
+  if (!/^[A-Za-z][A-Za-z0-9_.-]{0,63}$/.test(name)) {
+    errors.push(new InputError('--admin-user', 'must start with a letter and hold only letters, digits, "_", "." or "-" (at most 64)'));
+    return;
+  }
+  let password: Secret | undefined;
+  if (overrides.adminPasswordFile !== undefined) {
+    password = readPasswordFile(overrides.adminPasswordFile, '--admin-password-file', baseDir, errors);
+  } else if (overrides.env?.MQTT_ADMIN_PASSWORD) {
+    password = checkPassword(overrides.env.MQTT_ADMIN_PASSWORD, 'MQTT_ADMIN_PASSWORD', errors);
+  } else {
+    errors.push(new InputError('--admin-password-file', `is required with --admin-user (or set MQTT_ADMIN_PASSWORD)`));
+  }
+  if (!password) return;
+  const existing = admins.findIndex((admin) => admin.name === name);
+  if (existing >= 0) admins.splice(existing, 1);
+  admins.unshift({ name, password });
+}
+
+function readPasswordFile(path: string, field: string, baseDir: string, errors: InputError[]): Secret | undefined {
+  let text: string;
+  try {
+    text = readFileSync(resolve(baseDir, path), 'utf8');
+  } catch (error) {
+    errors.push(new InputError(field, `cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`));
+    return undefined;
+  }
+  // Editors add a final newline; it is never part of the password.
+  return checkPassword(text.replace(/\r?\n$/, ''), field, errors);
+}
+
+function checkPassword(value: string, field: string, errors: InputError[]): Secret | undefined {
+  if (value.length === 0) errors.push(new InputError(field, 'the password is empty'));
+  else if (value.length > 256) errors.push(new InputError(field, 'the password must be at most 256 characters'));
+  else if (/[\0\r\n]/.test(value)) errors.push(new InputError(field, 'the password must not contain NUL or line breaks'));
+  else return new Secret(value);
+  return undefined;
+}
+
+function checkUniqueNames(credentials: Credential[], errors: InputError[]): void {
+  const seen = new Set<string>();
+  for (const { name } of credentials) {
+    if (seen.has(name)) errors.push(new InputError('settings.users', `user name "${name}" is given twice (admins and users share one namespace)`));
+    seen.add(name);
+  }
+}
+
+function resolveTemplates(
+  templates: Record<string, string>,
+  allowedNames: readonly string[],
+  baseDir: string,
+  errors: InputError[],
+): Record<string, string> {
+  const resolved: Record<string, string> = {};
+  for (const [name, path] of Object.entries(templates)) {
+    if (!allowedNames.includes(name)) {
+      errors.push(new InputError(`settings.templates.${name}`, `unknown template; allowed: ${allowedNames.join(', ')}`));
+      continue;
+    }
+    const absolute = resolve(baseDir, path);
+    try {
+      statSync(absolute);
+      resolved[name] = absolute;
+    } catch {
+      errors.push(new InputError(`settings.templates.${name}`, `template file ${path} does not exist`));
+    }
+  }
+  return resolved;
+}
+
+/** Loads a settings file (optional) and overrides into validated Settings. */
+export function loadSettings(path: string | undefined, overrides: SettingsOverrides = {}): Settings {
+  const raw = path === undefined ? {} : readSettingsFile(path);
+  return resolveSettings(raw, overrides, path === undefined ? process.cwd() : dirname(resolve(path)));
+}

@@ -1,0 +1,112 @@
+import { z } from 'zod';
+
+/**
+ * The one description of a broker deployment, shared by the zx front doors, the Pulumi program and
+ * the tests. Every default is the no-loss choice; the comment beside it says why.
+ */
+
+const port = z.number().int().min(1).max(65535);
+
+/** Names MQTT brokers, password files and shells all accept without escaping surprises. */
+export const userNamePattern = /^[A-Za-z][A-Za-z0-9_.-]{0,63}$/;
+const userName = z
+  .string()
+  .regex(userNamePattern, 'must start with a letter and hold only letters, digits, "_", "." or "-" (at most 64)');
+
+/** A password may hold any printable character; NUL and line breaks would corrupt the files it ends up in. */
+const password = z
+  .string()
+  .min(1, 'must not be empty')
+  .max(256, 'must be at most 256 characters')
+  .refine((value) => !/[\0\r\n]/.test(value), 'must not contain NUL or line breaks');
+
+const credentials = {
+  name: userName,
+  password: password.optional(),
+  passwordFile: z.string().min(1).optional(),
+};
+
+const aclRule = z
+  .object({
+    topic: z
+      .string()
+      .min(1)
+      .max(512)
+      .refine((value) => !/[\0\r\n]/.test(value), 'must not contain NUL or line breaks'),
+    access: z.enum(['read', 'write', 'readwrite']),
+  })
+  .strict();
+
+export const listenerNames = ['mqtt', 'websocket', 'mqtts', 'wss', 'dashboard'] as const;
+
+export const settingsSchema = z
+  .object({
+    broker: z.enum(['mosquitto', 'emqx']),
+    /** Package version to install; empty means the OS repository's (Mosquitto) or the pinned default (EMQX). */
+    version: z.string().regex(/^[0-9A-Za-z.+~:-]*$/, 'must be a package version like 2.0.11 or 5.8.6').default(''),
+    /** `absent` uninstalls the broker (data kept unless `purgeData`), symmetric with install. */
+    state: z.enum(['present', 'absent']).default('present'),
+    purgeData: z.boolean().default(false),
+    /** Listener name → port. Only listed listeners are served and opened in the firewall. */
+    listeners: z
+      .object({
+        mqtt: port.optional(),
+        websocket: port.optional(),
+        mqtts: port.optional(),
+        wss: port.optional(),
+        dashboard: port.optional(),
+      })
+      .strict()
+      .default({ mqtt: 1883 }),
+    session: z
+      .object({
+        /** Keep the sessions of clean-session=false clients, so an offline subscriber's QoS 1 messages wait for it. */
+        persistent: z.boolean().default(true),
+        /** 7 days: long enough to cover a weekend outage of a consumer; 0 would drop sessions at disconnect. */
+        expirySeconds: z.number().int().min(0).max(4294967295).default(604800),
+        /** Both brokers default to 1000 and silently drop beyond it; the field report needed 100000. */
+        maxQueuedMessages: z.number().int().min(1).max(100000000).default(100000),
+        /** In-flight window per client; the brokers' defaults (20 and 32) are fine for ordered delivery. */
+        maxInflightMessages: z.number().int().min(1).max(65535).default(32),
+        /** Queue QoS 0 messages for offline clients too, because publishers often forget to set QoS 1. */
+        queueQos0: z.boolean().default(true),
+      })
+      .strict()
+      .default({ persistent: true, expirySeconds: 604800, maxQueuedMessages: 100000, maxInflightMessages: 32, queueQos0: true }),
+    persistence: z
+      .object({
+        /** Write sessions and queued messages to disk so a broker restart loses none of them. */
+        enabled: z.boolean().default(true),
+        /** Save every 60 s instead of Mosquitto's 30 min default: a crash loses at most a minute. */
+        autosaveIntervalSeconds: z.number().int().min(1).max(86400).default(60),
+      })
+      .strict()
+      .default({ enabled: true, autosaveIntervalSeconds: 60 }),
+    /** EMQX kills a client process whose mailbox or heap passes these limits; the defaults (1000 / 32MB) lose messages. */
+    forceShutdown: z
+      .object({
+        enabled: z.boolean().default(true),
+        maxMailboxSize: z.number().int().min(1000).max(100000000).default(100000),
+        maxHeapSize: z.string().regex(/^[1-9][0-9]*(KB|MB|GB)$/, 'must be a size like 1024MB').default('1024MB'),
+      })
+      .strict()
+      .default({ enabled: true, maxMailboxSize: 100000, maxHeapSize: '1024MB' }),
+    /** Administrators: full access to every topic (Mosquitto) and the dashboard (EMQX). */
+    admins: z.array(z.object(credentials).strict()).default([]),
+    /** MQTT client users with topic rules; without rules a user may read and write every topic. */
+    users: z
+      .array(z.object({ ...credentials, acl: z.array(aclRule).default([]) }).strict())
+      .default([]),
+    /** `auto` opens the served ports in firewalld or ufw when one is running; `off` leaves the firewall alone. */
+    firewall: z.enum(['auto', 'off']).default('auto'),
+    /** Replace a shipped template with your own: config file name → path of a handlebars file. */
+    templates: z.record(z.string(), z.string().min(1)).default({}),
+    /** Raw lines appended to the main config file: the escape hatch for settings this schema lacks. */
+    extraConfig: z.string().max(65536).default(''),
+  })
+  .strict();
+
+/** Settings as written by a user, before defaults. */
+export type SettingsInput = z.input<typeof settingsSchema>;
+/** Settings after validation and defaults; passwords are still unresolved here. */
+export type ParsedSettings = z.output<typeof settingsSchema>;

@@ -1,0 +1,84 @@
+import { readFileSync } from 'node:fs';
+import type { NodeSSH } from 'node-ssh';
+import type { Secret } from '../secret.ts';
+import { formatHostSpec, type HostSpec } from './host-spec.ts';
+import { quoteCommand } from './shell-quote.ts';
+import { ConnectionError, type ExecOptions, type ExecResult, type Transport } from './transport.ts';
+
+export interface SshOptions extends HostSpec {
+  identityFile?: string;
+  password?: Secret;
+  /** Milliseconds for one connection attempt (TCP + SSH handshake). */
+  connectTimeoutMs?: number;
+  /** Extra attempts after the first one fails; waits double each time, starting at 500 ms. */
+  retries?: number;
+}
+
+/**
+ * One SSH connection per host for the whole run (facts, commands, handlers). A non-root user runs
+ * every command through `sudo -n`, so a missing sudo rule fails at once instead of hanging on a prompt.
+ */
+export class SshTransport implements Transport {
+  readonly label: string;
+  readonly #ssh: NodeSSH;
+  readonly #sudo: boolean;
+
+  private constructor(ssh: NodeSSH, options: SshOptions) {
+    this.#ssh = ssh;
+    this.#sudo = options.user !== 'root';
+    this.label = formatHostSpec(options);
+  }
+
+  static async connect(options: SshOptions): Promise<SshTransport> {
+    const { NodeSSH } = await import('node-ssh');
+    const attempts = 1 + (options.retries ?? 2);
+    let lastError: unknown;
+    for (let attempt = 1; attempt <= attempts; attempt++) {
+      const ssh = new NodeSSH();
+      try {
+        await ssh.connect({
+          host: options.host,
+          port: options.port,
+          username: options.user,
+          privateKey: options.identityFile ? readFileSync(options.identityFile, 'utf8') : undefined,
+          password: options.password?.reveal(),
+          readyTimeout: options.connectTimeoutMs ?? 10_000,
+          tryKeyboard: false,
+        });
+        return new SshTransport(ssh, options);
+      } catch (error) {
+        lastError = error;
+        ssh.dispose();
+        if (isAuthenticationFailure(error) || attempt === attempts) break;
+        await new Promise((resolveWait) => setTimeout(resolveWait, 500 * 2 ** (attempt - 1)));
+      }
+    }
+    throw new ConnectionError(`cannot connect to ${formatHostSpec(options)}: ${describe(lastError)}`);
+  }
+
+  async exec(argv: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
+    const command = quoteCommand(this.#sudo ? ['sudo', '-n', '--', ...argv] : argv);
+    try {
+      const result = await this.#ssh.execCommand(command, {
+        stdin: options.stdin === undefined ? undefined : options.stdin.toString(),
+      });
+      if (result.code === null) throw new Error(`the command ended by signal ${result.signal ?? 'unknown'}`);
+      return { code: result.code, stdout: result.stdout, stderr: result.stderr };
+    } catch (error) {
+      throw new ConnectionError(`${this.label}: connection lost while running ${argv[0]}: ${describe(error)}`);
+    }
+  }
+
+  async close(): Promise<void> {
+    this.#ssh.dispose();
+  }
+}
+
+/** A wrong key or password will not get better with retries, so it fails at once. */
+function isAuthenticationFailure(error: unknown): boolean {
+  return error instanceof Error && /authentication methods failed|All configured authentication/i.test(error.message);
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
