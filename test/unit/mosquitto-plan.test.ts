@@ -1,0 +1,196 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { mosquittoFiles } from '../../src/brokers/mosquitto/files.ts';
+import { planMosquitto } from '../../src/brokers/mosquitto/plan.ts';
+import type { HostFacts } from '../../src/facts/host-facts.ts';
+import type { Step } from '../../src/operations/step.ts';
+import { convergedFacts, fixedSalt, mosquittoFacts } from '../fixtures/facts.ts';
+import { mosquittoSettings } from '../fixtures/settings.ts';
+
+const conf = '/etc/mosquitto/mosquitto.conf';
+const passwd = '/etc/mosquitto/passwd';
+const acl = '/etc/mosquitto/acl';
+
+/** The commands of the steps that change, as "argv joined" strings: what the host would run. */
+function commandsOf(steps: Step[]): string[] {
+  return steps.filter((step) => step.change).flatMap((step) => step.commands.map((command) => command.argv.join(' ')));
+}
+
+function changedIds(steps: Step[]): string[] {
+  return steps.filter((step) => step.change).map((step) => step.id);
+}
+
+const write = (path: string, owner: string, mode: string) =>
+  `sh -c set -e; umask 077; tmp="$1.mqtt-provision.tmp"; trap 'rm -f "$tmp"' EXIT; cat > "$tmp"; chown "$2" "$tmp"; chmod "$3" "$tmp"; mv -f "$tmp" "$1" mqtt-provision-write ${path} ${owner} ${mode}`;
+const backup = (path: string) => `sh -c if [ -e "$1" ]; then cp -p "$1" "$1$2"; else rm -f "$1$2"; fi mqtt-provision-backup ${path} .mqtt-provision.bak`;
+const restore = (path: string) => `sh -c if [ -e "$1$2" ]; then mv -f "$1$2" "$1"; else rm -f "$1"; fi mqtt-provision-restore ${path} .mqtt-provision.bak`;
+const fileCommands = [backup(conf), write(conf, 'root:root', '0644'), backup(passwd), write(passwd, 'root:mosquitto', '0640'), backup(acl), write(acl, 'root:mosquitto', '0640')];
+const removeBackups = `rm -f ${conf}.mqtt-provision.bak ${passwd}.mqtt-provision.bak ${acl}.mqtt-provision.bak`;
+
+function converged(facts: HostFacts): HostFacts {
+  const settings = mosquittoSettings();
+  return convergedFacts(facts, mosquittoFiles(settings, facts, fixedSalt()));
+}
+
+describe('Mosquitto planner', () => {
+  it('installs, configures and restarts Mosquitto on a fresh Debian 12 host', () => {
+    const steps = planMosquitto(mosquittoFacts('debian12'), mosquittoSettings(), fixedSalt());
+    assert.deepEqual(commandsOf(steps), [
+      'apt-get update -q',
+      'env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends mosquitto',
+      'install -d -o mosquitto -g mosquitto -m 0750 /var/lib/mosquitto',
+      ...fileCommands,
+      'systemctl enable mosquitto',
+      'systemctl restart mosquitto',
+      'systemctl is-active --quiet mosquitto',
+      removeBackups,
+    ]);
+  });
+
+  it('treats Ubuntu 22.04 as a Debian-family host', () => {
+    const steps = planMosquitto(mosquittoFacts('ubuntu2204'), mosquittoSettings(), fixedSalt());
+    assert.equal(commandsOf(steps)[1], 'env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends mosquitto');
+  });
+
+  it('enables EPEL with yum and opens firewalld on a fresh CentOS 7 host', () => {
+    const facts = mosquittoFacts('centos7', 'firewalld\trunning\t\t\n');
+    const steps = planMosquitto(facts, mosquittoSettings(), fixedSalt());
+    assert.deepEqual(commandsOf(steps), [
+      'yum install -y epel-release',
+      'yum install -y mosquitto',
+      'install -d -o mosquitto -g mosquitto -m 0750 /var/lib/mosquitto',
+      ...fileCommands,
+      'systemctl enable mosquitto',
+      'firewall-cmd -q --add-port=1883/tcp',
+      'firewall-cmd -q --permanent --add-port=1883/tcp',
+      'systemctl restart mosquitto',
+      'systemctl is-active --quiet mosquitto',
+      removeBackups,
+    ]);
+  });
+
+  it('uses dnf and pins the version on a fresh Rocky 9 host', () => {
+    const steps = planMosquitto(mosquittoFacts('rocky9'), mosquittoSettings({ version: '2.0.18-1.el9' }), fixedSalt());
+    assert.deepEqual(commandsOf(steps).slice(0, 2), ['dnf install -y epel-release', 'dnf install -y mosquitto-2.0.18-1.el9']);
+  });
+
+  it('installs epel-release from the Fedora project on RHEL proper, which has no epel-release package', () => {
+    const steps = planMosquitto(mosquittoFacts('rhel9'), mosquittoSettings(), fixedSalt());
+    assert.equal(commandsOf(steps)[0], 'dnf install -y https://dl.fedoraproject.org/pub/epel/epel-release-latest-9.noarch.rpm');
+  });
+
+  it('skips EPEL when it is already configured', () => {
+    const steps = planMosquitto(mosquittoFacts('rocky9', 'epel\t1\n'), mosquittoSettings(), fixedSalt());
+    assert.equal(commandsOf(steps)[0], 'dnf install -y mosquitto');
+  });
+
+  it('plans no command at all on an already converged host', () => {
+    for (const os of ['debian12', 'centos7', 'rocky9'] as const) {
+      const facts = converged(mosquittoFacts(os, 'epel\t1\n'));
+      const steps = planMosquitto(facts, mosquittoSettings());
+      assert.deepEqual(commandsOf(steps), [], os);
+      assert.ok(steps.every((step) => step.reason.length > 0), 'every no-op says why');
+    }
+  });
+
+  it('rewrites a drifted mosquitto.conf and restarts with a rollback of exactly that file', () => {
+    const facts = converged(mosquittoFacts('debian12'));
+    facts.files[conf] = { ...facts.files[conf]!, sha256: 'drifted', content: 'max_queued_messages 1000\n' };
+    const steps = planMosquitto(facts, mosquittoSettings());
+    assert.deepEqual(changedIds(steps), [`file:${conf}`, 'restart:mosquitto']);
+    assert.deepEqual(commandsOf(steps), [
+      backup(conf),
+      write(conf, 'root:root', '0644'),
+      'systemctl restart mosquitto',
+      'systemctl is-active --quiet mosquitto',
+      `rm -f ${conf}.mqtt-provision.bak`,
+    ]);
+    const restart = steps.find((step) => step.id === 'restart:mosquitto')!;
+    assert.deepEqual(
+      restart.rollback!.map((command) => command.argv.join(' ')),
+      [restore(conf), 'systemctl restart mosquitto', `rm -f ${conf}.mqtt-provision.bak`],
+    );
+    const diff = steps.find((step) => step.id === `file:${conf}`)!.diff!;
+    assert.match(diff, /^-max_queued_messages 1000$/m);
+    assert.match(diff, /^\+max_queued_messages 100000$/m);
+  });
+
+  it('reloads instead of restarting when only users change, and hides the password file diff', () => {
+    const facts = converged(mosquittoFacts('debian12'));
+    const settings = mosquittoSettings({ users: [{ name: 'sensor', password: 'p4ss', acl: [{ topic: 'sensors/#', access: 'write' }] }] });
+    const steps = planMosquitto(facts, settings, fixedSalt());
+    assert.deepEqual(changedIds(steps), [`file:${passwd}`, `file:${acl}`, 'reload:mosquitto']);
+    assert.ok(commandsOf(steps).includes('systemctl reload mosquitto'));
+    const passwdStep = steps.find((step) => step.id === `file:${passwd}`)!;
+    assert.doesNotMatch(passwdStep.diff!, /\$7\$/);
+    assert.match(steps.find((step) => step.id === `file:${acl}`)!.diff!, /^\+topic write sensors\/#$/m);
+  });
+
+  it('keeps an unchanged password hash but re-hashes a changed password', () => {
+    const facts = converged(mosquittoFacts('debian12'));
+    assert.deepEqual(changedIds(planMosquitto(facts, mosquittoSettings())), []);
+    const changed = mosquittoSettings({ admins: [{ name: 'admin', password: 'a new password' }] });
+    assert.deepEqual(changedIds(planMosquitto(facts, changed)), [`file:${passwd}`, 'reload:mosquitto']);
+  });
+
+  it('fixes owner and mode without rewriting content', () => {
+    const facts = converged(mosquittoFacts('debian12'));
+    facts.files[passwd] = { ...facts.files[passwd]!, mode: '0644', owner: 'mosquitto' };
+    const steps = planMosquitto(facts, mosquittoSettings());
+    assert.deepEqual(commandsOf(steps).slice(0, 2), [`chown root:mosquitto ${passwd}`, `chmod 0640 ${passwd}`]);
+  });
+
+  it('starts a stopped broker without restarting it', () => {
+    const facts = converged(mosquittoFacts('debian12'));
+    facts.services.mosquitto = { active: 'inactive', enabled: 'enabled' };
+    assert.deepEqual(commandsOf(planMosquitto(facts, mosquittoSettings())), ['systemctl start mosquitto']);
+  });
+
+  it('closes a broker port that is no longer served and leaves foreign ports alone', () => {
+    const facts = converged(mosquittoFacts('rocky9', 'epel\t1\nfirewalld\trunning\t1883/tcp 8083/tcp 5432/tcp\t1883/tcp 8083/tcp 5432/tcp\n'));
+    assert.deepEqual(commandsOf(planMosquitto(facts, mosquittoSettings())), [
+      'firewall-cmd -q --remove-port=8083/tcp',
+      'firewall-cmd -q --permanent --remove-port=8083/tcp',
+    ]);
+  });
+
+  it('allows the served ports in an active ufw', () => {
+    const facts = converged(mosquittoFacts('ubuntu2204', 'ufw\tactive\t22/tcp\n'));
+    const settings = mosquittoSettings({ listeners: { mqtt: 1883, websocket: 8083 } });
+    const steps = planMosquitto(convergedFacts(facts, mosquittoFiles(settings, facts)), settings);
+    assert.deepEqual(commandsOf(steps), ['ufw allow 1883/tcp', 'ufw allow 8083/tcp']);
+  });
+
+  it('leaves the firewall alone when firewall management is off', () => {
+    const facts = converged(mosquittoFacts('centos7', 'epel\t1\nfirewalld\trunning\t\t\n'));
+    assert.deepEqual(commandsOf(planMosquitto(facts, mosquittoSettings({ firewall: 'off' }))), []);
+  });
+
+  it('refuses an OS it does not know, naming it', () => {
+    assert.throws(() => planMosquitto(mosquittoFacts('alpine'), mosquittoSettings()), /Alpine Linux v3\.20 is not supported/);
+  });
+
+  it('uninstalls symmetrically and purges data only when asked', () => {
+    const facts = converged(mosquittoFacts('debian12'));
+    const keep = planMosquitto(facts, mosquittoSettings({ state: 'absent' }));
+    assert.deepEqual(commandsOf(keep), [
+      'systemctl disable --now mosquitto',
+      'env DEBIAN_FRONTEND=noninteractive apt-get remove -y -q mosquitto',
+      `rm -f ${passwd} ${acl}`,
+    ]);
+    const purge = planMosquitto(facts, mosquittoSettings({ state: 'absent', purgeData: true }));
+    assert.ok(commandsOf(purge).includes('rm -rf /var/lib/mosquitto'));
+    const gone = planMosquitto(mosquittoFacts('debian12'), mosquittoSettings({ state: 'absent' }));
+    assert.deepEqual(commandsOf(gone), []);
+  });
+
+  it('sends file contents on stdin, never in the argument list', () => {
+    const steps = planMosquitto(mosquittoFacts('debian12'), mosquittoSettings(), fixedSalt());
+    const writes = steps.flatMap((step) => step.commands).filter((command) => command.argv.includes('mqtt-provision-write'));
+    assert.equal(writes.length, 3);
+    for (const command of writes) {
+      assert.ok(command.stdin && command.stdin.length > 0);
+      assert.ok(!command.argv.some((argument) => argument.includes('$7$') || argument.includes('correct horse')));
+    }
+  });
+});
