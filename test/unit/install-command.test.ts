@@ -1,0 +1,80 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { runInstall, type InstallEnvironment } from '../../src/cli/install-command.ts';
+
+const directory = mkdtempSync(join(tmpdir(), 'mp-cli-'));
+const passwordFile = join(directory, 'pw');
+writeFileSync(passwordFile, 'hunter2-secret\n');
+const goodSettings = join(directory, 'good.yaml');
+writeFileSync(goodSettings, 'broker: mosquitto\n');
+
+function recordingEnvironment(): InstallEnvironment & { out: string[]; err: string[]; connections: number } {
+  const recorder = {
+    out: [] as string[],
+    err: [] as string[],
+    connections: 0,
+    env: {},
+    print: (text: string) => recorder.out.push(text),
+    printError: (text: string) => recorder.err.push(text),
+    connect: async () => {
+      recorder.connections++;
+      throw new Error('no host in unit tests');
+    },
+  };
+  return recorder;
+}
+
+const admin = ['--admin-user', 'admin', '--admin-password-file', passwordFile];
+const badInvocations: Array<[string, string[], RegExp]> = [
+  ['no target', [...admin], /--host: give at least one --host/],
+  ['unknown flag', ['--host', 'h', '--colour', ...admin], /Unknown option '--colour'/],
+  ['host with shell characters', ['--host', 'h;reboot', ...admin], /--host: "h;reboot" is not a host name/],
+  ['host port out of range', ['--host', 'h:70000', ...admin], /--host: port "70000" must be 1-65535/],
+  ['missing identity file', ['--host', 'h', '--identity', '/nonexistent/key', ...admin], /--identity: cannot read/],
+  ['missing admin password', ['--host', 'h', '--admin-user', 'admin'], /--admin-password-file: is required/],
+  ['admin name with shell characters', ['--host', 'h', '--admin-user', 'x`id`', '--admin-password-file', passwordFile], /--admin-user: must start with a letter/],
+  ['missing settings file', ['--host', 'h', '--settings', '/nonexistent.yaml', ...admin], /--settings: cannot read/],
+  ['concurrency zero', ['--host', 'h', '--concurrency', '0', ...admin], /--concurrency: must be a whole number/],
+  ['missing inventory', ['--inventory', '/nonexistent.json', ...admin], /--inventory: cannot read/],
+];
+
+describe('install front door', () => {
+  for (const [name, args, expected] of badInvocations) {
+    it(`exits 2 before connecting anywhere: ${name}`, async () => {
+      const environment = recordingEnvironment();
+      assert.equal(await runInstall('mosquitto', args, environment), 2);
+      assert.equal(environment.connections, 0);
+      assert.match(environment.err.join('\n'), expected);
+      assert.doesNotMatch(environment.err.join('\n'), /hunter2/);
+    });
+  }
+
+  it('renders config files without contacting a host, the password file private', async () => {
+    const environment = recordingEnvironment();
+    const target = join(directory, 'rendered');
+    assert.equal(await runInstall('mosquitto', ['--render-to', target, '--settings', goodSettings, ...admin], environment), 0);
+    assert.equal(environment.connections, 0);
+    assert.match(readFileSync(join(target, 'mosquitto.conf'), 'utf8'), /^max_queued_messages 100000$/m);
+    assert.equal(statSync(join(target, 'passwd')).mode & 0o777, 0o600);
+    assert.doesNotMatch(readFileSync(join(target, 'passwd'), 'utf8'), /hunter2/);
+  });
+
+  it('reports an unreachable host as failed with exit 1 and finishes the others', async () => {
+    const environment = recordingEnvironment();
+    const code = await runInstall('mosquitto', ['--host', 'a.invalid', '--host', 'b.invalid', '--json', ...admin], environment);
+    assert.equal(code, 1);
+    assert.equal(environment.connections, 2);
+    const report = JSON.parse(environment.out.join('\n'));
+    assert.deepEqual(report.hosts.map((host: { status: string }) => host.status), ['failed', 'failed']);
+    assert.match(report.hosts[0].error, /no host in unit tests/);
+  });
+
+  it('prints the usage with --help and exits 0', async () => {
+    const environment = recordingEnvironment();
+    assert.equal(await runInstall('mosquitto', ['--help'], environment), 0);
+    assert.match(environment.out.join('\n'), /--dry-run/);
+  });
+});

@@ -1,0 +1,64 @@
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { gatherFacts } from '../../src/facts/gather.ts';
+import { parseProbeOutput } from '../../src/facts/parse-probe.ts';
+import { LocalTransport } from '../../src/transport/local.ts';
+
+const query = { packages: ['mosquitto'], files: ['/etc/mosquitto/mosquitto.conf'], directories: ['/var/lib/mosquitto'], services: ['mosquitto'] };
+
+describe('fact probe', () => {
+  it('parses every kind of fact line', () => {
+    const content = Buffer.from('listener 1883\n').toString('base64');
+    const facts = parseProbeOutput(
+      [
+        'os\tid\trocky',
+        'os\tid_like\trhel centos fedora',
+        'os\tversion_id\t9.3',
+        'cmd\tdnf',
+        'pkg\tmosquitto\t2.0.18-1.el9',
+        `file\t/etc/mosquitto/mosquitto.conf\tabc\t644\troot\troot\t${content}`,
+        'dir\t/var/lib/mosquitto\t750\tmosquitto\tmosquitto',
+        'svc\tmosquitto\tactive\tenabled',
+        'firewalld\trunning\t1883/tcp\t1883/tcp 8083/tcp',
+        'epel\t1',
+      ].join('\n'),
+      query,
+    );
+    assert.deepEqual(facts.os.idLike, ['rhel', 'centos', 'fedora']);
+    assert.equal(facts.packages.mosquitto, '2.0.18-1.el9');
+    assert.deepEqual(facts.files['/etc/mosquitto/mosquitto.conf'], { sha256: 'abc', mode: '0644', owner: 'root', group: 'root', content: 'listener 1883\n' });
+    assert.deepEqual(facts.directories['/var/lib/mosquitto'], { mode: '0750', owner: 'mosquitto', group: 'mosquitto' });
+    assert.deepEqual(facts.services.mosquitto, { active: 'active', enabled: 'enabled' });
+    assert.deepEqual(facts.firewalld, { running: true, runtimePorts: ['1883/tcp'], permanentPorts: ['1883/tcp', '8083/tcp'] });
+    assert.equal(facts.epelEnabled, true);
+  });
+
+  it('reports what it did not find as absent', () => {
+    const facts = parseProbeOutput('pkg\tmosquitto\t-\nfile\t/etc/mosquitto/mosquitto.conf\t-\ndir\t/var/lib/mosquitto\t-\n', query);
+    assert.equal(facts.packages.mosquitto, null);
+    assert.equal(facts.files['/etc/mosquitto/mosquitto.conf'], null);
+    assert.equal(facts.directories['/var/lib/mosquitto'], null);
+    assert.equal(facts.firewalld, null);
+  });
+
+  it('runs on a real shell and reads real files in one exec', async () => {
+    const directory = mkdtempSync(join(tmpdir(), 'mp-probe-'));
+    const file = join(directory, 'a b.conf');
+    writeFileSync(file, 'hello\n', { mode: 0o640 });
+    let calls = 0;
+    const local = new LocalTransport();
+    const counting = { label: 'local', close: async () => {}, exec: (argv: readonly string[], options?: { stdin?: string | Buffer }) => (calls++, local.exec(argv, options)) };
+    const facts = await gatherFacts(counting, { packages: ['coreutils'], files: [file, join(directory, 'missing')], directories: [directory], services: [] });
+    assert.equal(calls, 1);
+    assert.equal(facts.files[file]!.content, 'hello\n');
+    assert.equal(facts.files[file]!.mode, '0640');
+    assert.equal(facts.files[file]!.sha256, execFileSync('sha256sum', [file], { encoding: 'utf8' }).split(' ')[0]);
+    assert.equal(facts.files[join(directory, 'missing')], null);
+    assert.ok(facts.os.id.length > 0);
+    assert.notEqual(facts.packages.coreutils, null);
+  });
+});
