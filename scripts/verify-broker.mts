@@ -1,0 +1,6 @@
+#!/usr/bin/env zx
+// Prove a broker keeps every QoS 1 message for an offline subscriber (and refuses strangers); exit 0 pass, 1 fail, 2 bad input.
+import { isEntryPoint, scriptArguments } from '../src/cli/script-arguments.ts';
+import { runVerifyCommand } from '../src/verify/verify-command.ts';
+
+if (isEntryPoint(import.meta.url)) process.exitCode = await runVerifyCommand(scriptArguments(import.meta.url));

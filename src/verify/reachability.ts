@@ -1,0 +1,40 @@
+import { MessageCollector } from './message-collector.ts';
+import { connectTracked, type VerifyContext } from './verify-context.ts';
+import type { VerifyCheck } from './verify-report.ts';
+
+/**
+ * Check 1: the broker answers at `url` with the given login and routes a QoS 1 message from a
+ * client back to its own subscription, so the listener is not merely an open port.
+ */
+export async function checkReachability(context: VerifyContext, listener: 'mqtt' | 'ws', url: string): Promise<VerifyCheck> {
+  const name = `reachability ${listener}`;
+  const who = context.login.username === undefined ? 'an anonymous client' : context.login.username;
+  const topic = context.topic(`reach-${listener}`);
+  const collector = new MessageCollector(topic, 1);
+  let connection;
+  try {
+    connection = await connectTracked(context, { clientId: context.clientId(`reach-${listener}`), clean: true, onMessage: collector.handle }, { ...context.login, url });
+  } catch (error) {
+    return { name, status: 'fail', detail: `${(error as Error).message}` };
+  }
+  try {
+    await connection.subscribe(topic, 1);
+    const sentAt = performance.now();
+    await connection.client.publishAsync(topic, '0', { qos: 1 });
+    const drain = await collector.wait(connection, { quietMs: context.quietMs, timeoutMs: context.quietMs });
+    const figures = { 'connect ms': Math.round(connection.connectMs) };
+    if (!collector.tally.complete) {
+      return { name, status: 'fail', detail: `${url} accepted ${who} but did not route a QoS 1 message back to its subscriber (${drain.end})`, figures };
+    }
+    return {
+      name,
+      status: 'pass',
+      detail: `${url} accepted ${who} and routed a QoS 1 message back`,
+      figures: { ...figures, 'round trip ms': Math.round((collector.lastMessageAt ?? sentAt) - sentAt) },
+    };
+  } catch (error) {
+    return { name, status: 'fail', detail: `${url}: ${(error as Error).message}` };
+  } finally {
+    await connection.end();
+  }
+}

@@ -1,0 +1,102 @@
+import { MessageCollector, type DrainEnd } from './message-collector.ts';
+import { publishSequence } from './publish-window.ts';
+import { describeRanges } from './sequence-tally.ts';
+import { connectTracked, type VerifyContext } from './verify-context.ts';
+
+export interface RetentionRoundOptions {
+  /** Fixed client id of the offline subscriber. */
+  clientId: string;
+  topic: string;
+  messages: number;
+  /** Runs after every publish was acknowledged and before the subscriber comes back (a broker restart). */
+  whileOffline?: () => Promise<Record<string, number>>;
+}
+
+export interface RetentionRoundResult {
+  published: number;
+  distinct: number;
+  duplicates: number;
+  missing: number;
+  /** Missing sequence numbers as text, e.g. "1000-4999". */
+  missingText: string;
+  /** The broker's CONNACK "session present" flag when the subscriber came back. */
+  sessionPresent: boolean;
+  drainEnd: DrainEnd;
+  figures: Record<string, number>;
+}
+
+/**
+ * Subscribe with clean session off → disconnect → publish N QoS 1 messages → (whileOffline) →
+ * reconnect with the same client id and count what the broker kept. Shared by the offline
+ * retention and restart survival checks.
+ */
+export async function runRetentionRound(context: VerifyContext, options: RetentionRoundOptions): Promise<RetentionRoundResult> {
+  const startedAt = performance.now();
+  const { clientId, topic, messages } = options;
+
+  const subscriber = await connectTracked(context, { clientId, clean: false });
+  try {
+    const granted = await subscriber.subscribe(topic, 1);
+    if (granted !== 1) throw new Error(`the broker granted QoS ${granted} instead of 1 on ${topic}, so it will not queue for an offline subscriber`);
+  } finally {
+    await subscriber.end();
+  }
+  context.log(`${clientId} subscribed to ${topic} (clean session off) and went offline; publishing ${messages} QoS 1 messages`);
+
+  const publisher = await connectTracked(context, { clientId: context.clientId('pub'), clean: true });
+  let publishMs: number;
+  try {
+    ({ durationMs: publishMs } = await publishSequence(publisher, topic, messages, { window: context.publishWindow, timeoutMs: context.timeoutMs }));
+  } finally {
+    await publisher.end();
+  }
+  context.log(`the broker acknowledged ${messages} publishes in ${Math.round(publishMs)} ms`);
+
+  const extraFigures = options.whileOffline ? await options.whileOffline() : {};
+
+  const collector = new MessageCollector(topic, messages);
+  const comeback = await connectTracked(context, { clientId, clean: false, onMessage: collector.handle });
+  let drain;
+  try {
+    drain = await collector.wait(comeback, { quietMs: context.quietMs, timeoutMs: context.timeoutMs });
+  } finally {
+    await comeback.end();
+  }
+  const { tally } = collector;
+  context.log(`${clientId} came back (session present: ${comeback.sessionPresent ? 1 : 0}) and received ${tally.distinct} of ${messages} (${drain.end})`);
+
+  return {
+    published: messages,
+    distinct: tally.distinct,
+    duplicates: tally.duplicates,
+    missing: tally.missing,
+    missingText: describeRanges(tally.missingRanges()),
+    sessionPresent: comeback.sessionPresent,
+    drainEnd: drain.end,
+    figures: {
+      published: messages,
+      'received distinct': tally.distinct,
+      duplicates: tally.duplicates,
+      missing: tally.missing,
+      'publish msg/s': rate(messages, publishMs),
+      'drain msg/s': rate(tally.distinct, drain.drainMs),
+      'wall ms': Math.round(performance.now() - startedAt),
+      ...extraFigures,
+    },
+  };
+}
+
+function rate(count: number, milliseconds: number): number {
+  if (count === 0) return 0;
+  return Math.round((count * 1000) / Math.max(milliseconds, 1));
+}
+
+/** "received 1000 of 5000 …" or "all 5000 …", plus duplicates and how the wait ended. */
+export function describeShortfall(result: RetentionRoundResult): string {
+  const parts = [`received ${result.distinct} of ${result.published}`];
+  if (result.missing > 0) parts.push(`missing ${result.missingText}`);
+  if (result.duplicates > 0) parts.push(`${result.duplicates} duplicate${result.duplicates === 1 ? '' : 's'}`);
+  if (result.drainEnd === 'closed') parts.push('the broker closed the subscriber\'s connection while it drained');
+  if (result.drainEnd === 'timeout') parts.push('the drain timed out');
+  return parts.join(', ');
+}

@@ -1,0 +1,137 @@
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { Secret } from '../secret.ts';
+import { InputError } from '../settings/input-error.ts';
+import { parseHostSpec, type HostSpec } from '../transport/host-spec.ts';
+import { defaultMessages, maxMessages } from './verify-context.ts';
+import { serviceNamePattern } from './restart-service.ts';
+
+export interface VerifyArguments {
+  mqttUrl: string;
+  wsUrl?: string;
+  user?: string;
+  passwordFile?: string;
+  messages: number;
+  restartHost?: HostSpec;
+  identity?: string;
+  service: string;
+  json: boolean;
+  help: boolean;
+}
+
+export const verifyUsage = `Usage: npx zx scripts/verify-broker.mts --url mqtt://host:port [options]
+
+Proves the broker keeps QoS 1 messages for an offline subscriber (clean session off), refuses
+strangers, and (with --restart-host) keeps them across a restart. Leaves no session behind.
+
+  --url URL                mqtt://host:port of the broker (required)
+  --ws-url URL             ws://host:port/mqtt, checked for reachability too
+  --user NAME              connect as NAME; also checks that anonymous and wrong passwords are refused
+  --password-file FILE     NAME's password (first line); required with --user
+  --messages N             QoS 1 messages queued for the offline subscriber (default ${defaultMessages})
+  --restart-host [user@]host[:port]   restart the broker over SSH and check the queue survives
+  --identity FILE          SSH private key for --restart-host (required with it)
+  --service NAME           systemd unit to restart (default mosquitto)
+  --json                   print the report as JSON
+  -h, --help               this text
+
+Without --user the verifier connects anonymously (for stock brokers).
+Exit codes: 0 every check passed, 1 a check failed, 2 invalid input.`;
+
+/** Strict flag parsing: an unknown flag or a bad value is an InputError naming the flag (exit 2). */
+export function parseVerifyArguments(args: readonly string[]): VerifyArguments {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: [...args],
+      strict: true,
+      allowPositionals: false,
+      options: {
+        url: { type: 'string' },
+        'ws-url': { type: 'string' },
+        user: { type: 'string' },
+        'password-file': { type: 'string' },
+        messages: { type: 'string' },
+        'restart-host': { type: 'string' },
+        identity: { type: 'string' },
+        service: { type: 'string' },
+        json: { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    }));
+  } catch (error) {
+    const message = (error as Error).message;
+    const flag = /'(--?[A-Za-z][\w-]*)/.exec(message)?.[1] ?? 'arguments';
+    throw new InputError(flag, message);
+  }
+  const parsed: VerifyArguments = {
+    mqttUrl: '',
+    messages: defaultMessages,
+    service: 'mosquitto',
+    json: values.json,
+    help: values.help,
+  };
+  if (parsed.help) return parsed;
+
+  if (values.url === undefined) throw new InputError('--url', 'is required, e.g. --url mqtt://127.0.0.1:1883');
+  parsed.mqttUrl = checkUrl(values.url, '--url', ['mqtt:', 'mqtts:', 'tcp:']);
+  if (values['ws-url'] !== undefined) parsed.wsUrl = checkUrl(values['ws-url'], '--ws-url', ['ws:', 'wss:']);
+
+  if (values.user !== undefined) {
+    if (!/^[^\0\r\n]{1,256}$/.test(values.user)) throw new InputError('--user', 'must be 1-256 characters without NUL or line breaks');
+    if (values['password-file'] === undefined) throw new InputError('--password-file', 'is required with --user');
+    parsed.user = values.user;
+    parsed.passwordFile = values['password-file'];
+  } else if (values['password-file'] !== undefined) {
+    throw new InputError('--password-file', 'needs --user: the password belongs to a user name');
+  }
+
+  if (values.messages !== undefined) {
+    const messages = Number(values.messages);
+    if (!/^\d+$/.test(values.messages) || messages < 1 || messages > maxMessages) {
+      throw new InputError('--messages', `must be a whole number from 1 to ${maxMessages}, got "${values.messages}"`);
+    }
+    parsed.messages = messages;
+  }
+
+  if (values.service !== undefined) {
+    if (!serviceNamePattern.test(values.service)) throw new InputError('--service', `"${values.service}" is not a systemd unit name`);
+    if (values['restart-host'] === undefined) throw new InputError('--service', 'only means something with --restart-host');
+    parsed.service = values.service;
+  }
+  if (values['restart-host'] !== undefined) {
+    parsed.restartHost = parseHostSpec(values['restart-host'], '--restart-host');
+    if (values.identity === undefined) throw new InputError('--identity', 'is required with --restart-host (an SSH private key)');
+    parsed.identity = values.identity;
+  } else if (values.identity !== undefined) {
+    throw new InputError('--identity', 'only means something with --restart-host');
+  }
+  return parsed;
+}
+
+function checkUrl(text: string, flag: string, protocols: readonly string[]): string {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new InputError(flag, `"${text}" is not a URL like ${protocols[0]}//host:port`);
+  }
+  if (!protocols.includes(url.protocol)) throw new InputError(flag, `must start with ${protocols.map((p) => `${p}//`).join(' or ')}, got "${url.protocol}//"`);
+  if (url.hostname === '') throw new InputError(flag, `"${text}" has no host`);
+  if (url.username !== '' || url.password !== '') throw new InputError(flag, 'must not hold credentials; use --user and --password-file');
+  return text;
+}
+
+/** Reads the password like the install front door: the first line, without its line break. */
+export function readPasswordFile(path: string, flag = '--password-file'): Secret {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new InputError(flag, `cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`);
+  }
+  const password = text.replace(/\r?\n$/, '');
+  if (password.length === 0) throw new InputError(flag, `${path} holds an empty password`);
+  if (/[\0\r\n]/.test(password)) throw new InputError(flag, `${path} must hold the password on one line`);
+  return new Secret(password);
+}

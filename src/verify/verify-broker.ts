@@ -1,0 +1,54 @@
+import { checkAuth } from './auth-check.ts';
+import { cleanUpSessions } from './cleanup.ts';
+import { checkClientIdTrap } from './client-id-trap.ts';
+import { checkOfflineRetention } from './offline-retention.ts';
+import { checkReachability } from './reachability.ts';
+import { checkRestartSurvival } from './restart-survival.ts';
+import { createContext, type VerifyContext, type VerifyOptions } from './verify-context.ts';
+import { buildReport, type VerifyCheck, type VerifyReport } from './verify-report.ts';
+
+export type { VerifyOptions } from './verify-context.ts';
+export type { CheckStatus, VerifyCheck, VerifyReport } from './verify-report.ts';
+export { formatVerifyReport } from './verify-report.ts';
+
+/**
+ * Proves against a live broker what the field report needed: it is reachable, refuses strangers,
+ * keeps every QoS 1 message for an offline clean-session-off subscriber (and across a restart),
+ * and shows the new-client-id trap. Never throws for a broker problem: every finding is a check.
+ */
+export async function verifyBroker(options: VerifyOptions): Promise<VerifyReport> {
+  const context = createContext(options);
+  const checks: VerifyCheck[] = [];
+  const run = async (name: string, check: (context: VerifyContext) => Promise<VerifyCheck>): Promise<VerifyCheck> => {
+    let result: VerifyCheck;
+    try {
+      result = await check(context);
+    } catch (error) {
+      result = { name, status: 'fail', detail: error instanceof Error ? error.message : String(error) };
+    }
+    checks.push(result);
+    context.log(`${result.status.toUpperCase()} ${result.name}`);
+    return result;
+  };
+
+  context.log(`checking ${context.login.url}${context.wsUrl ? ` and ${context.wsUrl}` : ''} with ${context.messages} messages`);
+  try {
+    const reachable = await run('reachability mqtt', (ctx) => checkReachability(ctx, 'mqtt', ctx.login.url));
+    const wsUrl = context.wsUrl;
+    if (wsUrl !== undefined) await run('reachability ws', (ctx) => checkReachability(ctx, 'ws', wsUrl));
+    const later: Array<[string, (context: VerifyContext) => Promise<VerifyCheck>]> = [
+      ['auth', checkAuth],
+      ['offline retention', checkOfflineRetention],
+      ['restart survival', checkRestartSurvival],
+      ['client-id trap', checkClientIdTrap],
+    ];
+    for (const [name, check] of later) {
+      if (reachable.status === 'fail') checks.push({ name, status: 'skip', detail: `${context.login.url} is not reachable` });
+      else await run(name, check);
+    }
+  } finally {
+    if (context.usedClientIds.size > 0) await run('cleanup', cleanUpSessions);
+    else checks.push({ name: 'cleanup', status: 'skip', detail: 'no session was opened' });
+  }
+  return buildReport(context.runId, checks);
+}

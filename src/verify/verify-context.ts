@@ -1,0 +1,92 @@
+import { randomBytes } from 'node:crypto';
+import type { Secret } from '../secret.ts';
+import { connectOrThrow, type BrokerLogin, type Connection, type ConnectRequest } from './mqtt-client.ts';
+
+export interface VerifyOptions {
+  /** mqtt://host:port (also mqtts:// or tcp://). */
+  mqttUrl: string;
+  /** ws://host:port/mqtt, checked for reachability when given. */
+  wsUrl?: string;
+  /** Without a username the verifier connects anonymously and skips the auth check. */
+  username?: string;
+  password?: Secret;
+  /** QoS 1 messages published while the subscriber is offline (default 5000). */
+  messages?: number;
+  /** Restarts the broker; given, the verifier also proves queued messages survive a restart. */
+  restartBroker?: () => Promise<void>;
+  /** Per connection attempt, TCP to CONNACK (default 10 s). */
+  connectTimeoutMs?: number;
+  /** Bound for each publish or drain phase (default 60 s + 2 ms per message). */
+  timeoutMs?: number;
+  /** A drain ends when no new message came for this long (default 3 s). */
+  quietMs?: number;
+  /** Bound for the broker to accept connections again after restartBroker (default 90 s). */
+  restartTimeoutMs?: number;
+  /** Unacknowledged publishes kept in flight (default 1000). */
+  publishWindow?: number;
+  /** Messages used to show the client-id trap (default 10). */
+  trapMessages?: number;
+  /** Progress lines for people; never receives a password. */
+  log?: (line: string) => void;
+}
+
+/** Everything one run shares: resolved options, its random id, and every client id it used. */
+export interface VerifyContext {
+  runId: string;
+  login: BrokerLogin;
+  wsUrl: string | undefined;
+  messages: number;
+  restartBroker: (() => Promise<void>) | undefined;
+  timeoutMs: number;
+  quietMs: number;
+  restartTimeoutMs: number;
+  publishWindow: number;
+  trapMessages: number;
+  log: (line: string) => void;
+  /** Client ids the broker accepted; the cleanup check ends each one's session. */
+  usedClientIds: Set<string>;
+  clientId(role: string): string;
+  topic(check: string): string;
+}
+
+export const defaultMessages = 5000;
+export const maxMessages = 1_000_000;
+
+/** 8 random hex digits: two verifies (or two runs against one broker) never share a topic or client id. */
+export function newRunId(): string {
+  return randomBytes(4).toString('hex');
+}
+
+export function createContext(options: VerifyOptions, runId = newRunId()): VerifyContext {
+  const messages = options.messages ?? defaultMessages;
+  if (!Number.isInteger(messages) || messages < 1 || messages > maxMessages) {
+    throw new RangeError(`messages must be a whole number from 1 to ${maxMessages}, got ${messages}`);
+  }
+  const login: BrokerLogin = { url: options.mqttUrl, connectTimeoutMs: options.connectTimeoutMs ?? 10_000 };
+  if (options.username !== undefined) login.username = options.username;
+  if (options.password !== undefined) login.password = options.password;
+  const log = options.log ?? (() => {});
+  return {
+    runId,
+    login,
+    wsUrl: options.wsUrl,
+    messages,
+    restartBroker: options.restartBroker,
+    timeoutMs: options.timeoutMs ?? 60_000 + 2 * messages,
+    quietMs: options.quietMs ?? 3_000,
+    restartTimeoutMs: options.restartTimeoutMs ?? 90_000,
+    publishWindow: options.publishWindow ?? 1000,
+    trapMessages: options.trapMessages ?? 10,
+    log: (line) => log(`verify ${runId}: ${line}`),
+    usedClientIds: new Set(),
+    clientId: (role) => `mp-verify-${runId}-${role}`,
+    topic: (check) => `mqtt-provision/verify/${runId}/${check}`,
+  };
+}
+
+/** Connects (or throws with the broker's answer) and records the client id for the cleanup check. */
+export async function connectTracked(context: VerifyContext, request: ConnectRequest, login: BrokerLogin = context.login): Promise<Connection> {
+  const connection = await connectOrThrow(login, request);
+  context.usedClientIds.add(request.clientId);
+  return connection;
+}

@@ -1,0 +1,155 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { InputError } from '../../src/settings/input-error.ts';
+import { parseVerifyArguments, readPasswordFile } from '../../src/verify/verify-arguments.ts';
+import { runVerifyCommand, type VerifyCommandEnvironment } from '../../src/verify/verify-command.ts';
+import type { VerifyOptions } from '../../src/verify/verify-context.ts';
+import { buildReport, type VerifyReport } from '../../src/verify/verify-report.ts';
+
+function inputErrorOn(flag: string) {
+  return (error: unknown) => error instanceof InputError && error.field === flag;
+}
+
+describe('verify-broker flags', () => {
+  it('parses a full command line', () => {
+    const parsed = parseVerifyArguments([
+      '--url', 'mqtt://127.0.0.1:1883', '--ws-url', 'ws://127.0.0.1:8083/mqtt', '--user', 'admin', '--password-file', '/tmp/pw',
+      '--messages', '50000', '--restart-host', 'deploy@127.0.0.1:2222', '--identity', '/tmp/key', '--service', 'mosquitto', '--json',
+    ]);
+    assert.deepEqual(parsed, {
+      mqttUrl: 'mqtt://127.0.0.1:1883',
+      wsUrl: 'ws://127.0.0.1:8083/mqtt',
+      user: 'admin',
+      passwordFile: '/tmp/pw',
+      messages: 50000,
+      restartHost: { user: 'deploy', host: '127.0.0.1', port: 2222 },
+      identity: '/tmp/key',
+      service: 'mosquitto',
+      json: true,
+      help: false,
+    });
+  });
+
+  it('defaults to 5000 messages, anonymous, no restart', () => {
+    const parsed = parseVerifyArguments(['--url', 'mqtt://127.0.0.1:1883']);
+    assert.equal(parsed.messages, 5000);
+    assert.equal(parsed.user, undefined);
+    assert.equal(parsed.restartHost, undefined);
+  });
+
+  it('names the flag that is wrong', () => {
+    const url = ['--url', 'mqtt://127.0.0.1:1883'];
+    assert.throws(() => parseVerifyArguments([...url, '--mesages', '5']), inputErrorOn('--mesages'));
+    assert.throws(() => parseVerifyArguments([...url, '--messages']), inputErrorOn('--messages'));
+    assert.throws(() => parseVerifyArguments([...url, '--messages', '0']), inputErrorOn('--messages'));
+    assert.throws(() => parseVerifyArguments([...url, '--messages', '1e3']), inputErrorOn('--messages'));
+    assert.throws(() => parseVerifyArguments([]), inputErrorOn('--url'));
+    assert.throws(() => parseVerifyArguments(['--url', 'http://127.0.0.1']), inputErrorOn('--url'));
+    assert.throws(() => parseVerifyArguments(['--url', 'mqtt://u:p@127.0.0.1']), inputErrorOn('--url'));
+    assert.throws(() => parseVerifyArguments([...url, '--ws-url', 'mqtt://127.0.0.1']), inputErrorOn('--ws-url'));
+    assert.throws(() => parseVerifyArguments([...url, '--user', 'admin']), inputErrorOn('--password-file'));
+    assert.throws(() => parseVerifyArguments([...url, '--password-file', '/tmp/pw']), inputErrorOn('--password-file'));
+    assert.throws(() => parseVerifyArguments([...url, '--restart-host', 'root@127.0.0.1:22']), inputErrorOn('--identity'));
+    assert.throws(() => parseVerifyArguments([...url, '--restart-host', 'root@bad host']), inputErrorOn('--restart-host'));
+    assert.throws(() => parseVerifyArguments([...url, '--service', 'mosquitto']), inputErrorOn('--service'));
+    assert.throws(
+      () => parseVerifyArguments([...url, '--restart-host', 'root@127.0.0.1', '--identity', 'k', '--service', 'a;b']),
+      inputErrorOn('--service'),
+    );
+    assert.throws(() => parseVerifyArguments([...url, 'extra']), InputError);
+  });
+
+  it('reads the password without its final line break', () => {
+    const directory = mkdtempSync(join(tmpdir(), 'verify-args-'));
+    writeFileSync(join(directory, 'pw'), 'x y\n');
+    assert.equal(readPasswordFile(join(directory, 'pw')).reveal(), 'x y');
+    writeFileSync(join(directory, 'empty'), '\n');
+    assert.throws(() => readPasswordFile(join(directory, 'empty')), inputErrorOn('--password-file'));
+    assert.throws(() => readPasswordFile(join(directory, 'absent')), inputErrorOn('--password-file'));
+  });
+});
+
+describe('verify-broker command', () => {
+  function environment(report: VerifyReport) {
+    const out: string[] = [];
+    const err: string[] = [];
+    const calls: VerifyOptions[] = [];
+    const env: VerifyCommandEnvironment = {
+      print: (text) => out.push(text),
+      printError: (text) => err.push(text),
+      connect: async () => {
+        throw new Error('must not connect');
+      },
+      verify: async (options) => {
+        calls.push(options);
+        return report;
+      },
+    };
+    return { env, out, err, calls };
+  }
+  const passing = buildReport('r', [{ name: 'offline retention', status: 'pass', detail: 'all arrived' }]);
+  const failing = buildReport('r', [{ name: 'offline retention', status: 'fail', detail: 'received 1000 of 5000' }]);
+
+  it('exits 2 naming the bad flag, without verifying anything', async () => {
+    const { env, err, calls } = environment(passing);
+    assert.equal(await runVerifyCommand(['--url', 'mqtt://127.0.0.1:1883', '--bogus'], env), 2);
+    assert.match(err.join('\n'), /--bogus/);
+    assert.equal(calls.length, 0);
+  });
+
+  it('exits 0 when every check passed and 1 when one failed', async () => {
+    assert.equal(await runVerifyCommand(['--url', 'mqtt://127.0.0.1:1883'], environment(passing).env), 0);
+    const failed = environment(failing);
+    assert.equal(await runVerifyCommand(['--url', 'mqtt://127.0.0.1:1883'], failed.env), 1);
+    assert.match(failed.out.join('\n'), /^FAIL {2}offline retention: received 1000 of 5000/m);
+  });
+
+  it('prints JSON with --json and never the password', async () => {
+    const directory = mkdtempSync(join(tmpdir(), 'verify-cmd-'));
+    writeFileSync(join(directory, 'pw'), 'hunter2 secret\n');
+    const { env, out, calls } = environment(passing);
+    const args = ['--url', 'mqtt://127.0.0.1:1883', '--user', 'admin', '--password-file', join(directory, 'pw'), '--json'];
+    assert.equal(await runVerifyCommand(args, env), 0);
+    assert.equal(JSON.parse(out.join('\n')).passed, true);
+    assert.equal(calls[0]?.username, 'admin');
+    assert.equal(calls[0]?.password?.reveal(), 'hunter2 secret');
+    assert.equal(calls[0]?.restartBroker, undefined);
+    assert.doesNotMatch(JSON.stringify(calls[0]), /hunter2/);
+  });
+
+  it('turns --restart-host into a restartBroker that runs systemctl restart over SSH', async () => {
+    const directory = mkdtempSync(join(tmpdir(), 'verify-cmd-'));
+    writeFileSync(join(directory, 'key'), 'not really a key');
+    const { env, calls } = environment(passing);
+    const executed: string[][] = [];
+    let closed = 0;
+    env.connect = async (options) => {
+      assert.deepEqual([options.user, options.host, options.port, options.identityFile], ['root', '127.0.0.1', 2301, join(directory, 'key')]);
+      return {
+        label: 'root@127.0.0.1:2301',
+        exec: async (argv) => {
+          executed.push([...argv]);
+          return { code: 0, stdout: '', stderr: '' };
+        },
+        close: async () => {
+          closed++;
+        },
+      };
+    };
+    const args = ['--url', 'mqtt://127.0.0.1:2302', '--restart-host', 'root@127.0.0.1:2301', '--identity', join(directory, 'key'), '--service', 'mosquitto'];
+    assert.equal(await runVerifyCommand(args, env), 0);
+    await calls[0]?.restartBroker?.();
+    assert.deepEqual(executed, [['systemctl', 'restart', 'mosquitto']]);
+    assert.equal(closed, 1);
+  });
+
+  it('exits 2 when the identity file cannot be read', async () => {
+    const { env, err } = environment(passing);
+    const args = ['--url', 'mqtt://127.0.0.1:2302', '--restart-host', 'root@127.0.0.1:2301', '--identity', '/nonexistent/key'];
+    assert.equal(await runVerifyCommand(args, env), 2);
+    assert.match(err.join('\n'), /--identity/);
+  });
+});
