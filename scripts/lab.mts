@@ -2,11 +2,13 @@
 // Local lab front door: start, stop and list the systemd+sshd containers used as test hosts.
 import { argv } from 'zx';
 import { DEFAULT_PREFIX, listLabHosts, startLabHosts, stopLabHosts, ensureLabKey, type LabHost } from '../src/lab/hosts.ts';
+import { ensureDebootstrap, ensureDockerEngine } from '../src/lab/docker-engine.ts';
 import { INVENTORY_PATH, LAB_DIR, readInventory, removeInventory, writeInventory } from '../src/lab/inventory.ts';
 
 const USAGE = `usage: lab.mts up [--count N] [--variant base|firewalld] [--name-prefix P]
        lab.mts down [--name-prefix P]
-       lab.mts status`;
+       lab.mts status
+       lab.mts engine     (install and start Docker and debootstrap when missing)`;
 
 // Not "--prefix": the zx CLI would take that as its own shell-prefix option.
 const prefix = String(argv['name-prefix'] ?? DEFAULT_PREFIX);
@@ -59,7 +61,13 @@ async function status(): Promise<void> {
   if (missing.length) console.log(`listed in the inventory but not running: ${missing.map((h) => h.name).join(', ')}`);
 }
 
-const commands: Record<string, () => Promise<void>> = { up, down, status };
+async function engine(): Promise<void> {
+  await ensureDockerEngine();
+  await ensureDebootstrap();
+  console.log('[lab] docker engine and debootstrap ready');
+}
+
+const commands: Record<string, () => Promise<void>> = { up, down, status, engine };
 const command = commands[String(argv._[0])];
 if (!command) {
   console.error(USAGE);
