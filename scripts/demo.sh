@@ -6,7 +6,12 @@ cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh
 export PATH="/usr/local/bin:$PATH"
 
-node scripts/lab.mts up --count 1
+# Keep a running lab host, so a second `npm run demo` shows the no-op converge.
+if [ -f .lab/inventory.json ] && [ -n "$(docker ps -q --filter name=^mqtt-lab-1$ 2>/dev/null)" ]; then
+  echo "lab: reusing the running host mqtt-lab-1 (npm run lab -- down removes it)"
+else
+  node scripts/lab.mts up --count 1
+fi
 if [ ! -s .lab/admin.pw ]; then
   umask 077
   node -e 'process.stdout.write(require("node:crypto").randomBytes(18).toString("base64url"))' > .lab/admin.pw

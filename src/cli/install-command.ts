@@ -10,6 +10,7 @@ import { loadSettings, type Settings } from '../settings/load.ts';
 import { formatHostSpec, parseHostSpec } from '../transport/host-spec.ts';
 import { SshTransport, type SshOptions } from '../transport/ssh.ts';
 import type { Transport } from '../transport/transport.ts';
+import { verifyAfterInstall } from '../verify/install-hook.ts';
 import { readInventory } from './inventory-file.ts';
 import { installUsage, parseInstallOptions, type InstallOptions } from './install-options.ts';
 import { formatRecap, formatStepLine } from './progress-printer.ts';
@@ -27,7 +28,7 @@ export interface InstallEnvironment {
   /** How a host is reached; tests swap it to prove bad input never connects. */
   connect: (options: SshOptions) => Promise<Transport>;
   /** Runs after a successful converge unless --no-verify; returns false when the broker failed a check. */
-  verify?: (target: InstallTarget, settings: Settings, options: InstallOptions) => Promise<boolean>;
+  verify?: (target: InstallTarget, settings: Settings, print: (line: string) => void) => Promise<boolean>;
 }
 
 export const defaultEnvironment: InstallEnvironment = {
@@ -35,6 +36,7 @@ export const defaultEnvironment: InstallEnvironment = {
   print: (text) => process.stdout.write(`${text}\n`),
   printError: (text) => process.stderr.write(`${text}\n`),
   connect: (options) => SshTransport.connect(options),
+  verify: (target, settings, print) => verifyAfterInstall(target, settings, { print }),
 };
 
 /** The install front door's logic, shared by install-mosquitto.mts and install-emqx.mts. Returns the exit code. */
@@ -81,7 +83,9 @@ export async function runInstall(broker: Settings['broker'], args: string[], env
   let verified = true;
   if (options.verify && !options.dryRun && settings.state === 'present' && environment.verify) {
     for (const [index, report] of reports.entries()) {
-      if (report.status !== 'failed') verified = (await environment.verify(targets[index]!, settings, options)) && verified;
+      // With --json, stdout carries only the JSON document; the verify report goes to stderr.
+      const print = options.json ? environment.printError : environment.print;
+      if (report.status !== 'failed') verified = (await environment.verify(targets[index]!, settings, print)) && verified;
     }
   }
   if (options.json) environment.print(JSON.stringify({ broker, dryRun: options.dryRun, hosts: reports }, null, 2));

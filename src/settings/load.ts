@@ -90,9 +90,11 @@ export function resolveSettings(raw: unknown, overrides: SettingsOverrides = {},
     ...credential,
     acl: settings.users[index]?.acl ?? [],
   }));
-  applyAdminOverride(admins, overrides, baseDir, errors);
+  // Flags name paths relative to where the command runs, not to the settings file.
+  applyAdminOverride(admins, overrides, process.cwd(), errors);
   checkUniqueNames([...admins, ...users], errors);
-  if (settings.state === 'present' && admins.length === 0) {
+  const adminOverrideFailed = overrides.adminUser !== undefined && errors.length > 0;
+  if (settings.state === 'present' && admins.length === 0 && !adminOverrideFailed) {
     errors.push(new InputError('admins', 'at least one admin is required (anonymous access is always off); use --admin-user and --admin-password-file'));
   }
   const templates = resolveTemplates(settings.templates, templateNamesByBroker[settings.broker], baseDir, errors);
