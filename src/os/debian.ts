@@ -6,6 +6,8 @@ export const debianFamily: OsFamily = {
   install(packages) {
     const specs = packages.map(({ name, version }) => (version ? `${name}=${version}` : name));
     return [
+      // Finishes an install that a dropped connection interrupted; a no-op otherwise.
+      { argv: ['env', 'DEBIAN_FRONTEND=noninteractive', 'dpkg', '--configure', '-a'] },
       { argv: ['apt-get', 'update', '-q'] },
       { argv: ['env', 'DEBIAN_FRONTEND=noninteractive', 'apt-get', 'install', '-y', '-q', '--no-install-recommends', ...specs] },
     ];

@@ -36,6 +36,7 @@ describe('Mosquitto planner', () => {
   it('installs, configures and restarts Mosquitto on a fresh Debian 12 host', () => {
     const steps = planMosquitto(mosquittoFacts('debian12'), mosquittoSettings(), fixedSalt());
     assert.deepEqual(commandsOf(steps), [
+      'env DEBIAN_FRONTEND=noninteractive dpkg --configure -a',
       'apt-get update -q',
       'env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends mosquitto',
       'install -d -o mosquitto -g mosquitto -m 0750 /var/lib/mosquitto',
@@ -49,7 +50,7 @@ describe('Mosquitto planner', () => {
 
   it('treats Ubuntu 22.04 as a Debian-family host', () => {
     const steps = planMosquitto(mosquittoFacts('ubuntu2204'), mosquittoSettings(), fixedSalt());
-    assert.equal(commandsOf(steps)[1], 'env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends mosquitto');
+    assert.equal(commandsOf(steps)[2], 'env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends mosquitto');
   });
 
   it('enables EPEL with yum and opens firewalld on a fresh CentOS 7 host', () => {
