@@ -1,0 +1,102 @@
+import assert from 'node:assert/strict';
+import { createServer } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import mqtt from 'mqtt';
+import { convergeContainer, removeContainerTarget, resolveImage } from '../../src/container/converge.ts';
+import type { ContainerOptions } from '../../src/container/desired.ts';
+import { countSteps } from '../../src/engine/report.ts';
+import { resolveSettings, type Settings } from '../../src/settings/load.ts';
+import { roundTrip } from './support/mqtt-roundtrip.ts';
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+const name = `mp-e2e-container-${process.pid}`;
+const password = 'hostile "pass" $word \\ with spaces';
+let port = 0;
+let options: ContainerOptions;
+const settingsWith = (maxQueuedMessages: number): Settings =>
+  resolveSettings({ broker: 'mosquitto', listeners: { mqtt: port }, session: { maxQueuedMessages }, admins: [{ name: 'admin', password }] });
+
+describe('container target on the local Docker engine', { timeout: 10 * 60_000 }, () => {
+  before(async () => {
+    port = await freePort();
+    options = { name, image: await resolveImage(undefined, false), bind: '127.0.0.1', configDir: `/var/tmp/${name}/config`, memory: '256m', cpus: '1' };
+  });
+  after(async () => {
+    await removeContainerTarget(name, { volumes: true, configDir: `/var/tmp/${name}` });
+  });
+
+  const url = () => `mqtt://127.0.0.1:${port}`;
+
+  it('converges a fresh container and serves authenticated pub/sub on the published port', async () => {
+    const started = performance.now();
+    const report = await convergeContainer(settingsWith(100000), options);
+    assert.equal(report.status, 'changed', report.error);
+    console.log(`# converge (fresh): ${Math.round(performance.now() - started)} ms, ${countSteps(report).changed} steps changed`);
+    assert.equal(await roundTrip(url(), { username: 'admin', password }), 'hello from mqtt-provision');
+    await assert.rejects(mqtt.connectAsync(url(), { username: 'admin', password: 'wrong', reconnectPeriod: 0, connectTimeout: 5000 }));
+  });
+
+  it('reports no change on a second run with the same settings', async () => {
+    const started = performance.now();
+    const report = await convergeContainer(settingsWith(100000), options);
+    console.log(`# converge (no-op): ${Math.round(performance.now() - started)} ms`);
+    assert.equal(report.status, 'ok', JSON.stringify(report.steps.filter((step) => step.status !== 'ok')));
+    assert.equal(countSteps(report).changed, 0);
+  });
+
+  it('dry-run shows the config diff and touches nothing', async () => {
+    const report = await convergeContainer(settingsWith(777), options, { dryRun: true });
+    assert.equal(report.status, 'changed');
+    const conf = report.steps.find((step) => step.id.endsWith('mosquitto.conf'))!;
+    assert.match(conf.diff!, /\+max_queued_messages 777/);
+    assert.match(report.steps.at(-1)!.reason, /config changed/);
+    const again = await convergeContainer(settingsWith(100000), options, { dryRun: true });
+    assert.equal(again.status, 'ok');
+  });
+
+  it('keeps 50 queued QoS 1 messages for an offline subscriber across a recreate', async () => {
+    const clientId = `mp-e2e-offline-${process.pid}`;
+    const topic = `mqtt-provision/e2e/container/${process.pid}`;
+    const subscriber = await mqtt.connectAsync(url(), { username: 'admin', password, clientId, clean: false, reconnectPeriod: 0 });
+    await subscriber.subscribeAsync(topic, { qos: 1 });
+    await subscriber.endAsync();
+
+    const publisher = await mqtt.connectAsync(url(), { username: 'admin', password, reconnectPeriod: 0 });
+    for (let i = 0; i < 50; i++) await publisher.publishAsync(topic, `m${i}`, { qos: 1 });
+    await publisher.endAsync();
+
+    const started = performance.now();
+    const report = await convergeContainer(settingsWith(50000), options);
+    console.log(`# converge (config change → recreate): ${Math.round(performance.now() - started)} ms`);
+    assert.equal(report.status, 'changed', report.error);
+    const container = report.steps.find((step) => step.id === `container:${name}`)!;
+    assert.equal(container.status, 'changed');
+    assert.match(container.reason, /recreate: config changed \(volumes kept\)/);
+
+    const received: string[] = [];
+    const all = new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`got ${received.length} of 50 messages`)), 20_000);
+      const client = mqtt.connect(url(), { username: 'admin', password, clientId, clean: false, reconnectPeriod: 0 });
+      client.on('message', (_topic, payload) => {
+        received.push(payload.toString());
+        if (received.length === 50) {
+          clearTimeout(timer);
+          client.end(false, {}, () => resolve());
+        }
+      });
+      client.on('error', reject);
+    });
+    await all;
+    assert.deepEqual(received, Array.from({ length: 50 }, (_, i) => `m${i}`));
+  });
+});
