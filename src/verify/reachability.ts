@@ -1,5 +1,6 @@
 import { MessageCollector } from './message-collector.ts';
-import { connectTracked, type VerifyContext } from './verify-context.ts';
+import { attemptConnect } from './mqtt-client.ts';
+import type { VerifyContext } from './verify-context.ts';
 import type { VerifyCheck } from './verify-report.ts';
 
 /**
@@ -11,12 +12,15 @@ export async function checkReachability(context: VerifyContext, listener: 'mqtt'
   const who = context.login.username === undefined ? 'an anonymous client' : context.login.username;
   const topic = context.topic(`reach-${listener}`);
   const collector = new MessageCollector(topic, 1);
-  let connection;
-  try {
-    connection = await connectTracked(context, { clientId: context.clientId(`reach-${listener}`), clean: true, onMessage: collector.handle }, { ...context.login, url });
-  } catch (error) {
-    return { name, status: 'fail', detail: `${(error as Error).message}` };
+  const clientId = context.clientId(`reach-${listener}`);
+  const outcome = await attemptConnect({ ...context.login, url }, { clientId, clean: true, onMessage: collector.handle });
+  if (outcome.kind === 'refused') {
+    const hint = context.login.username === undefined ? '; it refuses anonymous clients, so give a username and password' : '';
+    return { name, status: 'fail', detail: `${url} answers MQTT but refused ${who}: CONNACK code ${outcome.code} (${outcome.reason})${hint}` };
   }
+  if (outcome.kind === 'error') return { name, status: 'fail', detail: `${url} is not reachable: ${outcome.message}` };
+  const connection = outcome.connection;
+  context.usedClientIds.add(clientId);
   try {
     await connection.subscribe(topic, 1);
     const sentAt = performance.now();

@@ -43,7 +43,7 @@ export async function verifyBroker(options: VerifyOptions): Promise<VerifyReport
       ['client-id trap', checkClientIdTrap],
     ];
     for (const [name, check] of later) {
-      if (reachable.status === 'fail') checks.push({ name, status: 'skip', detail: `${context.login.url} is not reachable` });
+      if (reachable.status === 'fail') checks.push({ name, status: 'skip', detail: `no client got through to ${context.login.url} (see reachability mqtt)` });
       else await run(name, check);
     }
   } finally {
