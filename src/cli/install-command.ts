@@ -1,6 +1,8 @@
 import { accessSync, constants, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { brokerRole } from '../brokers/registry.ts';
+import { convergeContainer, resolveImage } from '../container/converge.ts';
+import { defaultContainerOptions } from '../container/desired.ts';
 import { convergeAll } from '../engine/converge-all.ts';
 import type { HostTarget } from '../engine/converge-host.ts';
 import type { HostReport } from '../engine/report.ts';
@@ -72,6 +74,8 @@ export async function runInstall(broker: Settings['broker'], args: string[], env
     if (targets.length === 0) return 0;
   }
 
+  if (options.docker) return runDockerInstall(broker, settings, options, environment);
+
   const reports = await convergeAll(targets, settings, {
     concurrency: options.concurrency,
     dryRun: options.dryRun,
@@ -91,6 +95,25 @@ export async function runInstall(broker: Settings['broker'], args: string[], env
   if (options.json) environment.print(JSON.stringify({ broker, dryRun: options.dryRun, hosts: reports }, null, 2));
   else environment.print(formatRecap(reports));
   return reports.some((report: HostReport) => report.status === 'failed') || !verified ? 1 : 0;
+}
+
+/** --docker: converge one container on the local engine with the same settings and rendered files. */
+async function runDockerInstall(broker: Settings['broker'], settings: Settings, options: InstallOptions, environment: InstallEnvironment): Promise<number> {
+  if (broker !== 'mosquitto' || settings.state !== 'present') {
+    environment.printError(`invalid input:\n--docker: only a present Mosquitto can run as a container (got ${broker}, state ${settings.state})`);
+    return 2;
+  }
+  const defaults = defaultContainerOptions(options.containerName);
+  const image = await resolveImage(options.image, options.dryRun);
+  const report = await convergeContainer(settings, { ...defaults, image, bind: options.bind }, {
+    dryRun: options.dryRun,
+    onStep: (result) => {
+      if (!options.json) environment.print(formatStepLine(`docker:${defaults.name}`, result, options.dryRun));
+    },
+  });
+  if (options.json) environment.print(JSON.stringify({ broker, dryRun: options.dryRun, hosts: [report] }, null, 2));
+  else environment.print(formatRecap([report]));
+  return report.status === 'failed' ? 1 : 0;
 }
 
 function buildTargets(options: InstallOptions, environment: InstallEnvironment): InstallTarget[] {

@@ -19,6 +19,12 @@ export interface InstallOptions {
   connectTimeoutSeconds: number;
   retries: number;
   help: boolean;
+  /** Converge a container on the local Docker engine instead of SSH hosts. */
+  docker: boolean;
+  image?: string;
+  containerName?: string;
+  /** Host address the container's ports are published on. */
+  bind: string;
 }
 
 export const installUsage = (script: string): string => `Usage: npx zx scripts/${script} [options]
@@ -28,6 +34,10 @@ Targets (at least one, unless --render-to):
   --inventory FILE            hosts from a YAML/JSON inventory (e.g. .lab/inventory.json)
   --identity FILE             SSH private key (default: ssh-agent / the inventory's key)
   --ssh-password-file FILE    SSH password instead of a key (or env MQTT_SSH_PASSWORD)
+  --docker                    converge a Mosquitto container on the local Docker engine instead
+  --image IMAGE               with --docker: the image (default: build mqtt-provision/mosquitto-local)
+  --container-name NAME       with --docker: the container (default mqtt-provision-mosquitto)
+  --bind ADDRESS              with --docker: publish the ports on ADDRESS (default 0.0.0.0)
 
 Settings:
   --settings FILE.yaml        the deployment settings (see README, "Settings")
@@ -81,6 +91,10 @@ export function parseInstallOptions(args: string[]): InstallOptions {
         'connect-timeout': { type: 'string' },
         retries: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
+        docker: { type: 'boolean', default: false },
+        image: { type: 'string' },
+        'container-name': { type: 'string' },
+        bind: { type: 'string' },
       },
     }));
   } catch (error) {
@@ -95,6 +109,8 @@ export function parseInstallOptions(args: string[]): InstallOptions {
     connectTimeoutSeconds: positiveInteger(values['connect-timeout'], '--connect-timeout', 10),
     retries: positiveInteger(values.retries, '--retries', 2, 0),
     help: values.help,
+    docker: values.docker,
+    bind: values.bind ?? '0.0.0.0',
   };
   if (values['max-fail'] !== undefined) options.maxFail = positiveInteger(values['max-fail'], '--max-fail', 1);
   for (const [key, flag] of [
@@ -106,11 +122,23 @@ export function parseInstallOptions(args: string[]): InstallOptions {
     ['adminPasswordFile', 'admin-password-file'],
     ['version', 'version'],
     ['renderTo', 'render-to'],
+    ['image', 'image'],
+    ['containerName', 'container-name'],
   ] as const) {
     const value = values[flag];
     if (value !== undefined) options[key] = value;
   }
-  if (!options.help && options.hosts.length === 0 && !options.inventory && !options.renderTo) {
+  if (!options.docker && (options.image !== undefined || options.containerName !== undefined || values.bind !== undefined)) {
+    throw new InputError('--docker', '--image, --container-name and --bind only apply with --docker');
+  }
+  if (options.docker && (options.hosts.length > 0 || options.inventory)) {
+    throw new InputError('--docker', 'converges the local container only; leave out --host and --inventory');
+  }
+  if (options.containerName !== undefined && !/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/.test(options.containerName)) {
+    throw new InputError('--container-name', `must be letters, digits, "_", "." or "-" (at most 63), got "${options.containerName}"`);
+  }
+  if (!/^[0-9a-fA-F.:]+$/.test(options.bind)) throw new InputError('--bind', `must be an IP address, got "${options.bind}"`);
+  if (!options.help && !options.docker && options.hosts.length === 0 && !options.inventory && !options.renderTo) {
     throw new InputError('--host', 'give at least one --host or an --inventory (or --render-to DIR to only render)');
   }
   return options;

@@ -1,0 +1,32 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { parseInstallOptions } from '../../src/cli/install-options.ts';
+
+describe('install flags for the container target', () => {
+  it('parses --docker with image, name and bind', () => {
+    const options = parseInstallOptions(['--docker', '--image', 'mqtt-provision/mosquitto-local:2.0-abc', '--container-name', 'broker1', '--bind', '127.0.0.1']);
+    assert.equal(options.docker, true);
+    assert.equal(options.image, 'mqtt-provision/mosquitto-local:2.0-abc');
+    assert.equal(options.containerName, 'broker1');
+    assert.equal(options.bind, '127.0.0.1');
+  });
+
+  it('needs no --host with --docker and binds every interface by default', () => {
+    const options = parseInstallOptions(['--docker']);
+    assert.equal(options.bind, '0.0.0.0');
+    assert.deepEqual(options.hosts, []);
+  });
+
+  it('rejects container flags without --docker, hosts with --docker, and bad names', () => {
+    assert.throws(() => parseInstallOptions(['--host', 'a', '--bind', '127.0.0.1']), /only apply with --docker/);
+    assert.throws(() => parseInstallOptions(['--docker', '--host', 'a']), /leave out --host/);
+    assert.throws(() => parseInstallOptions(['--docker', '--container-name', 'bad name']), /--container-name/);
+    assert.throws(() => parseInstallOptions(['--docker', '--bind', 'localhost; rm']), /--bind/);
+  });
+
+  it('keeps the SSH path unchanged', () => {
+    const options = parseInstallOptions(['--host', 'root@broker1']);
+    assert.equal(options.docker, false);
+    assert.deepEqual(options.hosts, ['root@broker1']);
+  });
+});
