@@ -12,7 +12,7 @@ import { loadSettings, type Settings } from '../settings/load.ts';
 import { formatHostSpec, parseHostSpec } from '../transport/host-spec.ts';
 import { SshTransport, type SshOptions } from '../transport/ssh.ts';
 import type { Transport } from '../transport/transport.ts';
-import { verifyAfterInstall } from '../verify/install-hook.ts';
+import { verifyAfterInstall, verifyContainerAfterInstall } from '../verify/install-hook.ts';
 import { readInventory } from './inventory-file.ts';
 import { installUsage, parseInstallOptions, type InstallOptions } from './install-options.ts';
 import { formatRecap, formatStepLine } from './progress-printer.ts';
@@ -111,9 +111,13 @@ async function runDockerInstall(broker: Settings['broker'], settings: Settings, 
       if (!options.json) environment.print(formatStepLine(`docker:${defaults.name}`, result, options.dryRun));
     },
   });
+  let verified = true;
+  if (options.verify && !options.dryRun && report.status !== 'failed' && environment.verify) {
+    verified = await verifyContainerAfterInstall(defaults.name, options.bind, settings, options.json ? environment.printError : environment.print);
+  }
   if (options.json) environment.print(JSON.stringify({ broker, dryRun: options.dryRun, hosts: [report] }, null, 2));
   else environment.print(formatRecap([report]));
-  return report.status === 'failed' ? 1 : 0;
+  return report.status === 'failed' || !verified ? 1 : 0;
 }
 
 function buildTargets(options: InstallOptions, environment: InstallEnvironment): InstallTarget[] {

@@ -1,5 +1,6 @@
 import type { InstallTarget } from '../cli/install-command.ts';
 import type { Settings } from '../settings/load.ts';
+import { LocalTransport } from '../transport/local.ts';
 import { restartViaSystemctl } from './restart-service.ts';
 import { verifyBroker, type VerifyOptions } from './verify-broker.ts';
 import { formatVerifyReport, type VerifyReport } from './verify-report.ts';
@@ -67,5 +68,33 @@ export async function verifyAfterInstall(
     return false;
   }
   for (const line of formatVerifyReport(report).split('\n')) options.print(`${target.label}: ${line}`);
+  return report.passed;
+}
+
+/**
+ * Verify for --docker: the published ports are the broker's own ports on the bind address (any
+ * address means this machine), and a restart is `docker restart`, which keeps the data volume.
+ */
+export async function verifyContainerAfterInstall(
+  container: string,
+  bind: string,
+  settings: Settings,
+  print: (line: string) => void,
+): Promise<boolean> {
+  const address = bind === '0.0.0.0' || bind === '::' ? '127.0.0.1' : bind;
+  const options: VerifyOptions = { ...brokerUrls({ address, ports: {} }, settings) };
+  const admin = settings.admins[0];
+  if (admin) {
+    options.username = admin.name;
+    options.password = admin.password;
+  }
+  if (settings.persistence.enabled) {
+    options.restartBroker = async () => {
+      const result = await new LocalTransport().exec(['docker', 'restart', container]);
+      if (result.code !== 0) throw new Error(`docker restart ${container} exited ${result.code}: ${result.stderr.trim()}`);
+    };
+  }
+  const report = await verifyBroker(options);
+  for (const line of formatVerifyReport(report).split('\n')) print(`docker:${container}: ${line}`);
   return report.passed;
 }
