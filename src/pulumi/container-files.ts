@@ -1,0 +1,146 @@
+import { createHash } from 'node:crypto';
+import { persistentClientExpiration } from '../brokers/mosquitto/files.ts';
+import { hashPassword } from '../brokers/mosquitto/password-hash.ts';
+import { sha256 } from '../operations/files.ts';
+import { renderTemplate } from '../render/render-template.ts';
+import type { Settings } from '../settings/load.ts';
+import type { ListenerName } from './stack-config.ts';
+
+/**
+ * How each broker's official image is laid out, and the config files a container of it gets. The
+ * container is the same broker with the same templates as a host; only the paths differ.
+ */
+
+export interface ContainerFile {
+  path: string;
+  content: string;
+  /** Octal mode as the Docker provider takes it, e.g. "0640". */
+  mode: string;
+  /** Numeric owner and group: names would be looked up on the machine running Pulumi, not in the image. */
+  owner: string;
+  group: string;
+  /** Holds password hashes: uploaded as a secret. */
+  secret: boolean;
+}
+
+export interface ContainerLayout {
+  repository: string;
+  /** Pinned tag of the official image, used when settings.version is empty. */
+  defaultTag: string;
+  /** Where the named data volume is mounted: sessions and queued messages live here. */
+  dataDir: string;
+  /** tmpfs mounts the rendered config needs (Mosquitto's pid file directory). */
+  tmpfs: Record<string, string>;
+  /** Docker healthcheck command for these settings. */
+  healthcheck(settings: Settings): string[];
+  /** The config files, rendered for the image's paths; `seed` makes password salts stable per container. */
+  files(settings: Settings, seed: string): ContainerFile[];
+}
+
+const mosquittoPaths = {
+  configFile: '/mosquitto/config/mosquitto.conf',
+  passwordFile: '/mosquitto/config/passwd',
+  aclFile: '/mosquitto/config/acl',
+  dataDir: '/mosquitto/data',
+};
+/** The image's mosquitto user and group; its entrypoint also chowns /mosquitto to them at start. */
+const mosquittoId = '1883';
+
+export const containerLayouts: Record<Settings['broker'], ContainerLayout> = {
+  mosquitto: {
+    repository: 'eclipse-mosquitto',
+    defaultTag: '2.0.20',
+    dataDir: mosquittoPaths.dataDir,
+    // The shared template writes a pid file under /run/mosquitto, which the image lacks.
+    tmpfs: { '/run/mosquitto': 'rw,mode=0755' },
+    healthcheck: (settings) =>
+      settings.listeners.mqtt === undefined
+        ? ['CMD', 'pidof', 'mosquitto']
+        : // Anonymous clients are refused, so "not authorised" proves the broker answers MQTT and enforces auth.
+          ['CMD-SHELL', `mosquitto_sub -h 127.0.0.1 -p ${settings.listeners.mqtt} -t mqtt-provision/health -C 1 -W 3 2>&1 | grep -q 'not authori'`],
+    files: mosquittoContainerFiles,
+  },
+  emqx: {
+    repository: 'emqx/emqx',
+    defaultTag: '5.8.6',
+    dataDir: '/opt/emqx/data',
+    tmpfs: {},
+    healthcheck: () => ['CMD', '/opt/emqx/bin/emqx', 'ctl', 'status'],
+    files: () => {
+      // The host role's emqx.conf keeps data in /var/lib/emqx (outside the volume) and creates users
+      // through the REST API after start; a container built from it would silently lose both.
+      throw new Error('EMQX containers are not supported yet (the EMQX role renders for hosts: data_dir /var/lib/emqx, users via the REST API); use deployment "hosts" for EMQX');
+    },
+  },
+};
+
+/** Package versions (2.0.11-1.2) are not image tags; only a plain release number picks a tag. */
+export function imageFor(settings: Settings, override?: string): string {
+  if (override) return override;
+  const layout = containerLayouts[settings.broker];
+  if (settings.version === '') return `${layout.repository}:${layout.defaultTag}`;
+  if (!/^\d+(\.\d+){1,2}$/.test(settings.version)) {
+    throw new Error(`settings.version "${settings.version}" is not an image tag of ${layout.repository}; use a release like ${layout.defaultTag} or set the container's image`);
+  }
+  return `${layout.repository}:${settings.version}`;
+}
+
+export interface PublishedPort {
+  listener: ListenerName;
+  /** Port the broker listens on inside the container. */
+  internal: number;
+  /** Port on the Docker host. */
+  external: number;
+  /** Docker-host address it is bound to. */
+  ip: string;
+}
+
+export function publishedPorts(settings: Settings, overrides: Partial<Record<ListenerName, number>>, ip: string): PublishedPort[] {
+  return (Object.entries(settings.listeners) as Array<[ListenerName, number | undefined]>)
+    .filter((entry): entry is [ListenerName, number] => entry[1] !== undefined)
+    .map(([listener, port]) => ({ listener, internal: port, external: overrides[listener] ?? port, ip }));
+}
+
+/** Fingerprint of what the container is given, passwords excluded: a label, so `docker inspect` tells which config runs. */
+export function containerConfigHash(image: string, files: ContainerFile[]): string {
+  return sha256(JSON.stringify({ image, files: files.filter((file) => !file.secret).map((file) => [file.path, file.mode, sha256(file.content)]) }));
+}
+
+function mosquittoContainerFiles(settings: Settings, seed: string): ContainerFile[] {
+  const owner = { owner: mosquittoId, group: mosquittoId };
+  const config = renderTemplate(
+    'mosquitto.conf',
+    {
+      listeners: settings.listeners,
+      session: settings.session,
+      persistence: settings.persistence,
+      persistentClientExpiration: persistentClientExpiration(settings),
+      paths: { passwordFile: mosquittoPaths.passwordFile, aclFile: mosquittoPaths.aclFile, dataDir: mosquittoPaths.dataDir },
+      extraConfig: settings.extraConfig.trimEnd(),
+    },
+    settings.templates,
+  );
+  const passwords = [...settings.admins, ...settings.users]
+    .map(({ name, password }) => `${name}:${hashPassword(password.reveal(), stableSalt(seed, name))}\n`)
+    .join('');
+  return [
+    { path: mosquittoPaths.configFile, content: config, mode: '0644', ...owner, secret: false },
+    { path: mosquittoPaths.passwordFile, content: passwords, mode: '0600', ...owner, secret: true },
+    {
+      path: mosquittoPaths.aclFile,
+      content: renderTemplate('mosquitto-acl', { admins: settings.admins, users: settings.users }, settings.templates),
+      mode: '0600',
+      ...owner,
+      secret: false,
+    },
+  ];
+}
+
+/**
+ * A container has no earlier password file to keep hashes from, and a random salt would change the
+ * upload (and replace the container) on every run. The salt is derived from the container and user
+ * names only, never from the password, so it gives nothing away while staying unique per user.
+ */
+function stableSalt(seed: string, name: string): Buffer {
+  return createHash('sha256').update(`mqtt-provision salt\0${seed}\0${name}`).digest().subarray(0, 12);
+}

@@ -1,0 +1,70 @@
+import type * as pulumi from '@pulumi/pulumi';
+import type { PlainSettings } from './plain-settings.ts';
+
+/**
+ * The dynamic provider behind MqttBrokerHost. Pulumi serializes this object into the state and runs
+ * it in a separate provider process, so it captures nothing but a file URL: every method imports
+ * host-operations.ts (which holds the engine calls) at call time. No provisioning logic lives here.
+ */
+
+/** Plain data only: this is what the engine hands the provider, and what the state stores. */
+export interface HostProviderInputs {
+  address: string;
+  port: number;
+  user: string;
+  /** OpenSSH private key; `~/` is the home of whoever runs Pulumi. */
+  privateKeyPath: string;
+  /** Same as settings.broker; kept apart so a broker change can force a replacement without unwrapping the secret. */
+  broker: PlainSettings['broker'];
+  /** Validated settings with passwords as strings: always a secret input. */
+  settings: PlainSettings;
+  /** On delete, remove the broker's data directory as well (the default keeps it). */
+  purgeDataOnDelete: boolean;
+}
+
+export interface HostProviderOutputs extends HostProviderInputs {
+  /** `user@address:port`, as the engine labels the host. */
+  host: string;
+  /** The broker package version installed on the host after converge. */
+  version: string;
+  listeners: PlainSettings['listeners'];
+  /** Hash of the rendered non-secret config and of the settings without passwords. */
+  configHash: string;
+  /** Hash of user names and passwords: a secret output. */
+  credentialsHash: string;
+}
+
+/** Output properties that hold or reveal passwords; the component marks them additionalSecretOutputs. */
+export const secretOutputNames = ['settings', 'credentialsHash'] as const;
+
+type Operations = typeof import('./host-operations.ts');
+
+/** Resolved at load time into a string, the one value the serialized closure captures. */
+const operationsUrl: string = new URL('./host-operations.ts', import.meta.url).href;
+
+export const mqttBrokerHostProvider: pulumi.dynamic.ResourceProvider<HostProviderInputs, HostProviderOutputs> = {
+  async check(olds, news) {
+    const operations: Operations = await import(operationsUrl);
+    return operations.checkHost(olds, news);
+  },
+  async diff(id, olds, news) {
+    const operations: Operations = await import(operationsUrl);
+    return operations.diffHost(id, olds, news);
+  },
+  async create(inputs) {
+    const operations: Operations = await import(operationsUrl);
+    return operations.createHost(inputs);
+  },
+  async read(id, props) {
+    const operations: Operations = await import(operationsUrl);
+    return operations.readHost(id, props);
+  },
+  async update(id, olds, news) {
+    const operations: Operations = await import(operationsUrl);
+    return operations.updateHost(id, olds, news);
+  },
+  async delete(id, props) {
+    const operations: Operations = await import(operationsUrl);
+    return operations.deleteHost(id, props);
+  },
+};
