@@ -2,6 +2,7 @@ import type { FactQuery, HostFacts } from '../facts/host-facts.ts';
 import type { ManagedFile } from '../operations/managed-file.ts';
 import type { Step } from '../operations/step.ts';
 import type { Settings } from '../settings/load.ts';
+import type { Transport } from '../transport/transport.ts';
 
 /** What the engine needs of a broker: which facts to gather and how to plan from them. */
 export interface BrokerRole {
@@ -9,4 +10,9 @@ export interface BrokerRole {
   plan(facts: HostFacts, settings: Settings): Step[];
   /** The config files for these settings as a fresh host would get them (for --render-to). */
   renderFiles(settings: Settings): ManagedFile[];
+  /**
+   * Optional second fact-gathering round trip, after the probe, for facts that need secrets (which
+   * must travel on stdin, never as probe arguments), e.g. EMQX's REST API logins.
+   */
+  extraFacts?(transport: Transport, facts: HostFacts, settings: Settings): Promise<HostFacts>;
 }

@@ -1,6 +1,9 @@
 import { emptyFacts } from '../facts/empty-facts.ts';
 import type { Settings } from '../settings/load.ts';
 import type { BrokerRole } from './broker-role.ts';
+import { gatherEmqxApiFacts } from './emqx/api-facts.ts';
+import { emqxRenderFiles } from './emqx/render-files.ts';
+import { emqxFactQuery, planEmqx } from './emqx/plan.ts';
 import { mosquittoFiles } from './mosquitto/files.ts';
 import { mosquittoFactQuery, planMosquitto } from './mosquitto/plan.ts';
 
@@ -10,6 +13,12 @@ const roles: Partial<Record<Settings['broker'], BrokerRole>> = {
     factQuery: mosquittoFactQuery,
     plan: (facts, settings) => planMosquitto(facts, settings),
     renderFiles: (settings) => mosquittoFiles(settings, emptyFacts()),
+  },
+  emqx: {
+    factQuery: emqxFactQuery,
+    plan: (facts, settings) => planEmqx(facts, settings),
+    renderFiles: emqxRenderFiles,
+    extraFacts: gatherEmqxApiFacts,
   },
 };
 

@@ -10,6 +10,8 @@ export interface InstallOptions {
   adminUser?: string;
   adminPasswordFile?: string;
   version?: string;
+  /** EMQX: a local .rpm/.deb to upload and install instead of downloading (air-gapped hosts). */
+  package?: string;
   dryRun: boolean;
   renderTo?: string;
   json: boolean;
@@ -44,6 +46,7 @@ Settings:
   --admin-user NAME           admin user to create or update
   --admin-password-file FILE  its password (or env MQTT_ADMIN_PASSWORD)
   --version VERSION           package version to pin
+  --package FILE              EMQX only: upload and install this .rpm/.deb instead of downloading
 
 Behaviour:
   --dry-run                   gather facts and show what would change, with diffs; change nothing
@@ -82,6 +85,7 @@ export function parseInstallOptions(args: string[]): InstallOptions {
         'admin-user': { type: 'string' },
         'admin-password-file': { type: 'string' },
         version: { type: 'string' },
+        package: { type: 'string' },
         'dry-run': { type: 'boolean', default: false },
         'render-to': { type: 'string' },
         json: { type: 'boolean', default: false },
@@ -121,6 +125,7 @@ export function parseInstallOptions(args: string[]): InstallOptions {
     ['adminUser', 'admin-user'],
     ['adminPasswordFile', 'admin-password-file'],
     ['version', 'version'],
+    ['package', 'package'],
     ['renderTo', 'render-to'],
     ['image', 'image'],
     ['containerName', 'container-name'],

@@ -39,6 +39,42 @@ export interface UfwFact {
   allowedPorts: string[];
 }
 
+/** `emqx ctl status`: exit 0 and "Node 'emqx@…' 5.8.6 is started" when up, "not responding to pings" (exit 1) when down. */
+export interface EmqxStatusFact {
+  code: number;
+  /** First line of the output. */
+  text: string;
+}
+
+/** A user of EMQX's built-in authentication database, as GET …/users lists it. */
+export interface EmqxMqttUserFact {
+  name: string;
+  superuser: boolean;
+}
+
+/**
+ * What EMQX's REST API (127.0.0.1, dashboard listener) says, gathered by a script on stdin so no
+ * password reaches a command line. Null fields were not gathered (no login worked).
+ */
+export interface EmqxApiFact {
+  /** GET /api/v5/status answered 200. */
+  reachable: boolean;
+  /** The tool's own dashboard account logs in with the password derived from the cookie. */
+  serviceLogin: boolean;
+  /** Wanted admin name → whether it logs in with its wanted password. */
+  logins: Record<string, boolean>;
+  /** admin/public still logs in; null when not checked (an admin named "admin" logs in with its wanted password). */
+  defaultAdmin: boolean | null;
+  mqttUsers: EmqxMqttUserFact[] | null;
+  /** The rules of the `file` authorization source; present false when the source is missing. */
+  acl: { present: boolean; rules: string } | null;
+}
+
+export interface EmqxFacts {
+  status: EmqxStatusFact | null;
+  api: EmqxApiFact | null;
+}
+
 export interface HostFacts {
   os: OsRelease;
   /** Commands found on PATH, e.g. apt-get, dnf, yum, firewall-cmd, ufw. */
@@ -53,6 +89,12 @@ export interface HostFacts {
   ufw: UfwFact | null;
   /** RHEL family: whether the EPEL repository is configured. */
   epelEnabled: boolean;
+  /** `uname -m`, e.g. x86_64 or aarch64; absent when the probe did not say. */
+  arch?: string;
+  /** `uname -n` and the addresses of `hostname -I`: the names a cluster seed may give this host. */
+  hostNames?: string[];
+  /** Present when the `emqx` command exists on the host. */
+  emqx?: EmqxFacts;
 }
 
 /** What the planner asks the probe to look at; derived from the broker definition. */

@@ -54,6 +54,15 @@ export function parseProbeOutput(output: string, query: FactQuery): HostFacts {
       case 'epel':
         facts.epelEnabled = true;
         break;
+      case 'arch':
+        if (fields[0]) facts.arch = fields[0];
+        break;
+      case 'host':
+        facts.hostNames = [...(facts.hostNames ?? []), ...words(fields[1])];
+        break;
+      case 'emqx':
+        if (fields[0] === 'status') facts.emqx = { status: { code: Number(fields[1] ?? 1), text: fields[2] ?? '' }, api: null };
+        break;
     }
   }
   return facts;

@@ -12,7 +12,7 @@ if [ -r /etc/os-release ]; then
   emit "os${tab}version_id${tab}${VERSION_ID:-}"
   emit "os${tab}pretty_name${tab}${PRETTY_NAME:-}"
 fi
-for c in apt-get dpkg-query dnf yum rpm systemctl firewall-cmd ufw mosquitto_passwd emqx; do
+for c in apt-get dpkg-query dnf yum rpm systemctl firewall-cmd ufw mosquitto_passwd emqx curl; do
   command -v "$c" >/dev/null 2>&1 && emit "cmd${tab}$c"
 done
 pkgversion() {
@@ -59,4 +59,12 @@ if command -v ufw >/dev/null 2>&1; then
   esac
 fi
 if ls /etc/yum.repos.d/epel*.repo >/dev/null 2>&1; then emit "epel${tab}1"; fi
+# Which package build fits, and the names a cluster seed may use for this host.
+emit "arch${tab}$(uname -m)"
+emit "host${tab}name${tab}$(uname -n)"
+emit "host${tab}addr${tab}$(hostname -I 2>/dev/null)"
+if command -v emqx >/dev/null 2>&1; then
+  out=$(timeout 30 emqx ctl status 2>&1); code=$?
+  emit "emqx${tab}status${tab}$code${tab}$(printf '%s\n' "$out" | head -n 1 | tr '\t' ' ')"
+fi
 exit 0

@@ -1,5 +1,7 @@
 import type { OsFamily } from './os-family.ts';
 
+const noninteractiveInstall = ['env', 'DEBIAN_FRONTEND=noninteractive', 'apt-get', 'install', '-y', '-q', '--no-install-recommends'];
+
 /** apt hosts: refresh lists only when installing, never prompt, never pull in recommends. */
 export const debianFamily: OsFamily = {
   name: 'debian',
@@ -9,7 +11,7 @@ export const debianFamily: OsFamily = {
       // Finishes an install that a dropped connection interrupted; a no-op otherwise.
       { argv: ['env', 'DEBIAN_FRONTEND=noninteractive', 'dpkg', '--configure', '-a'] },
       { argv: ['apt-get', 'update', '-q'] },
-      { argv: ['env', 'DEBIAN_FRONTEND=noninteractive', 'apt-get', 'install', '-y', '-q', '--no-install-recommends', ...specs] },
+      { argv: [...noninteractiveInstall, ...specs] },
     ];
   },
   remove(packages) {
@@ -17,5 +19,15 @@ export const debianFamily: OsFamily = {
   },
   enableExtraRepository() {
     return [];
+  },
+  packageFormat: 'deb',
+  /** debian12, ubuntu22.04: the ID and VERSION_ID of the release itself (derivatives have their own). */
+  releaseTag(facts) {
+    if ((facts.os.id !== 'debian' && facts.os.id !== 'ubuntu') || !facts.os.versionId) return null;
+    return `${facts.os.id}${facts.os.versionId}`;
+  },
+  /** apt installs a file when the argument is a path (it must hold a slash), pulling dependencies from the lists. */
+  installLocalPackage(path) {
+    return [{ argv: ['apt-get', 'update', '-q'] }, { argv: [...noninteractiveInstall, path] }];
   },
 };

@@ -11,6 +11,15 @@ export interface OsFamily {
   remove(packages: string[], facts: HostFacts): Command[];
   /** Commands that make the EPEL-like extra repository available, or [] when not needed/enabled. */
   enableExtraRepository(facts: HostFacts): Command[];
+  /** The package format this family installs: what a vendor download or an uploaded file must be. */
+  packageFormat: 'deb' | 'rpm';
+  /**
+   * The distribution tag vendors put in package file names (el9, debian12, ubuntu22.04), or null
+   * when this release has none of its own (e.g. a derivative that only names its base in ID_LIKE).
+   */
+  releaseTag(facts: HostFacts): string | null;
+  /** Commands that install one package file already on the host, resolving its dependencies from the repositories. */
+  installLocalPackage(path: string, facts: HostFacts): Command[];
 }
 
 export class UnsupportedOsError extends Error {

@@ -29,4 +29,15 @@ export const rhelFamily: OsFamily = {
     }
     return [{ argv: [manager, 'install', '-y', 'epel-release'] }];
   },
+  packageFormat: 'rpm',
+  /** el7, el8, el9: RHEL and its rebuilds share one binary ABI per major version. Fedora has none. */
+  releaseTag(facts) {
+    const major = osMajorVersion(facts);
+    if (facts.os.id === 'fedora' || major === 0) return null;
+    return `el${major}`;
+  },
+  /** yum and dnf both install a local file and resolve its dependencies from the enabled repositories. */
+  installLocalPackage(path, facts) {
+    return [{ argv: [packageManager(facts), 'install', '-y', path] }];
+  },
 };

@@ -2,6 +2,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
+import { resolveEmqxSettings } from '../brokers/emqx/settings.ts';
 import { Secret } from '../secret.ts';
 import { InputError, InputErrors } from './input-error.ts';
 import { settingsSchema, type ParsedSettings, type SettingsInput } from './schema.ts';
@@ -28,7 +29,9 @@ export interface SettingsOverrides {
   version?: string;
   adminUser?: string;
   adminPasswordFile?: string;
-  /** Environment variables; MQTT_ADMIN_PASSWORD supplies the admin password without a file. */
+  /** EMQX: a local .rpm/.deb to upload and install (`--package`); relative to the working directory. */
+  emqxPackage?: string;
+  /** Environment variables; MQTT_ADMIN_PASSWORD supplies the admin password without a file, MQTT_EMQX_PACKAGE the package. */
   env?: Record<string, string | undefined>;
 }
 
@@ -98,8 +101,9 @@ export function resolveSettings(raw: unknown, overrides: SettingsOverrides = {},
     errors.push(new InputError('admins', 'at least one admin is required (anonymous access is always off); use --admin-user and --admin-password-file'));
   }
   const templates = resolveTemplates(settings.templates, templateNamesByBroker[settings.broker], baseDir, errors);
+  const emqx = resolveEmqxSettings(settings, overrides, baseDir, errors);
   if (errors.length > 0) throw new InputErrors(errors);
-  return { ...settings, admins, users, templates };
+  return { ...settings, admins, users, templates, emqx };
 }
 
 function issueToInputError(issue: z.core.$ZodIssue): InputError {

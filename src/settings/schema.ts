@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { Secret } from '../secret.ts';
 
 /**
  * The one description of a broker deployment, shared by the zx front doors, the Pulumi program and
@@ -36,6 +37,13 @@ const aclRule = z
     access: z.enum(['read', 'write', 'readwrite']),
   })
   .strict();
+
+/** An Erlang node name as EMQX accepts it: `name@host`, the name part ^[0-9A-Za-z_-]+$ (bin/emqx). */
+export const emqxNodeNamePattern = /^[0-9A-Za-z_-]{1,64}@[0-9A-Za-z_.:-]{1,253}$/;
+const emqxNodeName = z.string().regex(emqxNodeNamePattern, 'must be an Erlang node name like emqx@10.0.0.1');
+
+/** Cookie characters that need no quoting anywhere EMQX passes the cookie (HOCON, vm.args, erl's argv). */
+export const emqxCookiePattern = /^[A-Za-z0-9_.+=-]{16,255}$/;
 
 export const listenerNames = ['mqtt', 'websocket', 'mqtts', 'wss', 'dashboard'] as const;
 
@@ -103,6 +111,29 @@ export const settingsSchema = z
     templates: z.record(z.string(), z.string().min(1)).default({}),
     /** Raw lines appended to the main config file: the escape hatch for settings this schema lacks. */
     extraConfig: z.string().max(65536).default(''),
+    /** EMQX only (Mosquitto ignores it): node identity, clustering, durable sessions, air-gapped package. */
+    emqx: z
+      .object({
+        /** Single node only; default emqx@127.0.0.1. A cluster node takes its name from `cluster.seeds`. */
+        nodeName: emqxNodeName.optional(),
+        /** The Erlang cookie: generated per host and kept when absent; required (and shared) for a cluster. */
+        cookie: z
+          .string()
+          .regex(emqxCookiePattern, 'must be 16–255 characters of A-Z a-z 0-9 _ . + = -')
+          .transform((value) => new Secret(value))
+          .optional(),
+        cookieFile: z.string().min(1).optional(),
+        /** Sessions and their queues on disk (EMQX 5.7+); off by default, single node only on the Community Edition. */
+        durableSessions: z.boolean().default(false),
+        cluster: z
+          .object({ seeds: z.array(emqxNodeName).max(64).default([]) })
+          .strict()
+          .default({ seeds: [] }),
+        /** A local .rpm/.deb to upload instead of downloading from EMQX (air-gapped hosts); also `--package`. */
+        package: z.string().min(1).optional(),
+      })
+      .strict()
+      .default({ durableSessions: false, cluster: { seeds: [] } }),
   })
   .strict();
 

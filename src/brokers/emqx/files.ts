@@ -1,0 +1,67 @@
+import type { ManagedFile } from '../../operations/managed-file.ts';
+import { renderTemplate } from '../../render/render-template.ts';
+import type { Secret } from '../../secret.ts';
+import type { Settings } from '../../settings/load.ts';
+import { emqxLayout as layout } from './layout.ts';
+import { emqxFeatures } from './version.ts';
+
+/** What differs per host: the version it gets, its node name and the cookie it keeps. */
+export interface EmqxNode {
+  version: string;
+  nodeName: string;
+  cookie: Secret;
+}
+
+/** EMQX counts session expiry as a duration; seconds are exact for any setting. */
+export function sessionExpiry(settings: Settings): string {
+  return settings.session.persistent ? `${settings.session.expirySeconds}s` : '0s';
+}
+
+/** The dashboard (and REST API) port: the served one, else 18083 on loopback only. */
+export function dashboardPort(settings: Settings): number {
+  return settings.listeners.dashboard ?? layout.defaultDashboardPort;
+}
+
+export function emqxConfig(settings: Settings, node: EmqxNode): string {
+  const features = emqxFeatures(node.version);
+  const seeds = settings.emqx.cluster.seeds;
+  const durable = settings.emqx.durableSessions && features.durableSessions;
+  const { mqtt, websocket, dashboard } = settings.listeners;
+  return renderTemplate(
+    'emqx.conf',
+    {
+      version: node.version,
+      // The one place the cookie is revealed: into a file that is 0640 root:emqx and never diffed.
+      node: { name: node.nodeName, cookie: node.cookie.reveal(), dataDir: layout.dataDir },
+      cluster: { static: seeds.length > 1, seeds, singleton: durable && features.singletonDiscovery && seeds.length <= 1 },
+      forceShutdown: { ...settings.forceShutdown, mailboxKey: features.mailboxKey },
+      session: settings.session,
+      mqtt: { sessionExpiry: sessionExpiry(settings), retryInterval: '30s', maxAwaitingRel: 100 },
+      durableSessions: { supported: features.durableSessions, enable: durable },
+      listeners: {
+        enableKey: features.listenerEnableKey,
+        tcp: { enabled: mqtt !== undefined, bind: `0.0.0.0:${mqtt ?? 1883}` },
+        ws: { enabled: websocket !== undefined, bind: `0.0.0.0:${websocket ?? 8083}` },
+      },
+      dashboard:
+        dashboard !== undefined
+          ? { bind: String(dashboard), comment: `Served on port ${dashboard} (settings.listeners.dashboard).` }
+          : { bind: `"127.0.0.1:${layout.defaultDashboardPort}"`, comment: 'Not served (no dashboard listener in the settings): loopback only, for mqtt-provision.' },
+      extraConfig: settings.extraConfig.trimEnd(),
+    },
+    settings.templates,
+  );
+}
+
+/** emqx.conf holds the cookie, so it is a secret file: readable by the emqx group, never diffed. */
+export function emqxConfigFile(settings: Settings, node: EmqxNode): ManagedFile {
+  return {
+    path: layout.configFile,
+    content: emqxConfig(settings, node),
+    mode: '0640',
+    owner: 'root',
+    group: layout.user,
+    secret: true,
+    apply: 'restart',
+  };
+}

@@ -1,0 +1,17 @@
+import { emptyFacts } from '../../facts/empty-facts.ts';
+import type { ManagedFile } from '../../operations/managed-file.ts';
+import type { Settings } from '../../settings/load.ts';
+import { emqxConfigFile } from './files.ts';
+import { chooseCookie, chooseNodeName } from './identity.ts';
+import { wantedEmqxVersion } from './package-source.ts';
+
+/**
+ * emqx.conf as a fresh host would get it, without a host (--render-to, Pulumi's fingerprint): the
+ * pinned default version, the first seed's node name, and the settings' cookie or a placeholder.
+ * The file is secret, so the fingerprint never includes it.
+ */
+export function emqxRenderFiles(settings: Settings): ManagedFile[] {
+  const facts = emptyFacts();
+  const cookie = chooseCookie(settings, facts, () => 'generated-on-the-host-at-first-run');
+  return [emqxConfigFile(settings, { version: wantedEmqxVersion(settings, null).version, nodeName: chooseNodeName(settings, null), cookie })];
+}
