@@ -12,7 +12,7 @@ import type { Settings } from '../../settings/load.ts';
 import { servedPorts } from '../served-ports.ts';
 import { renderAclRules } from './acl.ts';
 import { dashboardPort, emqxConfigFile } from './files.ts';
-import { chooseCookie, chooseNodeName, generateCookie, servicePassword } from './identity.ts';
+import { chooseCookie, chooseNodeName, cookieInConfig, generateCookie, servicePassword } from './identity.ts';
 import { emqxLayout as layout } from './layout.ts';
 import { chooseEmqxPackage, type EmqxPackage } from './package-source.ts';
 import { aclScript, adminsScript, mqttUsersScript, serviceAccountScript, type ServiceTarget } from './rest-scripts.ts';
@@ -104,7 +104,9 @@ function planPresent(facts: HostFacts, settings: Settings, options: EmqxPlanOpti
   }
 
   const target: ServiceTarget = { port: dashboardPort(settings), servicePassword: servicePassword(cookie) };
-  steps.push(...restSteps(facts, settings, target, options.salt));
+  // The service account's password derives from the cookie: a new cookie needs a new account password.
+  const cookieChanges = cookieInConfig(facts.files[layout.configFile]?.content) !== cookie.reveal();
+  steps.push(...restSteps(facts, settings, target, cookieChanges, options.salt));
   // Last, so the dashboard port opens only after admin/public is gone.
   steps.push(firewallStep(facts, servedPorts(settings), settings.firewall));
   if (settings.emqx.cluster.seeds.length > 1) {
@@ -127,7 +129,7 @@ function prerequisitesStep(os: OsFamily, facts: HostFacts, el7: boolean): Step {
   return { ...packagesPresentStep(os, facts, missing), id: 'prerequisites', title };
 }
 
-/** Download (or upload) into a root-only cache, install with the OS's package manager, remove the file. */
+/** Download (or upload) into a root-owned cache directory, install with the OS package manager, remove the file. */
 function emqxPackageStep(os: OsFamily, facts: HostFacts, emqxPackage: EmqxPackage, readPackage: (path: string) => Buffer): Step {
   const id = `package:${layout.packageName}`;
   const title = `package ${layout.packageName} ${emqxPackage.version}`;
@@ -169,7 +171,7 @@ function checkedConfigStep(facts: HostFacts, file: ManagedFile): Step {
 }
 
 /** Dashboard service account, admins, ACL rules and MQTT users, all through the local REST API. */
-function restSteps(facts: HostFacts, settings: Settings, target: ServiceTarget, salt?: () => Buffer): Step[] {
+function restSteps(facts: HostFacts, settings: Settings, target: ServiceTarget, cookieChanges: boolean, salt?: () => Buffer): Step[] {
   const api = facts.emqx?.api?.reachable ? facts.emqx.api : null;
   const why = api ? '' : `REST API not reachable now${facts.emqx?.status ? ` (emqx ctl status: ${facts.emqx.status.text})` : ''}; applied once EMQX runs`;
   const hasAdmin = settings.admins.some((admin) => admin.name === 'admin');
@@ -183,10 +185,11 @@ function restSteps(facts: HostFacts, settings: Settings, target: ServiceTarget, 
 
   const serviceId = `emqx-account:${layout.serviceAccount}`;
   const serviceTitle = `dashboard account ${layout.serviceAccount}`;
+  const serviceReason = !api ? why : cookieChanges ? 'the cookie changes, and the password derives from it' : 'does not log in with the password derived from the cookie';
   steps.push(
-    api?.serviceLogin
+    api?.serviceLogin && !cookieChanges
       ? noChange(serviceId, serviceTitle, 'logs in')
-      : change(serviceId, serviceTitle, api ? 'does not log in with the password derived from the cookie' : why, [serviceAccountScript(target, settings.admins)]),
+      : change(serviceId, serviceTitle, serviceReason, [serviceAccountScript(target, settings.admins)]),
   );
 
   const stale = settings.admins.filter((admin) => api?.logins[admin.name] !== true);
