@@ -291,21 +291,21 @@ describe('EMQX planner', () => {
     assert.throws(() => planEmqx(emqxFacts('rocky9'), settings, planOptions()), /letters, digits and "_"[\s\S]*8–64 characters/);
   });
 
-  it('uninstalls symmetrically and purges data only when asked', () => {
+  it('uninstalls symmetrically (our files before the package, so rpm keeps no .rpmsave) and purges data only when asked', () => {
     const facts = converged(emqxFacts('debian12', 'cmd\tcurl\n'));
     const keep = planEmqx(facts, emqxSettings({ state: 'absent' }));
     assert.deepEqual(commandsOf(keep), [
       'systemctl disable --now emqx',
-      'env DEBIAN_FRONTEND=noninteractive apt-get remove -y -q emqx',
       `rm -f ${conf} ${state}`,
+      'env DEBIAN_FRONTEND=noninteractive apt-get remove -y -q emqx',
     ]);
     const purge = planEmqx(facts, emqxSettings({ state: 'absent', purgeData: true }));
     assert.deepEqual(commandsOf(purge).slice(3), ['rm -rf /var/lib/emqx']);
     const rocky = planEmqx(converged(emqxFacts('rocky9', 'firewalld\trunning\t1883/tcp 18083/tcp\t1883/tcp\n')), emqxSettings({ state: 'absent' }));
     assert.deepEqual(commandsOf(rocky), [
       'systemctl disable --now emqx',
-      'dnf remove -y emqx',
       `rm -f ${conf} ${state}`,
+      'dnf remove -y emqx',
       'firewall-cmd -q --remove-port=1883/tcp',
       'firewall-cmd -q --remove-port=18083/tcp',
       'firewall-cmd -q --permanent --remove-port=1883/tcp',

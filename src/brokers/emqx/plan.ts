@@ -276,24 +276,25 @@ function mqttUsersStep(
   return change(id, title, reasons.join('; '), [...rest, ...stateCommands]);
 }
 
-/** Removal mirrors installation: stop, remove the package and our files; data only when asked. */
+/**
+ * Removal mirrors installation: stop, remove our files, remove the package; data only when asked.
+ * Our files go first: rpm would otherwise keep the modified emqx.conf, cookie included, as
+ * emqx.conf.rpmsave.
+ */
 function planAbsent(facts: HostFacts, settings: Settings): Step[] {
   const os = osFamilyOf(facts);
   const service = facts.services[layout.service];
   const running = service?.active === 'active' || service?.enabled === 'enabled';
+  const ours = [layout.configFile, layout.usersStateFile].filter((path) => facts.files[path]);
   const steps: Step[] = [
     running
       ? change(`stop:${layout.service}`, `stop ${layout.service}`, `${service?.active}, ${service?.enabled}`, [{ argv: ['systemctl', 'disable', '--now', layout.service] }])
       : noChange(`stop:${layout.service}`, `stop ${layout.service}`, 'not running'),
-    packagesAbsentStep(os, facts, [layout.packageName]),
-  ];
-  // emqx.conf holds the cookie and is ours; package removal keeps a modified config file around.
-  const ours = [layout.configFile, layout.usersStateFile].filter((path) => facts.files[path]);
-  steps.push(
     ours.length > 0
       ? change('files-absent', 'remove emqx.conf (cookie) and users state', `${ours.join(', ')} present`, [{ argv: ['rm', '-f', ...ours] }])
       : noChange('files-absent', 'remove emqx.conf (cookie) and users state', 'absent'),
-  );
+    packagesAbsentStep(os, facts, [layout.packageName]),
+  ];
   if (settings.purgeData) {
     steps.push(
       facts.directories[layout.dataDir]
