@@ -62,6 +62,14 @@ function converged(facts: HostFacts, settings = emqxSettings()): HostFacts {
 }
 
 describe('EMQX planner', () => {
+  it('reads architecture, host names and `emqx ctl status` from the probe', () => {
+    const facts = emqxFacts('rocky9', "emqx\tstatus\t0\tNode 'emqx@127.0.0.1' 5.8.6 is started\n");
+    assert.equal(facts.arch, 'x86_64');
+    assert.deepEqual(facts.hostNames, ['mq1', '10.0.0.7', 'fd00::7']);
+    assert.deepEqual(facts.emqx, { status: { code: 0, text: "Node 'emqx@127.0.0.1' 5.8.6 is started" }, api: null });
+    assert.equal(emqxFacts('rocky9').emqx, undefined, 'no emqx command, no status');
+  });
+
   it('installs EMQX 5.7.2 (the last el7 build) with EPEL and openssl11 on a fresh CentOS 7 host', () => {
     const steps = planEmqx(emqxFacts('centos7', 'firewalld\trunning\t\t\n'), emqxSettings(), planOptions());
     const rpm = 'emqx-5.7.2-el7-amd64.rpm';

@@ -184,26 +184,42 @@ fi
 }
 
 /**
- * Sets dashboard admins whose wanted password does not log in (delete and re-create: changing a
- * password through the API needs the old one), then retires the factory admin/public password
- * with a random one that is never stored, unless "admin" is one of the wanted admins.
+ * Sets dashboard admins whose wanted password does not log in: the factory admin still on
+ * "public" changes its own password; any other is deleted and re-created with the service account
+ * (the API changes a password only given the old one). Then, unless "admin" is a wanted admin, the
+ * factory admin/public password is replaced with a random one that is never stored.
  */
 export function adminsScript(
   target: ServiceTarget,
   admins: Array<{ name: string; password: Secret }>,
   replaceDefault: boolean,
 ): Command {
-  const ensure = admins
-    .map(
-      (admin) => `if ! login ${credentials(admin.name, admin.password)}
-then
-  token=$svc
-  resp=$(call DELETE /users/${admin.name} </dev/null)
-  check 'removing dashboard user ${admin.name}' "$resp" '204 404'
-  resp=$(call POST /users ${body({ username: admin.name, password: admin.password.reveal(), description: 'managed by mqtt-provision' })}
+  const recreate = (admin: { name: string; password: Secret }, indent: string) =>
+    `${indent}token=$svc
+${indent}resp=$(call DELETE /users/${admin.name} </dev/null)
+${indent}check 'removing dashboard user ${admin.name}' "$resp" '204 404'
+${indent}resp=$(call POST /users ${body({ username: admin.name, password: admin.password.reveal(), description: 'managed by mqtt-provision' })}
 )
-  check 'creating dashboard user ${admin.name}' "$resp" '200 201'
+${indent}check 'creating dashboard user ${admin.name}' "$resp" '200 201'
+`;
+  // The factory admin still on "public" changes its own password: the documented path, no delete.
+  const ensure = admins
+    .map((admin) =>
+      admin.name === 'admin'
+        ? `if ! login ${credentials(admin.name, admin.password)}
+then
+  if login ${body({ username: 'admin', password: 'public' })}
+  then
+    resp=$(call POST /users/admin/change_pwd ${body({ old_pwd: 'public', new_pwd: admin.password.reveal() })}
+)
+    check 'changing the default admin password' "$resp" '200 204'
+  else
+${recreate(admin, '    ')}  fi
 fi
+`
+        : `if ! login ${credentials(admin.name, admin.password)}
+then
+${recreate(admin, '  ')}fi
 `,
     )
     .join('');
