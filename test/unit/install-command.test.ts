@@ -3,7 +3,9 @@ import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { stringify } from 'yaml';
 import { runInstall, type InstallEnvironment } from '../../src/cli/install-command.ts';
+import { badSettings } from '../fixtures/bad-settings.ts';
 
 const directory = mkdtempSync(join(tmpdir(), 'mp-cli-'));
 const passwordFile = join(directory, 'pw');
@@ -49,6 +51,23 @@ describe('install front door', () => {
       assert.equal(environment.connections, 0);
       assert.match(environment.err.join('\n'), expected);
       assert.doesNotMatch(environment.err.join('\n'), /hunter2/);
+    });
+  }
+
+  // A front door supplies its own broker, so a file without one is valid there; one naming another
+  // broker is refused as a conflict.
+  const throughFrontDoor = badSettings
+    .filter(([name]) => name !== 'missing broker')
+    .map(([name, raw, expected]): [string, unknown, RegExp] => [name, raw, name === 'unknown broker' ? /broker: the settings say "rabbitmq"/ : expected]);
+  for (const [name, raw, expected] of throughFrontDoor) {
+    it(`exits 2 before connecting anywhere on a bad settings file: ${name}`, async () => {
+      const file = join(directory, `bad-${name.replace(/\W+/g, '-')}.yaml`);
+      writeFileSync(file, stringify(raw));
+      const environment = recordingEnvironment();
+      const frontDoor = (raw as { broker?: string }).broker === 'emqx' ? 'emqx' : 'mosquitto';
+      assert.equal(await runInstall(frontDoor, ['--host', 'broker.example', '--settings', file], environment), 2);
+      assert.equal(environment.connections, 0);
+      assert.match(environment.err.join('\n'), expected);
     });
   }
 
