@@ -30,6 +30,8 @@ export interface StartLabHostsOptions {
   publish?: number[];
   /** Where the SSH key lives; defaults to the repo's `.lab/`. */
   keyDir?: string;
+  /** More `docker run` flags, e.g. a small tmpfs to make a disk fill up in a fault test. */
+  extraRunArgs?: string[];
 }
 
 export const LAB_LABEL = 'mqtt-provision.lab';
@@ -128,6 +130,7 @@ export async function startLabHosts(opts: StartLabHostsOptions): Promise<LabHost
         // firewalld programs nftables in the container's own network namespace.
         '--cap-add', 'NET_ADMIN',
         ...publish.flatMap((p) => ['--publish', `127.0.0.1::${p}`]),
+        ...(opts.extraRunArgs ?? []),
         image,
       ]}`;
       started.push(name);
