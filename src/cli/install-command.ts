@@ -53,11 +53,15 @@ export async function runInstall(broker: Settings['broker'], args: string[], env
       environment.print(installUsage(script));
       return 0;
     }
+    if (options.package !== undefined && broker !== 'emqx') {
+      throw new InputError('--package', `only install-emqx.mts installs a local package; ${broker} comes from the OS repository`);
+    }
     settings = loadSettings(options.settings, {
       broker,
       ...(options.version !== undefined ? { version: options.version } : {}),
       ...(options.adminUser !== undefined ? { adminUser: options.adminUser } : {}),
       ...(options.adminPasswordFile !== undefined ? { adminPasswordFile: options.adminPasswordFile } : {}),
+      ...(options.package !== undefined ? { emqxPackage: options.package } : {}),
       env: environment.env,
     });
     targets = buildTargets(options, environment);

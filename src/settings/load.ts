@@ -2,7 +2,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
-import { resolveEmqxSettings } from '../brokers/emqx/settings.ts';
+import { dashboardAdminProblems, resolveEmqxSettings } from '../brokers/emqx/settings.ts';
 import { Secret } from '../secret.ts';
 import { InputError, InputErrors } from './input-error.ts';
 import { settingsSchema, type ParsedSettings, type SettingsInput } from './schema.ts';
@@ -102,6 +102,10 @@ export function resolveSettings(raw: unknown, overrides: SettingsOverrides = {},
   }
   const templates = resolveTemplates(settings.templates, templateNamesByBroker[settings.broker], baseDir, errors);
   const emqx = resolveEmqxSettings(settings, overrides, baseDir, errors);
+  // EMQX's dashboard refuses some names and weak passwords; say so now, not half-way into a run.
+  if (settings.broker === 'emqx' && settings.state === 'present') {
+    for (const problem of dashboardAdminProblems(admins)) errors.push(new InputError('settings.admins', problem));
+  }
   if (errors.length > 0) throw new InputErrors(errors);
   return { ...settings, admins, users, templates, emqx };
 }

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { Secret } from '../../src/secret.ts';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -87,7 +88,10 @@ describe('EMQX settings', () => {
   });
 
   it('checks admins against the dashboard rules', () => {
-    const problems = dashboardAdminProblems(resolveSettings({ broker: 'emqx', admins: [{ name: 'ops-1', password: 'onlyletters' }, { name: 'mqtt_provision', password: '12345678' }] }).admins);
+    const problems = dashboardAdminProblems([
+      { name: 'ops-1', password: new Secret('onlyletters') },
+      { name: 'mqtt_provision', password: new Secret('12345678') },
+    ]);
     assert.deepEqual(problems, [
       'admins[0] "ops-1": EMQX dashboard user names hold only letters, digits and "_"',
       'admins[0] "ops-1": EMQX dashboard passwords need at least two kinds of letters, digits and other characters',

@@ -51,7 +51,7 @@ describe('verify after install', () => {
   it('does not restart when persistence is off or the broker is EMQX', () => {
     const off = resolveSettings({ broker: 'mosquitto', persistence: { enabled: false }, admins });
     assert.equal(installVerifyOptions(target(), off).restartBroker, undefined);
-    const emqx = resolveSettings({ broker: 'emqx', listeners: { mqtt: 1883 }, admins });
+    const emqx = resolveSettings({ broker: 'emqx', listeners: { mqtt: 1883 }, admins: [{ name: 'admin', password: 'dashboard-Pass-1' }] });
     assert.equal(installVerifyOptions(target(), emqx).restartBroker, undefined);
   });
 
