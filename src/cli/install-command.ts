@@ -1,8 +1,6 @@
 import { accessSync, constants, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { brokerRole } from '../brokers/registry.ts';
-import { convergeContainer, resolveImage } from '../container/converge.ts';
-import { defaultContainerOptions } from '../container/desired.ts';
 import { convergeAll } from '../engine/converge-all.ts';
 import type { HostTarget } from '../engine/converge-host.ts';
 import type { HostReport } from '../engine/report.ts';
@@ -12,7 +10,6 @@ import { loadSettings, type Settings } from '../settings/load.ts';
 import { formatHostSpec, parseHostSpec } from '../transport/host-spec.ts';
 import { SshTransport, type SshOptions } from '../transport/ssh.ts';
 import type { Transport } from '../transport/transport.ts';
-import { verifyAfterInstall, verifyContainerAfterInstall } from '../verify/install-hook.ts';
 import { readInventory } from './inventory-file.ts';
 import { installUsage, parseInstallOptions, type InstallOptions } from './install-options.ts';
 import { formatRecap, formatStepLine } from './progress-printer.ts';
@@ -38,7 +35,8 @@ export const defaultEnvironment: InstallEnvironment = {
   print: (text) => process.stdout.write(`${text}\n`),
   printError: (text) => process.stderr.write(`${text}\n`),
   connect: (options) => SshTransport.connect(options),
-  verify: (target, settings, print) => verifyAfterInstall(target, settings, { print }),
+  // Loaded on demand: MQTT.js and the Docker path cost start-up time that --help and a no-op run need not pay.
+  verify: async (target, settings, print) => (await import('../verify/install-hook.ts')).verifyAfterInstall(target, settings, { print }),
 };
 
 /** The install front door's logic, shared by install-mosquitto.mts and install-emqx.mts. Returns the exit code. */
@@ -107,6 +105,8 @@ async function runDockerInstall(broker: Settings['broker'], settings: Settings, 
     environment.printError(`invalid input:\n--docker: only a present Mosquitto can run as a container (got ${broker}, state ${settings.state})`);
     return 2;
   }
+  const { convergeContainer, resolveImage } = await import('../container/converge.ts');
+  const { defaultContainerOptions } = await import('../container/desired.ts');
   const defaults = defaultContainerOptions(options.containerName);
   const image = await resolveImage(options.image, options.dryRun);
   const report = await convergeContainer(settings, { ...defaults, image, bind: options.bind }, {
@@ -117,6 +117,7 @@ async function runDockerInstall(broker: Settings['broker'], settings: Settings, 
   });
   let verified = true;
   if (options.verify && !options.dryRun && report.status !== 'failed' && environment.verify) {
+    const { verifyContainerAfterInstall } = await import('../verify/install-hook.ts');
     verified = await verifyContainerAfterInstall(defaults.name, options.bind, settings, options.json ? environment.printError : environment.print);
   }
   if (options.json) environment.print(JSON.stringify({ broker, dryRun: options.dryRun, hosts: [report] }, null, 2));
