@@ -76,6 +76,9 @@ export function configHash(files: ManagedFile[]): string {
 export function desiredContainer(settings: Settings, options: ContainerOptions, currentPasswd: string | null, salt?: () => Buffer): DesiredContainer {
   if (settings.broker !== 'mosquitto') throw new Error(`the container target supports Mosquitto only, not "${settings.broker}"`);
   brokerRole(settings.broker); // same role lookup as the host engine: fails loudly for unsupported brokers
+  if (settings.listeners.mqtts !== undefined || settings.listeners.wss !== undefined) {
+    throw new Error('TLS listeners (mqtts, wss) are supported on SSH hosts only, not with --docker yet');
+  }
   const facts = emptyFacts();
   facts.files[mosquittoLayout.passwordFile] = currentPasswd === null ? null : { mode: '0640', owner: 'root', group: 'mosquitto', sha256: '', content: currentPasswd };
   const files = mosquittoFiles(settings, facts, salt).map((file) => ({

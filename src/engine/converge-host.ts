@@ -47,7 +47,8 @@ export async function convergeHost(target: HostTarget, settings: Settings, optio
 /** Gathers facts and plans, touching nothing: what --dry-run and Pulumi's diff are built on. */
 export async function planHost(transport: Transport, settings: Settings): Promise<{ facts: HostFacts; steps: Step[] }> {
   const role = brokerRole(settings.broker);
-  const probed = await gatherFacts(transport, role.factQuery(settings));
+  const gathered = await gatherFacts(transport, role.factQuery(settings));
+  const probed = transport.address === undefined ? gathered : { ...gathered, sshAddress: transport.address };
   const facts = role.extraFacts ? await role.extraFacts(transport, probed, settings) : probed;
   return { facts, steps: role.plan(facts, settings) };
 }

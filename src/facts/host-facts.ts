@@ -93,6 +93,8 @@ export interface HostFacts {
   arch?: string;
   /** `uname -n` and the addresses of `hostname -I`: the names a cluster seed may give this host. */
   hostNames?: string[];
+  /** The address the controller reached the host by (SSH), when known: a generated TLS certificate names it. */
+  sshAddress?: string;
   /** Present when the `emqx` command exists on the host. */
   emqx?: EmqxFacts;
 }

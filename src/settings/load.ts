@@ -4,6 +4,7 @@ import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import { dashboardAdminProblems, resolveEmqxSettings } from '../brokers/emqx/settings.ts';
 import { Secret } from '../secret.ts';
+import { resolveTlsSettings, type TlsSettings } from '../tls/tls-settings.ts';
 import { InputError, InputErrors } from './input-error.ts';
 import { settingsSchema, type ParsedSettings, type SettingsInput } from './schema.ts';
 
@@ -18,9 +19,11 @@ export interface AclRule {
 }
 
 /** Validated settings with every password read into a Secret and every path made absolute. */
-export interface Settings extends Omit<ParsedSettings, 'admins' | 'users'> {
+export interface Settings extends Omit<ParsedSettings, 'admins' | 'users' | 'tls'> {
   admins: Credential[];
   users: Array<Credential & { acl: AclRule[] }>;
+  /** Present when the settings have a `tls` block: supplied PEM files read in, or the generated CA's directory. */
+  tls?: TlsSettings;
 }
 
 /** What the command line may add on top of (or instead of) a settings file. */
@@ -44,8 +47,8 @@ export const templateNamesByBroker: Record<ParsedSettings['broker'], readonly st
 };
 
 const listenersByBroker: Record<ParsedSettings['broker'], ReadonlySet<string>> = {
-  mosquitto: new Set(['mqtt', 'websocket']),
-  emqx: new Set(['mqtt', 'websocket', 'dashboard']),
+  mosquitto: new Set(['mqtt', 'websocket', 'mqtts', 'wss']),
+  emqx: new Set(['mqtt', 'websocket', 'mqtts', 'wss', 'dashboard']),
 };
 
 /** Reads a YAML settings file; anchors are capped so that an alias bomb fails instead of eating memory. */
@@ -102,12 +105,14 @@ export function resolveSettings(raw: unknown, overrides: SettingsOverrides = {},
   }
   const templates = resolveTemplates(settings.templates, templateNamesByBroker[settings.broker], baseDir, errors);
   const emqx = resolveEmqxSettings(settings, overrides, baseDir, errors);
+  const tls = resolveTlsSettings(settings, baseDir, errors);
   // EMQX's dashboard refuses some names and weak passwords; say so now, not half-way into a run.
   if (settings.broker === 'emqx' && settings.state === 'present') {
     for (const problem of dashboardAdminProblems(admins)) errors.push(new InputError('settings.admins', problem));
   }
   if (errors.length > 0) throw new InputErrors(errors);
-  return { ...settings, admins, users, templates, emqx };
+  const { tls: _tlsInput, ...rest } = settings;
+  return { ...rest, admins, users, templates, emqx, ...(tls ? { tls } : {}) };
 }
 
 function issueToInputError(issue: z.core.$ZodIssue): InputError {
@@ -128,15 +133,15 @@ function checkListeners(settings: ParsedSettings, errors: InputError[]): void {
     if (port === undefined) continue;
     const field = `settings.listeners.${name}`;
     if (!allowed.has(name)) {
-      const why = name === 'mqtts' || name === 'wss' ? 'TLS listeners are not supported yet' : `${settings.broker} does not serve it`;
-      errors.push(new InputError(field, `${why}; allowed for ${settings.broker}: ${[...allowed].join(', ')}`));
+      errors.push(new InputError(field, `${settings.broker} does not serve it; allowed for ${settings.broker}: ${[...allowed].join(', ')}`));
     }
     const other = seen.get(port);
     if (other !== undefined) errors.push(new InputError(field, `port ${port} is already used by listener "${other}"; each listener needs its own port`));
     seen.set(port, name);
   }
-  if (settings.listeners.mqtt === undefined && settings.listeners.websocket === undefined && settings.state === 'present') {
-    errors.push(new InputError('settings.listeners', 'needs at least an "mqtt" or "websocket" port for clients'));
+  const { mqtt, websocket, mqtts, wss } = settings.listeners;
+  if (mqtt === undefined && websocket === undefined && mqtts === undefined && wss === undefined && settings.state === 'present') {
+    errors.push(new InputError('settings.listeners', 'needs at least an "mqtt", "websocket", "mqtts" or "wss" port for clients'));
   }
 }
 

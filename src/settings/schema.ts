@@ -105,6 +105,35 @@ export const settingsSchema = z
     users: z
       .array(z.object({ ...credentials, acl: z.array(aclRule).default([]) }).strict())
       .default([]),
+    /**
+     * TLS for the `mqtts` and `wss` listeners (required when either is set). Either supplied
+     * certificates (`ca`, `cert`, `key`: all three, PEM files on the controller) or `generate`:
+     * a per-environment CA kept on the controller issues each host's server certificate.
+     */
+    tls: z
+      .object({
+        /** Supplied: the CA certificate clients trust (also the one client certificates must chain to). */
+        ca: z.string().min(1).optional(),
+        /** Supplied: the server certificate (PEM; intermediates after it). */
+        cert: z.string().min(1).optional(),
+        /** Supplied: its private key (PEM, unencrypted: the broker starts unattended). */
+        key: z.string().min(1).optional(),
+        generate: z
+          .object({
+            /** Directory on the controller holding the environment's CA (ca.crt, ca.key 0600), created on the first run. */
+            caDir: z.string().min(1),
+            /** Names and addresses clients use; the SSH host address is always added. */
+            subjectAltNames: z.array(z.string().min(1).max(253)).max(100).default([]),
+            /** 365 days: short enough to limit a leaked key, and re-issued automatically 30 days before expiry (so at least 31). */
+            validDays: z.number().int().min(31).max(825).default(365),
+          })
+          .strict()
+          .optional(),
+        /** Off: MQTT clients authenticate with user name and password; on, they must also show a certificate signed by the CA. */
+        requireClientCertificate: z.boolean().default(false),
+      })
+      .strict()
+      .optional(),
     /** `auto` opens the served ports in firewalld or ufw when one is running; `off` leaves the firewall alone. */
     firewall: z.enum(['auto', 'off']).default('auto'),
     /** Replace a shipped template with your own: config file name → path of a handlebars file. */

@@ -20,6 +20,7 @@ export interface SshOptions extends HostSpec {
  */
 export class SshTransport implements Transport {
   readonly label: string;
+  readonly address: string;
   readonly #ssh: NodeSSH;
   readonly #sudo: boolean;
 
@@ -27,6 +28,7 @@ export class SshTransport implements Transport {
     this.#ssh = ssh;
     this.#sudo = options.user !== 'root';
     this.label = formatHostSpec(options);
+    this.address = options.host;
   }
 
   static async connect(options: SshOptions): Promise<SshTransport> {

@@ -13,6 +13,8 @@ export interface ExecResult {
 export interface Transport {
   /** Human name of the host, e.g. "deploy@10.0.0.5:22". */
   readonly label: string;
+  /** The host name or address connected to, when the transport has one (SSH). */
+  readonly address?: string;
   exec(argv: readonly string[], options?: ExecOptions): Promise<ExecResult>;
   close(): Promise<void>;
 }

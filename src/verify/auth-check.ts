@@ -43,7 +43,9 @@ function judgeRefusal(who: string, outcome: ConnectOutcome, notes: string[], pro
 
 async function attemptTracked(context: VerifyContext, role: string, credentials: { username?: string; password?: Secret }): Promise<ConnectOutcome> {
   const clientId = context.clientId(role);
-  const login = { url: context.login.url, connectTimeoutMs: context.login.connectTimeoutMs, ...credentials };
+  // Same server trust (and client certificate) as every other check; only who logs in differs.
+  const { ca, clientCert } = context.login;
+  const login = { url: context.login.url, connectTimeoutMs: context.login.connectTimeoutMs, ...(ca ? { ca } : {}), ...(clientCert ? { clientCert } : {}), ...credentials };
   const outcome = await attemptConnect(login, { clientId, clean: true });
   if (outcome.kind === 'accepted') {
     context.usedClientIds.add(clientId);

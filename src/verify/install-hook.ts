@@ -1,5 +1,8 @@
 import type { InstallTarget } from '../cli/install-command.ts';
 import type { Settings } from '../settings/load.ts';
+import { Secret } from '../secret.ts';
+import { loadOrCreateCa } from '../tls/ca-store.ts';
+import { issueClientCertificate } from '../tls/certificates.ts';
 import { LocalTransport } from '../transport/local.ts';
 import { restartViaSystemctl } from './restart-service.ts';
 import { verifyBroker, type VerifyOptions } from './verify-broker.ts';
@@ -10,18 +13,41 @@ export interface BrokerUrls {
   mqttUrl: string;
   /** Checked for reachability too, when the broker serves both. */
   wsUrl?: string;
+  /** The TLS listeners, checked with the deployment's CA. */
+  mqttsUrl?: string;
+  wssUrl?: string;
 }
 
 /** Builds the client URLs for a converged host: broker port → the port reachable from here. */
 export function brokerUrls(target: Pick<InstallTarget, 'address' | 'ports'>, settings: Pick<Settings, 'listeners'>): BrokerUrls {
   const host = target.address.includes(':') ? `[${target.address}]` : target.address;
   const reachable = (port: number): number => target.ports[port] ?? port;
-  const { mqtt, websocket } = settings.listeners;
+  const { mqtt, websocket, mqtts, wss } = settings.listeners;
   // EMQX serves MQTT over WebSocket on /mqtt only; Mosquitto accepts any path.
   const wsUrl = websocket === undefined ? undefined : `ws://${host}:${reachable(websocket)}/mqtt`;
-  if (mqtt !== undefined) return { mqttUrl: `mqtt://${host}:${reachable(mqtt)}`, ...(wsUrl ? { wsUrl } : {}) };
-  if (wsUrl !== undefined) return { mqttUrl: wsUrl };
-  throw new Error('the settings serve neither an "mqtt" nor a "websocket" listener, so there is nothing to verify');
+  const mqttsUrl = mqtts === undefined ? undefined : `mqtts://${host}:${reachable(mqtts)}`;
+  const wssUrl = wss === undefined ? undefined : `wss://${host}:${reachable(wss)}/mqtt`;
+  const tls = { ...(mqttsUrl ? { mqttsUrl } : {}), ...(wssUrl ? { wssUrl } : {}) };
+  if (mqtt !== undefined) return { mqttUrl: `mqtt://${host}:${reachable(mqtt)}`, ...(wsUrl ? { wsUrl } : {}), ...tls };
+  if (wsUrl !== undefined) return { mqttUrl: wsUrl, ...tls };
+  const main = mqttsUrl ?? wssUrl;
+  if (main !== undefined) return { mqttUrl: main, ...tls };
+  throw new Error('the settings serve no client listener (mqtt, websocket, mqtts, wss), so there is nothing to verify');
+}
+
+/**
+ * What the verifier trusts for the TLS listeners: the supplied CA, or the generated one from the
+ * controller's caDir. When the broker requires client certificates and the CA is generated here,
+ * the verifier gets a short-lived client certificate from it (kept in memory only).
+ */
+export function tlsVerifyOptions(settings: Pick<Settings, 'tls' | 'listeners'>): Pick<VerifyOptions, 'ca' | 'clientCert'> {
+  const tls = settings.tls;
+  if (tls === undefined || (settings.listeners.mqtts === undefined && settings.listeners.wss === undefined)) return {};
+  if (tls.source === 'supplied') return { ca: tls.caPem };
+  const ca = loadOrCreateCa(tls.caDir);
+  if (!tls.requireClientCertificate) return { ca: ca.certPem };
+  const client = issueClientCertificate(ca, 'mqtt-provision-verify', 1);
+  return { ca: ca.certPem, clientCert: { certPem: client.certPem, keyPem: new Secret(client.keyPem) } };
 }
 
 /** The verify options for a converged host: its URLs, the first admin, and a restart when it must survive one. */
@@ -30,7 +56,7 @@ export function installVerifyOptions(
   settings: Settings,
   options: { messages?: number; log?: (line: string) => void } = {},
 ): VerifyOptions {
-  const verifyOptions: VerifyOptions = { ...brokerUrls(target, settings) };
+  const verifyOptions: VerifyOptions = { ...brokerUrls(target, settings), ...tlsVerifyOptions(settings) };
   const admin = settings.admins[0];
   if (admin) {
     verifyOptions.username = admin.name;

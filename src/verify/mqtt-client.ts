@@ -7,6 +7,10 @@ export interface BrokerLogin {
   username?: string;
   password?: Secret;
   connectTimeoutMs: number;
+  /** For mqtts:// and wss://: PEM CA certificates to trust instead of the system's (MQTT.js `ca`). */
+  ca?: string;
+  /** Client certificate and key (PEM) for a broker that requires one. */
+  clientCert?: { certPem: string; keyPem: Secret };
 }
 
 export interface ConnectRequest {
@@ -109,6 +113,13 @@ export function attemptConnect(login: BrokerLogin, request: ConnectRequest): Pro
   };
   if (login.username !== undefined) options.username = login.username;
   if (login.password !== undefined) options.password = login.password.reveal();
+  if (login.ca !== undefined) options.ca = login.ca;
+  if (login.clientCert !== undefined) {
+    options.cert = login.clientCert.certPem;
+    options.key = login.clientCert.keyPem.reveal();
+  }
+  // A TLS server must prove who it is: never fall back to an unverified connection.
+  options.rejectUnauthorized = true;
   const startedAt = performance.now();
   const client = connect(login.url, options);
   if (request.onMessage) client.on('message', request.onMessage);

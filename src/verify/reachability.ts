@@ -7,7 +7,7 @@ import type { VerifyCheck } from './verify-report.ts';
  * Check 1: the broker answers at `url` with the given login and routes a QoS 1 message from a
  * client back to its own subscription, so the listener is not merely an open port.
  */
-export async function checkReachability(context: VerifyContext, listener: 'mqtt' | 'ws', url: string): Promise<VerifyCheck> {
+export async function checkReachability(context: VerifyContext, listener: 'mqtt' | 'ws' | 'mqtts' | 'wss', url: string): Promise<VerifyCheck> {
   const name = `reachability ${listener}`;
   const who = context.login.username === undefined ? 'an anonymous client' : context.login.username;
   const topic = context.topic(`reach-${listener}`);

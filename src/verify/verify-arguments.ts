@@ -9,6 +9,8 @@ import { serviceNamePattern } from './restart-service.ts';
 export interface VerifyArguments {
   mqttUrl: string;
   wsUrl?: string;
+  /** PEM CA file for mqtts:// and wss:// URLs (e.g. the generated CA's ca.crt). */
+  caFile?: string;
   user?: string;
   passwordFile?: string;
   messages: number;
@@ -26,6 +28,7 @@ strangers, and (with --restart-host) keeps them across a restart. Leaves no sess
 
   --url URL                mqtt://host:port of the broker (required)
   --ws-url URL             ws://host:port/mqtt, checked for reachability too
+  --ca FILE                PEM CA certificate that mqtts:// and wss:// URLs must chain to (default: the system's CAs)
   --user NAME              connect as NAME; also checks that anonymous and wrong passwords are refused
   --password-file FILE     NAME's password (first line); required with --user
   --messages N             QoS 1 messages queued for the offline subscriber (default ${defaultMessages})
@@ -49,6 +52,7 @@ export function parseVerifyArguments(args: readonly string[]): VerifyArguments {
       options: {
         url: { type: 'string' },
         'ws-url': { type: 'string' },
+        ca: { type: 'string' },
         user: { type: 'string' },
         'password-file': { type: 'string' },
         messages: { type: 'string' },
@@ -76,6 +80,7 @@ export function parseVerifyArguments(args: readonly string[]): VerifyArguments {
   if (values.url === undefined) throw new InputError('--url', 'is required, e.g. --url mqtt://127.0.0.1:1883');
   parsed.mqttUrl = checkUrl(values.url, '--url', ['mqtt:', 'mqtts:', 'tcp:']);
   if (values['ws-url'] !== undefined) parsed.wsUrl = checkUrl(values['ws-url'], '--ws-url', ['ws:', 'wss:']);
+  if (values.ca !== undefined) parsed.caFile = values.ca;
 
   if (values.user !== undefined) {
     if (!/^[^\0\r\n]{1,256}$/.test(values.user)) throw new InputError('--user', 'must be 1-256 characters without NUL or line breaks');

@@ -31,11 +31,15 @@ export async function verifyBroker(options: VerifyOptions): Promise<VerifyReport
     return result;
   };
 
-  context.log(`checking ${context.login.url}${context.wsUrl ? ` and ${context.wsUrl}` : ''} with ${context.messages} messages`);
+  const others = [context.wsUrl, context.mqttsUrl, context.wssUrl].filter((url) => url !== undefined && url !== context.login.url);
+  context.log(`checking ${context.login.url}${others.length > 0 ? ` and ${others.join(', ')}` : ''} with ${context.messages} messages`);
   try {
     const reachable = await run('reachability mqtt', (ctx) => checkReachability(ctx, 'mqtt', ctx.login.url));
     const wsUrl = context.wsUrl;
     if (wsUrl !== undefined) await run('reachability ws', (ctx) => checkReachability(ctx, 'ws', wsUrl));
+    const { mqttsUrl, wssUrl } = context;
+    if (mqttsUrl !== undefined && mqttsUrl !== context.login.url) await run('reachability mqtts', (ctx) => checkReachability(ctx, 'mqtts', mqttsUrl));
+    if (wssUrl !== undefined && wssUrl !== context.login.url) await run('reachability wss', (ctx) => checkReachability(ctx, 'wss', wssUrl));
     const later: Array<[string, (context: VerifyContext) => Promise<VerifyCheck>]> = [
       ['auth', checkAuth],
       ['offline retention', checkOfflineRetention],

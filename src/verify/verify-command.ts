@@ -1,4 +1,5 @@
-import { accessSync, constants } from 'node:fs';
+import { X509Certificate } from 'node:crypto';
+import { accessSync, constants, readFileSync } from 'node:fs';
 import { InputError } from '../settings/input-error.ts';
 import { SshTransport, type SshOptions } from '../transport/ssh.ts';
 import type { Transport } from '../transport/transport.ts';
@@ -34,6 +35,7 @@ export async function runVerifyCommand(args: readonly string[], environment: Ver
     json = parsed.json;
     options = { mqttUrl: parsed.mqttUrl, messages: parsed.messages, log: environment.printError };
     if (parsed.wsUrl !== undefined) options.wsUrl = parsed.wsUrl;
+    if (parsed.caFile !== undefined) options.ca = readCaFile(parsed.caFile);
     if (parsed.user !== undefined && parsed.passwordFile !== undefined) {
       options.username = parsed.user;
       options.password = readPasswordFile(parsed.passwordFile);
@@ -58,4 +60,20 @@ export async function runVerifyCommand(args: readonly string[], environment: Ver
   const report = await environment.verify(options);
   environment.print(json ? JSON.stringify(report, null, 2) : formatVerifyReport(report));
   return report.passed ? 0 : 1;
+}
+
+/** Reads --ca: a PEM certificate (or several), refused early when it is not one. */
+function readCaFile(path: string): string {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new InputError('--ca', `cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`);
+  }
+  try {
+    new X509Certificate(text);
+  } catch {
+    throw new InputError('--ca', `${path} is not a PEM certificate`);
+  }
+  return text;
 }

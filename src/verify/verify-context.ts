@@ -7,6 +7,13 @@ export interface VerifyOptions {
   mqttUrl: string;
   /** ws://host:port/mqtt, checked for reachability when given. */
   wsUrl?: string;
+  /** mqtts://host:8883 and wss://host:port/mqtt, checked for reachability when given (the main URL may be one of them too). */
+  mqttsUrl?: string;
+  wssUrl?: string;
+  /** PEM CA certificates the TLS URLs are checked against (instead of the system's CAs). */
+  ca?: string;
+  /** Client certificate and key for TLS listeners that require one. */
+  clientCert?: { certPem: string; keyPem: Secret };
   /** Without a username the verifier connects anonymously and skips the auth check. */
   username?: string;
   password?: Secret;
@@ -35,6 +42,8 @@ export interface VerifyContext {
   runId: string;
   login: BrokerLogin;
   wsUrl: string | undefined;
+  mqttsUrl: string | undefined;
+  wssUrl: string | undefined;
   messages: number;
   restartBroker: (() => Promise<void>) | undefined;
   timeoutMs: number;
@@ -65,11 +74,15 @@ export function createContext(options: VerifyOptions, runId = newRunId()): Verif
   const login: BrokerLogin = { url: options.mqttUrl, connectTimeoutMs: options.connectTimeoutMs ?? 10_000 };
   if (options.username !== undefined) login.username = options.username;
   if (options.password !== undefined) login.password = options.password;
+  if (options.ca !== undefined) login.ca = options.ca;
+  if (options.clientCert !== undefined) login.clientCert = options.clientCert;
   const log = options.log ?? (() => {});
   return {
     runId,
     login,
     wsUrl: options.wsUrl,
+    mqttsUrl: options.mqttsUrl,
+    wssUrl: options.wssUrl,
     messages,
     restartBroker: options.restartBroker,
     timeoutMs: options.timeoutMs ?? 60_000 + 2 * messages,

@@ -114,6 +114,6 @@ describe('MqttBrokerHost provider: serialization', () => {
     const news = inputs();
     news.settings = { ...news.settings, listeners: {} };
     const { failures } = await revived.check({} as HostProviderInputs, news);
-    assert.deepEqual(failures, [{ property: 'settings', reason: 'settings.listeners: needs at least an "mqtt" or "websocket" port for clients' }]);
+    assert.deepEqual(failures, [{ property: 'settings', reason: 'settings.listeners: needs at least an "mqtt", "websocket", "mqtts" or "wss" port for clients' }]);
   });
 });

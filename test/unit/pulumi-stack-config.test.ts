@@ -53,7 +53,7 @@ describe('readStackConfig', () => {
       [
         'mqtt-provision:deployment: is not set; set it to "hosts" (SSH) or "containers" (Docker)',
         'settings.admins[0].passwordSecret: config key mqtt-provision:adminPassword is not set; run: pulumi config set --secret adminPassword',
-        'settings.listeners.dashboard: mosquitto does not serve it; allowed for mosquitto: mqtt, websocket',
+        'settings.listeners.dashboard: mosquitto does not serve it; allowed for mosquitto: mqtt, websocket, mqtts, wss',
         'mqtt-provision:hosts[0].port: Too big: expected number to be <=65535',
         'mqtt-provision:hosts[0]: unknown key "colour"',
       ],
@@ -63,7 +63,7 @@ describe('readStackConfig', () => {
   it('passes the settings file checks through unchanged', async () => {
     assert.deepEqual(
       await messages({ deployment: 'hosts', hosts: [host], settings: { ...settings, listeners: { mqtt: 1883, dashboard: 18083 } }, adminPassword: 'pw' }),
-      ['settings.listeners.dashboard: mosquitto does not serve it; allowed for mosquitto: mqtt, websocket'],
+      ['settings.listeners.dashboard: mosquitto does not serve it; allowed for mosquitto: mqtt, websocket, mqtts, wss'],
     );
   });
 

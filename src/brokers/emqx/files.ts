@@ -4,6 +4,9 @@ import type { Secret } from '../../secret.ts';
 import type { Settings } from '../../settings/load.ts';
 import { emqxLayout as layout } from './layout.ts';
 import { emqxFeatures } from './version.ts';
+import { tlsLayoutIn } from '../../tls/server-files.ts';
+
+export const emqxTlsLayout = tlsLayoutIn(layout.tlsDir, layout.user);
 
 /** What differs per host: the version it gets, its node name and the cookie it keeps. */
 export interface EmqxNode {
@@ -26,7 +29,17 @@ export function emqxConfig(settings: Settings, node: EmqxNode): string {
   const features = emqxFeatures(node.version);
   const seeds = settings.emqx.cluster.seeds;
   const durable = settings.emqx.durableSessions && features.durableSessions;
-  const { mqtt, websocket, dashboard } = settings.listeners;
+  const { mqtt, websocket, mqtts, wss, dashboard } = settings.listeners;
+  // verify_peer + fail_if_no_peer_cert: a client without a certificate signed by cacertfile is refused at the handshake.
+  const sslOptions = settings.tls
+    ? {
+        cacertfile: emqxTlsLayout.caFile,
+        certfile: emqxTlsLayout.certFile,
+        keyfile: emqxTlsLayout.keyFile,
+        verify: settings.tls.requireClientCertificate ? 'verify_peer' : 'verify_none',
+        failIfNoPeerCert: settings.tls.requireClientCertificate,
+      }
+    : null;
   return renderTemplate(
     'emqx.conf',
     {
@@ -42,6 +55,9 @@ export function emqxConfig(settings: Settings, node: EmqxNode): string {
         enableKey: features.listenerEnableKey,
         tcp: { enabled: mqtt !== undefined, bind: `0.0.0.0:${mqtt ?? 1883}` },
         ws: { enabled: websocket !== undefined, bind: `0.0.0.0:${websocket ?? 8083}` },
+        ssl: { enabled: mqtts !== undefined && sslOptions !== null, bind: `0.0.0.0:${mqtts ?? 8883}` },
+        wss: { enabled: wss !== undefined && sslOptions !== null, bind: `0.0.0.0:${wss ?? 8084}` },
+        sslOptions,
       },
       dashboard:
         dashboard !== undefined

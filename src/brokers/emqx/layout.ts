@@ -8,6 +8,8 @@ export const emqxLayout = {
   user: 'emqx',
   configFile: '/etc/emqx/emqx.conf',
   dataDir: '/var/lib/emqx',
+  /** CA certificate, server certificate and key of the TLS listeners (ssl, wss); not the package's certs/ examples. */
+  tlsDir: '/etc/emqx/tls',
   /** Hashes of the MQTT passwords last sent to the REST API: how a re-run knows nothing changed. */
   usersStateFile: '/etc/emqx/mqtt-provision-users',
   /** Downloaded or uploaded packages wait here (root-owned, not world-writable) until installed. */

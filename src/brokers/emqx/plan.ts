@@ -11,7 +11,9 @@ import { osFamilyOf, type OsFamily } from '../../os/os-family.ts';
 import type { Settings } from '../../settings/load.ts';
 import { servedPorts } from '../served-ports.ts';
 import { renderAclRules } from './acl.ts';
-import { dashboardPort, emqxConfigFile } from './files.ts';
+import { dashboardPort, emqxConfigFile, emqxTlsLayout } from './files.ts';
+import { directoryStep } from '../../operations/directories.ts';
+import { tlsFiles, type TlsIssuer } from '../../tls/server-files.ts';
 import { chooseCookie, chooseNodeName, cookieInConfig, generateCookie, servicePassword } from './identity.ts';
 import { emqxLayout as layout } from './layout.ts';
 import { chooseEmqxPackage, type EmqxPackage } from './package-source.ts';
@@ -28,13 +30,15 @@ export interface EmqxPlanOptions {
   generateCookie?: () => string;
   /** Salts of the users state file hashes. */
   salt?: () => Buffer;
+  /** The CA and certificate issuer for generated TLS certificates. */
+  issuer?: TlsIssuer;
 }
 
 export function emqxFactQuery(): FactQuery {
   return {
     packages: [layout.packageName, 'openssl11'],
-    files: [layout.configFile, layout.usersStateFile],
-    directories: [layout.dataDir],
+    files: [layout.configFile, layout.usersStateFile, emqxTlsLayout.caFile, emqxTlsLayout.certFile, emqxTlsLayout.keyFile],
+    directories: [layout.dataDir, layout.tlsDir],
     services: [layout.service],
   };
 }
@@ -82,6 +86,19 @@ function planPresent(facts: HostFacts, settings: Settings, options: EmqxPlanOpti
   const packageStep = emqxPackageStep(os, facts, emqxPackage, options.readPackage ?? ((path) => readFileSync(path)));
   steps.push(packageStep);
 
+  // TLS files before emqx.conf, so `emqx check_config` and the restart find the files it names.
+  const tls = tlsFiles(settings, facts, emqxTlsLayout, options.issuer);
+  const tlsChanged: string[] = [];
+  if (tls.files.length > 0) {
+    steps.push(directoryStep(facts, { path: layout.tlsDir, owner: 'root', group: layout.user, mode: '0750' }));
+    for (const file of tls.files) {
+      const step = fileStep(facts, file);
+      const rewritten = step.commands.some((command) => command.argv.includes('mqtt-provision-write'));
+      if (rewritten) tlsChanged.push(file.path);
+      steps.push(tls.reissue !== undefined && rewritten && file.path === emqxTlsLayout.certFile ? { ...step, reason: `re-issued: ${tls.reissue}` } : step);
+    }
+  }
+
   const cookie = chooseCookie(settings, facts, options.generateCookie ?? generateCookie);
   const config = emqxConfigFile(settings, { version: emqxPackage.version, nodeName: chooseNodeName(settings, facts), cookie });
   const configStep = checkedConfigStep(facts, config);
@@ -89,7 +106,12 @@ function planPresent(facts: HostFacts, settings: Settings, options: EmqxPlanOpti
   const configRewritten = configStep.commands.some((command) => command.argv.includes('mqtt-provision-write'));
 
   // A fresh or upgraded package runs on its stock config until restarted onto ours.
-  const restartReasons = [...(packageStep.change ? ['package installed or changed'] : []), ...(configRewritten ? [`${layout.configFile} changed`] : [])];
+  const restartReasons = [
+    ...(packageStep.change ? ['package installed or changed'] : []),
+    ...(configRewritten ? [`${layout.configFile} changed`] : []),
+    ...tlsChanged.map((path) => `${path} changed`),
+  ];
+  const restored = [...(configRewritten ? [layout.configFile] : []), ...tlsChanged];
   steps.push(serviceEnabledStep(facts, layout.service, restartReasons.length > 0));
   if (restartReasons.length > 0) {
     steps.push(
@@ -97,8 +119,8 @@ function planPresent(facts: HostFacts, settings: Settings, options: EmqxPlanOpti
         service: layout.service,
         reason: restartReasons.join(', '),
         checks: [{ argv: ['systemctl', 'is-active', '--quiet', layout.service] }, waitStartedCommand],
-        restore: configRewritten ? [restoreFile(layout.configFile)] : [],
-        cleanup: configRewritten ? [removeBackups([layout.configFile])] : [],
+        restore: restored.map(restoreFile),
+        cleanup: restored.length > 0 ? [removeBackups(restored)] : [],
       }),
     );
   }
@@ -285,7 +307,7 @@ function planAbsent(facts: HostFacts, settings: Settings): Step[] {
   const os = osFamilyOf(facts);
   const service = facts.services[layout.service];
   const running = service?.active === 'active' || service?.enabled === 'enabled';
-  const ours = [layout.configFile, layout.usersStateFile].filter((path) => facts.files[path]);
+  const ours = [layout.configFile, layout.usersStateFile, emqxTlsLayout.caFile, emqxTlsLayout.certFile, emqxTlsLayout.keyFile].filter((path) => facts.files[path]);
   const steps: Step[] = [
     running
       ? change(`stop:${layout.service}`, `stop ${layout.service}`, `${service?.active}, ${service?.enabled}`, [{ argv: ['systemctl', 'disable', '--now', layout.service] }])

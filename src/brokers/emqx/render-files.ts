@@ -1,7 +1,8 @@
 import { emptyFacts } from '../../facts/empty-facts.ts';
 import type { ManagedFile } from '../../operations/managed-file.ts';
 import type { Settings } from '../../settings/load.ts';
-import { emqxConfigFile } from './files.ts';
+import { emqxConfigFile, emqxTlsLayout } from './files.ts';
+import { tlsFiles } from '../../tls/server-files.ts';
 import { chooseCookie, chooseNodeName } from './identity.ts';
 import { wantedEmqxVersion } from './package-source.ts';
 
@@ -13,5 +14,5 @@ import { wantedEmqxVersion } from './package-source.ts';
 export function emqxRenderFiles(settings: Settings): ManagedFile[] {
   const facts = emptyFacts();
   const cookie = chooseCookie(settings, facts, () => 'generated-on-the-host-at-first-run');
-  return [emqxConfigFile(settings, { version: wantedEmqxVersion(settings, null).version, nodeName: chooseNodeName(settings, null), cookie })];
+  return [...tlsFiles(settings, facts, emqxTlsLayout).files, emqxConfigFile(settings, { version: wantedEmqxVersion(settings, null).version, nodeName: chooseNodeName(settings, null), cookie })];
 }

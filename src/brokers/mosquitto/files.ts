@@ -4,6 +4,9 @@ import { renderTemplate } from '../../render/render-template.ts';
 import type { Settings } from '../../settings/load.ts';
 import { mosquittoLayout as layout } from './layout.ts';
 import { renderPasswordFile } from './password-file.ts';
+import { defaultIssuer, tlsFiles, tlsLayoutIn, type TlsFiles, type TlsIssuer } from '../../tls/server-files.ts';
+
+export const mosquittoTlsLayout = tlsLayoutIn(layout.tlsDir, layout.user);
 
 /** Mosquitto counts client expiry in hours at the finest; round up so a session never dies early. */
 export function persistentClientExpiration(settings: Settings): string {
@@ -20,6 +23,14 @@ export function mosquittoConfig(settings: Settings): string {
       persistence: settings.persistence,
       persistentClientExpiration: persistentClientExpiration(settings),
       paths: { passwordFile: layout.passwordFile, aclFile: layout.aclFile, dataDir: layout.dataDir },
+      tls: settings.tls
+        ? {
+            caFile: mosquittoTlsLayout.caFile,
+            certFile: mosquittoTlsLayout.certFile,
+            keyFile: mosquittoTlsLayout.keyFile,
+            requireClientCertificate: settings.tls.requireClientCertificate,
+          }
+        : null,
       extraConfig: settings.extraConfig.trimEnd(),
     },
     settings.templates,
@@ -30,9 +41,20 @@ export function mosquittoConfig(settings: Settings): string {
  * The three files Mosquitto reads. Listener and session changes need a restart; users and ACLs
  * are re-read on SIGHUP, so those changes only reload and keep every client connected.
  */
-export function mosquittoFiles(settings: Settings, facts: HostFacts, salt?: () => Buffer): ManagedFile[] {
+export function mosquittoFiles(settings: Settings, facts: HostFacts, salt?: () => Buffer, issuer: TlsIssuer = defaultIssuer): ManagedFile[] {
+  return mosquittoFilesWithTls(settings, facts, salt, issuer).files;
+}
+
+/**
+ * The files plus the TLS files of the mqtts/wss listeners (CA, server certificate and key, in
+ * /etc/mosquitto/tls), which come first so the config that names them never lands without them.
+ * `reissue` says why the server certificate is issued on this run.
+ */
+export function mosquittoFilesWithTls(settings: Settings, facts: HostFacts, salt?: () => Buffer, issuer: TlsIssuer = defaultIssuer): TlsFiles {
   const owner = { owner: 'root', group: layout.user };
-  return [
+  const tls = tlsFiles(settings, facts, mosquittoTlsLayout, issuer);
+  const files: ManagedFile[] = [
+    ...tls.files,
     { path: layout.configFile, content: mosquittoConfig(settings), mode: '0644', owner: 'root', group: 'root', apply: 'restart' },
     {
       path: layout.passwordFile,
@@ -50,4 +72,5 @@ export function mosquittoFiles(settings: Settings, facts: HostFacts, salt?: () =
       apply: 'reload',
     },
   ];
+  return tls.reissue === undefined ? { files } : { files, reissue: tls.reissue };
 }

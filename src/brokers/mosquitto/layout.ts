@@ -10,4 +10,6 @@ export const mosquittoLayout = {
   passwordFile: '/etc/mosquitto/passwd',
   aclFile: '/etc/mosquitto/acl',
   dataDir: '/var/lib/mosquitto',
+  /** CA certificate, server certificate and key of the TLS listeners (mqtts, wss). */
+  tlsDir: '/etc/mosquitto/tls',
 } as const;

@@ -8,24 +8,25 @@ import { change, noChange, type Step } from '../../operations/step.ts';
 import { osFamilyOf } from '../../os/os-family.ts';
 import type { Settings } from '../../settings/load.ts';
 import { servedPorts } from '../served-ports.ts';
-import { mosquittoFiles } from './files.ts';
+import { mosquittoFilesWithTls, mosquittoTlsLayout } from './files.ts';
+import type { TlsIssuer } from '../../tls/server-files.ts';
 import { mosquittoLayout as layout } from './layout.ts';
 
 export function mosquittoFactQuery(): FactQuery {
   return {
     packages: [layout.packageName],
-    files: [layout.configFile, layout.passwordFile, layout.aclFile],
-    directories: [layout.dataDir],
+    files: [layout.configFile, layout.passwordFile, layout.aclFile, mosquittoTlsLayout.caFile, mosquittoTlsLayout.certFile, mosquittoTlsLayout.keyFile],
+    directories: [layout.dataDir, layout.tlsDir],
     services: [layout.service],
   };
 }
 
 /** The Mosquitto role as a pure function: facts + settings → the steps that are needed. */
-export function planMosquitto(facts: HostFacts, settings: Settings, salt?: () => Buffer): Step[] {
-  return settings.state === 'absent' ? planAbsent(facts, settings) : planPresent(facts, settings, salt);
+export function planMosquitto(facts: HostFacts, settings: Settings, salt?: () => Buffer, issuer?: TlsIssuer): Step[] {
+  return settings.state === 'absent' ? planAbsent(facts, settings) : planPresent(facts, settings, salt, issuer);
 }
 
-function planPresent(facts: HostFacts, settings: Settings, salt?: () => Buffer): Step[] {
+function planPresent(facts: HostFacts, settings: Settings, salt?: () => Buffer, issuer?: TlsIssuer): Step[] {
   const os = osFamilyOf(facts);
   const installed = facts.packages[layout.packageName] !== null;
   const steps: Step[] = [];
@@ -36,8 +37,16 @@ function planPresent(facts: HostFacts, settings: Settings, salt?: () => Buffer):
   steps.push(packages);
   steps.push(directoryStep(facts, { path: layout.dataDir, owner: layout.user, group: layout.user, mode: '0750' }));
 
-  const files = mosquittoFiles(settings, facts, salt);
-  const fileSteps = files.map((file) => ({ file, step: fileStep(facts, file) }));
+  const { files, reissue } = mosquittoFilesWithTls(settings, facts, salt, issuer);
+  if (files.some((file) => file.path.startsWith(`${layout.tlsDir}/`))) {
+    steps.push(directoryStep(facts, { path: layout.tlsDir, owner: 'root', group: layout.user, mode: '0750' }));
+  }
+  const fileSteps = files.map((file) => {
+    const step = fileStep(facts, file);
+    // Say why a certificate is issued, not only that its bytes differ.
+    if (reissue !== undefined && step.change && file.path === mosquittoTlsLayout.certFile) return { file, step: { ...step, reason: `re-issued: ${reissue}` } };
+    return { file, step };
+  });
   steps.push(...fileSteps.map(({ step }) => step));
   const changed = fileSteps.filter(({ step }) => step.change);
   // A fresh package starts on its stock config, so it needs the restart that applies ours.
@@ -89,7 +98,7 @@ function planAbsent(facts: HostFacts, settings: Settings): Step[] {
       : noChange(`stop:${layout.service}`, `stop ${layout.service}`, 'not running'),
     packagesAbsentStep(os, facts, [layout.packageName]),
   ];
-  const ours = [layout.passwordFile, layout.aclFile].filter((path) => facts.files[path]);
+  const ours = [layout.passwordFile, layout.aclFile, mosquittoTlsLayout.caFile, mosquittoTlsLayout.certFile, mosquittoTlsLayout.keyFile].filter((path) => facts.files[path]);
   steps.push(
     ours.length > 0
       ? change('files-absent', 'remove users and ACL files', `${ours.join(', ')} present`, [{ argv: ['rm', '-f', ...ours] }])

@@ -1,0 +1,146 @@
+import { createPrivateKey, generateKeyPairSync, randomBytes, X509Certificate } from 'node:crypto';
+import { isIP } from 'node:net';
+import forge from 'node-forge';
+
+/**
+ * Certificates built on the controller. Keys come from node:crypto (native, ~50 ms for RSA 2048);
+ * node-forge only assembles and signs the X.509 structure (docs/tls.md says why).
+ */
+
+export interface KeyPairPem {
+  certPem: string;
+  keyPem: string;
+}
+
+/** Re-issue a server certificate that expires within this many days. */
+export const renewWithinDays = 30;
+
+const day = 24 * 60 * 60 * 1000;
+
+/** "DNS:broker1" or "IP:10.0.0.5", in a canonical spelling (IPv6 compressed, DNS lower case). */
+export function canonicalSan(value: string): string {
+  const bare = value.replace(/^(DNS|IP|IP Address):/i, '');
+  if (isIP(bare) === 4) return `IP:${bare}`;
+  if (isIP(bare) === 6) return `IP:${new URL(`http://[${bare}]`).hostname.slice(1, -1)}`;
+  return `DNS:${bare.toLowerCase()}`;
+}
+
+export function canonicalSans(values: Iterable<string>): string[] {
+  return [...new Set([...values].map(canonicalSan))].sort();
+}
+
+/** A DNS name (wildcard allowed in the first label) or an IP address. */
+export function isValidSan(value: string): boolean {
+  if (isIP(value) !== 0) return true;
+  return /^(\*\.)?([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/.test(value) && value.length <= 253;
+}
+
+function newRsaKey(bits: number): { forgeKey: forge.pki.rsa.PrivateKey; forgePublic: forge.pki.rsa.PublicKey; pem: string } {
+  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: bits });
+  const pem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+  return {
+    pem,
+    forgeKey: forge.pki.privateKeyFromPem(pem),
+    forgePublic: forge.pki.publicKeyFromPem(publicKey.export({ type: 'spki', format: 'pem' }).toString()),
+  };
+}
+
+/** Positive 128-bit serial (RFC 5280: at most 20 octets, positive, unpredictable). */
+function serialNumber(): string {
+  const bytes = randomBytes(16);
+  bytes[0] = bytes[0]! & 0x7f;
+  return bytes.toString('hex');
+}
+
+/** A self-signed CA for one environment: RSA 3072, 10 years, may sign end-entity certificates only. */
+export function createCa(commonName: string, now = new Date()): KeyPairPem {
+  const key = newRsaKey(3072);
+  const cert = forge.pki.createCertificate();
+  cert.publicKey = key.forgePublic;
+  cert.serialNumber = serialNumber();
+  cert.validity.notBefore = new Date(now.getTime() - day);
+  cert.validity.notAfter = new Date(now.getTime() + 3650 * day);
+  const subject = [{ name: 'commonName', value: commonName }, { name: 'organizationName', value: 'mqtt-provision' }];
+  cert.setSubject(subject);
+  cert.setIssuer(subject);
+  cert.setExtensions([
+    { name: 'basicConstraints', cA: true, pathLenConstraint: 0, critical: true },
+    { name: 'keyUsage', keyCertSign: true, cRLSign: true, critical: true },
+    { name: 'subjectKeyIdentifier' },
+  ]);
+  cert.sign(key.forgeKey, forge.md.sha256.create());
+  return { certPem: forge.pki.certificateToPem(cert), keyPem: key.pem };
+}
+
+/** A server certificate for these SANs, signed by the CA: RSA 2048, serverAuth only. */
+export function issueServerCertificate(ca: KeyPairPem, subjectAltNames: string[], validDays: number, now = new Date()): KeyPairPem {
+  const sans = canonicalSans(subjectAltNames);
+  if (sans.length === 0) throw new Error('a server certificate needs at least one subject alternative name (tls.generate.subjectAltNames, or a host address)');
+  return issueCertificate(ca, sans[0]!.replace(/^(DNS|IP):/, ''), sans, 'server', validDays, now);
+}
+
+/** A client certificate signed by the CA (clientAuth only), e.g. for the verifier when the broker requires one. */
+export function issueClientCertificate(ca: KeyPairPem, commonName: string, validDays: number, now = new Date()): KeyPairPem {
+  return issueCertificate(ca, commonName, [], 'client', validDays, now);
+}
+
+function issueCertificate(ca: KeyPairPem, commonName: string, sans: string[], usage: 'server' | 'client', validDays: number, now: Date): KeyPairPem {
+  const caCert = forge.pki.certificateFromPem(ca.certPem);
+  const caKey = forge.pki.privateKeyFromPem(ca.keyPem);
+  const key = newRsaKey(2048);
+  const cert = forge.pki.createCertificate();
+  cert.publicKey = key.forgePublic;
+  cert.serialNumber = serialNumber();
+  // An hour of slack for hosts whose clock is a little behind the controller's.
+  cert.validity.notBefore = new Date(now.getTime() - 60 * 60 * 1000);
+  cert.validity.notAfter = new Date(now.getTime() + validDays * day);
+  cert.setSubject([{ name: 'commonName', value: commonName.slice(0, 64) }]);
+  cert.setIssuer(caCert.subject.attributes);
+  cert.setExtensions([
+    { name: 'basicConstraints', cA: false, critical: true },
+    { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, critical: true },
+    usage === 'server' ? { name: 'extKeyUsage', serverAuth: true } : { name: 'extKeyUsage', clientAuth: true },
+    { name: 'subjectKeyIdentifier' },
+    { name: 'authorityKeyIdentifier', keyIdentifier: caCert.generateSubjectKeyIdentifier().getBytes() },
+    ...(sans.length > 0
+      ? [{ name: 'subjectAltName', altNames: sans.map((san) => (san.startsWith('IP:') ? { type: 7, ip: san.slice(3) } : { type: 2, value: san.slice(4) })) }]
+      : []),
+  ]);
+  cert.sign(caKey, forge.md.sha256.create());
+  return { certPem: forge.pki.certificateToPem(cert), keyPem: key.pem };
+}
+
+/** The SANs of a certificate, canonical. */
+export function certificateSans(certPem: string): string[] {
+  const text = new X509Certificate(certPem).subjectAltName ?? '';
+  return canonicalSans(text.split(/,\s*/).filter(Boolean));
+}
+
+/**
+ * Why the certificate and key on a host must be re-issued; empty when they are still right:
+ * signed by the current CA, valid for more than 30 more days, the wanted SANs exactly, key matching.
+ */
+export function reissueReasons(current: Partial<KeyPairPem>, caCertPem: string, wantedSans: string[], now = new Date()): string[] {
+  if (!current.certPem) return ['no certificate on the host'];
+  if (!current.keyPem) return ['no private key on the host'];
+  let cert: X509Certificate;
+  try {
+    cert = new X509Certificate(current.certPem);
+  } catch {
+    return ['the certificate on the host does not parse'];
+  }
+  const reasons: string[] = [];
+  const ca = new X509Certificate(caCertPem);
+  if (!cert.checkIssued(ca) || !cert.verify(ca.publicKey)) reasons.push('not signed by the current CA');
+  const expires = new Date(cert.validTo);
+  if (expires.getTime() - now.getTime() < renewWithinDays * day) reasons.push(`expires ${expires.toISOString().slice(0, 10)} (within ${renewWithinDays} days)`);
+  const has = certificateSans(current.certPem);
+  const wants = canonicalSans(wantedSans);
+  if (has.join(',') !== wants.join(',')) reasons.push(`SANs differ: has ${has.join(' ') || '(none)'}, wants ${wants.join(' ')}`);
+  try {
+    if (!cert.checkPrivateKey(createPrivateKey(current.keyPem))) reasons.push('the private key does not match the certificate');
+  } catch {
+    reasons.push('the private key on the host does not parse');
+  }
+  return reasons;
+}

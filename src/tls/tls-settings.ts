@@ -1,0 +1,115 @@
+import { createPrivateKey, X509Certificate } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { Secret } from '../secret.ts';
+import { InputError } from '../settings/input-error.ts';
+import type { ParsedSettings } from '../settings/schema.ts';
+import { isValidSan } from './certificates.ts';
+
+/** The `tls` block after validation: supplied PEM files read in, or where the generated CA lives. */
+export type TlsSettings =
+  | {
+      source: 'supplied';
+      caPem: string;
+      certPem: string;
+      /** The server's private key: only ever written to the host, through stdin. */
+      keyPem: Secret;
+      requireClientCertificate: boolean;
+    }
+  | {
+      source: 'generate';
+      /** Absolute path on the controller. */
+      caDir: string;
+      subjectAltNames: string[];
+      validDays: number;
+      requireClientCertificate: boolean;
+    };
+
+const maxPemBytes = 256 * 1024;
+
+/** The TLS listeners the settings serve. */
+export function tlsListeners(settings: Pick<ParsedSettings, 'listeners'>): Array<'mqtts' | 'wss'> {
+  return (['mqtts', 'wss'] as const).filter((name) => settings.listeners[name] !== undefined);
+}
+
+/** Validates `tls` against the listeners and reads supplied files; every problem names its field. */
+export function resolveTlsSettings(settings: ParsedSettings, baseDir: string, errors: InputError[]): TlsSettings | undefined {
+  const tls = settings.tls;
+  const listeners = tlsListeners(settings);
+  if (tls === undefined) {
+    if (settings.state === 'present') {
+      for (const name of listeners) {
+        errors.push(new InputError(`settings.listeners.${name}`, 'is a TLS listener and needs a "tls" block: tls.generate.caDir (a generated CA) or tls.ca + tls.cert + tls.key (supplied certificates)'));
+      }
+    }
+    return undefined;
+  }
+  const supplied = (['ca', 'cert', 'key'] as const).filter((field) => tls[field] !== undefined);
+  if (tls.generate !== undefined && supplied.length > 0) {
+    errors.push(new InputError('settings.tls', `give either "generate" or supplied certificates (ca, cert, key), not both (found generate and ${supplied.join(', ')})`));
+    return undefined;
+  }
+  if (tls.generate !== undefined) {
+    const before = errors.length;
+    tls.generate.subjectAltNames.forEach((name, index) => {
+      if (!isValidSan(name)) errors.push(new InputError(`settings.tls.generate.subjectAltNames[${index}]`, `"${name}" is neither a DNS name nor an IP address`));
+    });
+    if (errors.length > before) return undefined;
+    return {
+      source: 'generate',
+      caDir: resolve(baseDir, tls.generate.caDir),
+      subjectAltNames: tls.generate.subjectAltNames,
+      validDays: tls.generate.validDays,
+      requireClientCertificate: tls.requireClientCertificate,
+    };
+  }
+  if (supplied.length === 0) {
+    errors.push(new InputError('settings.tls', 'needs "generate: { caDir }" or supplied certificates "ca", "cert" and "key"'));
+    return undefined;
+  }
+  const missing = (['ca', 'cert', 'key'] as const).filter((field) => tls[field] === undefined);
+  if (missing.length > 0) {
+    for (const field of missing) errors.push(new InputError(`settings.tls.${field}`, 'is required with supplied certificates (give ca, cert and key together)'));
+    return undefined;
+  }
+  const read = (field: 'ca' | 'cert' | 'key'): string | undefined => {
+    const path = tls[field]!;
+    try {
+      const text = readFileSync(resolve(baseDir, path), 'utf8');
+      if (text.length > maxPemBytes) throw new Error('larger than 256 KiB');
+      return text;
+    } catch (error) {
+      errors.push(new InputError(`settings.tls.${field}`, `cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`));
+      return undefined;
+    }
+  };
+  const caPem = read('ca');
+  const certPem = read('cert');
+  const keyPem = read('key');
+  if (caPem === undefined || certPem === undefined || keyPem === undefined) return undefined;
+  let ca: X509Certificate | undefined;
+  let cert: X509Certificate | undefined;
+  try {
+    ca = new X509Certificate(caPem);
+  } catch {
+    errors.push(new InputError('settings.tls.ca', `${tls.ca} is not a PEM certificate`));
+  }
+  try {
+    cert = new X509Certificate(certPem);
+  } catch {
+    errors.push(new InputError('settings.tls.cert', `${tls.cert} is not a PEM certificate`));
+  }
+  try {
+    const key = createPrivateKey(keyPem);
+    if (cert && !cert.checkPrivateKey(key)) errors.push(new InputError('settings.tls.key', `${tls.key} is not the private key of ${tls.cert}`));
+  } catch {
+    errors.push(new InputError('settings.tls.key', `${tls.key} is not an unencrypted PEM private key`));
+  }
+  if (ca && cert && !cert.checkIssued(ca) && cert.fingerprint256 !== ca.fingerprint256) {
+    // An intermediate may sit between them; only a plainly unrelated pair is refused.
+    if (!certPem.includes('-----BEGIN CERTIFICATE-----', certPem.indexOf('-----END CERTIFICATE-----'))) {
+      errors.push(new InputError('settings.tls.cert', `${tls.cert} is not issued by ${tls.ca}`));
+    }
+  }
+  return { source: 'supplied', caPem, certPem, keyPem: new Secret(keyPem), requireClientCertificate: tls.requireClientCertificate };
+}
