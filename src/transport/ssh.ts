@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { createConnection } from 'node:net';
 import type { NodeSSH } from 'node-ssh';
 import type { Secret } from '../secret.ts';
 import { formatHostSpec, type HostSpec } from './host-spec.ts';
@@ -38,7 +39,11 @@ export class SshTransport implements Transport {
     for (let attempt = 1; attempt <= attempts; attempt++) {
       const ssh = new NodeSSH();
       try {
+        // Our own socket with Nagle off from the first byte: SSH's small request/reply packets
+        // otherwise wait on delayed ACKs, ~40 ms each, in the handshake and in every exec.
+        const sock = createConnection({ host: options.host, port: options.port }).setNoDelay(true);
         await ssh.connect({
+          sock,
           host: options.host,
           port: options.port,
           username: options.user,

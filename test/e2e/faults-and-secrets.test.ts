@@ -54,18 +54,24 @@ describe('faults and secrets on real lab hosts', () => {
     assert.equal((await onHost(host, ['systemctl', 'is-active', 'mosquitto'])).trim(), 'active');
   });
 
-  it('never shows a password: not in output, JSON, remote process arguments, logs, or readable files', async () => {
-    // Sample every process's arguments on the host for the whole run.
-    await onHost(host, ['sh', '-c', 'rm -f /tmp/ps-samples /tmp/ps-stop; nohup sh -c "while [ ! -e /tmp/ps-stop ]; do ps -eo args >> /tmp/ps-samples; done" >/dev/null 2>&1 &']);
+  it('never shows a password: not in output, JSON, remote command lines or processes, logs, or readable files', async () => {
+    // Every command line sshd runs for root goes through this login shell, which records it: a
+    // complete, deterministic list of what reached the host's process table as arguments.
+    const logShell = '#!/bin/sh\nprintf "%s\\n" "$*" >> /var/log/mp-commands.log\nexec /bin/sh "$@"\n';
+    await onHost(host, ['sh', '-c', 'cat > /usr/local/bin/mp-logshell && chmod 755 /usr/local/bin/mp-logshell && usermod -s /usr/local/bin/mp-logshell root'], logShell);
+    // And, as a second look, sample every process's arguments on the host for the whole run.
+    await onHost(host, ['sh', '-c', 'rm -f /tmp/ps-samples /tmp/ps-stop /var/log/mp-commands.log; nohup sh -c "while [ ! -e /tmp/ps-stop ]; do ps -eo args >> /tmp/ps-samples; done" >/dev/null 2>&1 &']);
     const human = await install([...(await hostArgs(host)), '--settings', settingsFile, ...adminWith(secondPassword), '--dry-run']);
     const json = await install([...(await hostArgs(host)), '--settings', settingsFile, ...adminWith(secondPassword), '--json']);
     await onHost(host, ['touch', '/tmp/ps-stop']);
     assert.equal(json.code, 0, json.output + json.errors);
     assert.ok(JSON.parse(json.output).hosts[0].steps.some((step: { id: string; status: string }) => step.id === 'file:/etc/mosquitto/passwd' && step.status === 'changed'));
+    const commandLines = await onHost(host, ['cat', '/var/log/mp-commands.log']);
+    await onHost(host, ['usermod', '-s', '/bin/bash', 'root']);
+    assert.match(commandLines, /mqtt-provision-write \/etc\/mosquitto\/passwd/, 'the log saw the password file being written');
     const samples = await onHost(host, ['cat', '/tmp/ps-samples']);
     assert.ok(samples.split('\n').length > 100, 'the sampler ran during the converge');
-    assert.match(samples, /mqtt-provision-write/, 'the sampler saw the file writes happen');
-    for (const text of [human.output, human.errors, json.output, json.errors, samples]) {
+    for (const text of [human.output, human.errors, json.output, json.errors, commandLines, samples]) {
       assert.ok(!text.includes(secondPassword) && !text.includes(firstPassword));
     }
     const onDisk = await onHost(host, ['sh', '-c', `grep -rlF -e '${secondPassword}' /etc /var/log /tmp /root /var/lib/mosquitto 2>/dev/null | grep -v ps-samples || true`]);
