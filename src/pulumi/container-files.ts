@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { persistentClientExpiration } from '../brokers/mosquitto/files.ts';
+import { mosquittoConfig } from '../brokers/mosquitto/files.ts';
 import { hashPassword } from '../brokers/mosquitto/password-hash.ts';
 import { sha256 } from '../operations/files.ts';
 import { renderTemplate } from '../render/render-template.ts';
@@ -108,18 +108,9 @@ export function containerConfigHash(image: string, files: ContainerFile[]): stri
 
 function mosquittoContainerFiles(settings: Settings, seed: string): ContainerFile[] {
   const owner = { owner: mosquittoId, group: mosquittoId };
-  const config = renderTemplate(
-    'mosquitto.conf',
-    {
-      listeners: settings.listeners,
-      session: settings.session,
-      persistence: settings.persistence,
-      persistentClientExpiration: persistentClientExpiration(settings),
-      paths: { passwordFile: mosquittoPaths.passwordFile, aclFile: mosquittoPaths.aclFile, dataDir: mosquittoPaths.dataDir },
-      extraConfig: settings.extraConfig.trimEnd(),
-    },
-    settings.templates,
-  );
+  // The TLS files live in the host layout only; a container would point at paths it does not have.
+  if (settings.tls) throw new Error('settings.tls: TLS listeners are not supported for containers yet; use a host');
+  const config = mosquittoConfig(settings, mosquittoPaths);
   const passwords = [...settings.admins, ...settings.users]
     .map(({ name, password }) => `${name}:${hashPassword(password.reveal(), stableSalt(seed, name))}\n`)
     .join('');

@@ -14,7 +14,14 @@ export function persistentClientExpiration(settings: Settings): string {
   return `${Math.ceil(settings.session.expirySeconds / 3600)}h`;
 }
 
-export function mosquittoConfig(settings: Settings): string {
+/** Where the config points Mosquitto: the host layout by default, an image's own paths in a container. */
+export interface MosquittoConfigPaths {
+  passwordFile: string;
+  aclFile: string;
+  dataDir: string;
+}
+
+export function mosquittoConfig(settings: Settings, paths: MosquittoConfigPaths = layout): string {
   return renderTemplate(
     'mosquitto.conf',
     {
@@ -22,7 +29,7 @@ export function mosquittoConfig(settings: Settings): string {
       session: settings.session,
       persistence: settings.persistence,
       persistentClientExpiration: persistentClientExpiration(settings),
-      paths: { passwordFile: layout.passwordFile, aclFile: layout.aclFile, dataDir: layout.dataDir },
+      paths: { passwordFile: paths.passwordFile, aclFile: paths.aclFile, dataDir: paths.dataDir },
       tls: settings.tls
         ? {
             caFile: mosquittoTlsLayout.caFile,
