@@ -10,6 +10,7 @@ import type { Step } from '../../src/operations/step.ts';
 import { resolveSettings } from '../../src/settings/load.ts';
 import { convergedEmqxFacts, emqxFacts, fixtureCookie, planOptions } from '../fixtures/emqx-facts.ts';
 import { clusterSettings, emqxSettings } from '../fixtures/emqx-settings.ts';
+import { backup, changedIds, commandsOf, restore, write } from '../fixtures/plan-commands.ts';
 
 /**
  * Planner fixtures: facts as the probe reports them → the exact commands a host would run. No
@@ -21,18 +22,6 @@ const conf = '/etc/emqx/emqx.conf';
 const state = '/etc/emqx/mqtt-provision-users';
 const cache = '/var/cache/mqtt-provision';
 
-function commandsOf(steps: Step[]): string[] {
-  return steps.filter((step) => step.change).flatMap((step) => step.commands.map((command) => command.argv.join(' ')));
-}
-
-function changedIds(steps: Step[]): string[] {
-  return steps.filter((step) => step.change).map((step) => step.id);
-}
-
-const write = (path: string, owner: string, mode: string) =>
-  `sh -c set -e; umask 077; tmp="$1.mqtt-provision.tmp"; trap 'rm -f "$tmp"' EXIT; cat > "$tmp"; chown "$2" "$tmp"; chmod "$3" "$tmp"; mv -f "$tmp" "$1" mqtt-provision-write ${path} ${owner} ${mode}`;
-const backup = (path: string) => `sh -c if [ -e "$1" ]; then cp -p "$1" "$1$2"; else rm -f "$1$2"; fi mqtt-provision-backup ${path} .mqtt-provision.bak`;
-const restore = (path: string) => `sh -c if [ -e "$1$2" ]; then mv -f "$1$2" "$1"; else rm -f "$1"; fi mqtt-provision-restore ${path} .mqtt-provision.bak`;
 const cacheHead = 'sh -c set -e; umask 022; mkdir -p "${1%/*}"; tmp="$1.mqtt-provision.tmp"; trap \'rm -f "$tmp"\' EXIT; ';
 const download = (file: string, version: string) =>
   `${cacheHead}curl -fsSL --retry 3 -o "$tmp" "$2"; mv -f "$tmp" "$1" mqtt-provision-download ${cache}/${file} https://www.emqx.com/en/downloads/broker/${version}/${file}`;

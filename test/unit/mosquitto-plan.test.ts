@@ -6,24 +6,12 @@ import type { HostFacts } from '../../src/facts/host-facts.ts';
 import type { Step } from '../../src/operations/step.ts';
 import { convergedFacts, fixedSalt, mosquittoFacts } from '../fixtures/facts.ts';
 import { mosquittoSettings } from '../fixtures/settings.ts';
+import { backup, changedIds, commandsOf, restore, write } from '../fixtures/plan-commands.ts';
 
 const conf = '/etc/mosquitto/mosquitto.conf';
 const passwd = '/etc/mosquitto/passwd';
 const acl = '/etc/mosquitto/acl';
 
-/** The commands of the steps that change, as "argv joined" strings: what the host would run. */
-function commandsOf(steps: Step[]): string[] {
-  return steps.filter((step) => step.change).flatMap((step) => step.commands.map((command) => command.argv.join(' ')));
-}
-
-function changedIds(steps: Step[]): string[] {
-  return steps.filter((step) => step.change).map((step) => step.id);
-}
-
-const write = (path: string, owner: string, mode: string) =>
-  `sh -c set -e; umask 077; tmp="$1.mqtt-provision.tmp"; trap 'rm -f "$tmp"' EXIT; cat > "$tmp"; chown "$2" "$tmp"; chmod "$3" "$tmp"; mv -f "$tmp" "$1" mqtt-provision-write ${path} ${owner} ${mode}`;
-const backup = (path: string) => `sh -c if [ -e "$1" ]; then cp -p "$1" "$1$2"; else rm -f "$1$2"; fi mqtt-provision-backup ${path} .mqtt-provision.bak`;
-const restore = (path: string) => `sh -c if [ -e "$1$2" ]; then mv -f "$1$2" "$1"; else rm -f "$1"; fi mqtt-provision-restore ${path} .mqtt-provision.bak`;
 const fileCommands = [backup(conf), write(conf, 'root:root', '0644'), backup(passwd), write(passwd, 'root:mosquitto', '0640'), backup(acl), write(acl, 'root:mosquitto', '0640')];
 const removeBackups = `rm -f ${conf}.mqtt-provision.bak ${passwd}.mqtt-provision.bak ${acl}.mqtt-provision.bak`;
 

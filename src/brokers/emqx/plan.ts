@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { EmqxApiFact, FactQuery, HostFacts } from '../../facts/host-facts.ts';
 import { atomicWrite, fileStep, removeBackups, restoreFile, sha256 } from '../../operations/files.ts';
+import { dataPurgedStep, filesAbsentStep, serviceStoppedStep } from '../../operations/removal.ts';
 import { firewallStep } from '../../operations/firewall.ts';
 import type { ManagedFile } from '../../operations/managed-file.ts';
 import { extraRepositoryStep, packagesAbsentStep, packagesPresentStep, type WantedPackage } from '../../operations/packages.ts';
@@ -305,25 +306,13 @@ function mqttUsersStep(
  */
 function planAbsent(facts: HostFacts, settings: Settings): Step[] {
   const os = osFamilyOf(facts);
-  const service = facts.services[layout.service];
-  const running = service?.active === 'active' || service?.enabled === 'enabled';
-  const ours = [layout.configFile, layout.usersStateFile, emqxTlsLayout.caFile, emqxTlsLayout.certFile, emqxTlsLayout.keyFile].filter((path) => facts.files[path]);
+  const ours = [layout.configFile, layout.usersStateFile, emqxTlsLayout.caFile, emqxTlsLayout.certFile, emqxTlsLayout.keyFile];
   const steps: Step[] = [
-    running
-      ? change(`stop:${layout.service}`, `stop ${layout.service}`, `${service?.active}, ${service?.enabled}`, [{ argv: ['systemctl', 'disable', '--now', layout.service] }])
-      : noChange(`stop:${layout.service}`, `stop ${layout.service}`, 'not running'),
-    ours.length > 0
-      ? change('files-absent', 'remove emqx.conf (cookie) and users state', `${ours.join(', ')} present`, [{ argv: ['rm', '-f', ...ours] }])
-      : noChange('files-absent', 'remove emqx.conf (cookie) and users state', 'absent'),
+    serviceStoppedStep(facts, layout.service),
+    filesAbsentStep(facts, ours, 'remove emqx.conf (cookie) and users state'),
     packagesAbsentStep(os, facts, [layout.packageName]),
   ];
-  if (settings.purgeData) {
-    steps.push(
-      facts.directories[layout.dataDir]
-        ? change(`purge:${layout.dataDir}`, `remove data ${layout.dataDir}`, 'purgeData is set', [{ argv: ['rm', '-rf', layout.dataDir] }])
-        : noChange(`purge:${layout.dataDir}`, `remove data ${layout.dataDir}`, 'absent'),
-    );
-  }
+  if (settings.purgeData) steps.push(dataPurgedStep(facts, layout.dataDir));
   steps.push(firewallStep(facts, [], settings.firewall));
   return steps;
 }

@@ -1,5 +1,6 @@
 import type { FactQuery, HostFacts } from '../../facts/host-facts.ts';
 import { directoryStep } from '../../operations/directories.ts';
+import { dataPurgedStep, filesAbsentStep, serviceStoppedStep } from '../../operations/removal.ts';
 import { fileStep, removeBackups, restoreFile } from '../../operations/files.ts';
 import { firewallStep } from '../../operations/firewall.ts';
 import { extraRepositoryStep, packagesAbsentStep, packagesPresentStep } from '../../operations/packages.ts';
@@ -88,29 +89,13 @@ function startStep(): Step {
 /** Removal mirrors installation: stop, remove the package and our files; data only when asked. */
 function planAbsent(facts: HostFacts, settings: Settings): Step[] {
   const os = osFamilyOf(facts);
-  const service = facts.services[layout.service];
-  const running = service?.active === 'active' || service?.enabled === 'enabled';
+  const ours = [layout.passwordFile, layout.aclFile, mosquittoTlsLayout.caFile, mosquittoTlsLayout.certFile, mosquittoTlsLayout.keyFile];
   const steps: Step[] = [
-    running
-      ? change(`stop:${layout.service}`, `stop ${layout.service}`, `${service?.active}, ${service?.enabled}`, [
-          { argv: ['systemctl', 'disable', '--now', layout.service] },
-        ])
-      : noChange(`stop:${layout.service}`, `stop ${layout.service}`, 'not running'),
+    serviceStoppedStep(facts, layout.service),
     packagesAbsentStep(os, facts, [layout.packageName]),
+    filesAbsentStep(facts, ours, 'remove users and ACL files'),
   ];
-  const ours = [layout.passwordFile, layout.aclFile, mosquittoTlsLayout.caFile, mosquittoTlsLayout.certFile, mosquittoTlsLayout.keyFile].filter((path) => facts.files[path]);
-  steps.push(
-    ours.length > 0
-      ? change('files-absent', 'remove users and ACL files', `${ours.join(', ')} present`, [{ argv: ['rm', '-f', ...ours] }])
-      : noChange('files-absent', 'remove users and ACL files', 'absent'),
-  );
-  if (settings.purgeData) {
-    steps.push(
-      facts.directories[layout.dataDir]
-        ? change(`purge:${layout.dataDir}`, `remove data ${layout.dataDir}`, 'purgeData is set', [{ argv: ['rm', '-rf', layout.dataDir] }])
-        : noChange(`purge:${layout.dataDir}`, `remove data ${layout.dataDir}`, 'absent'),
-    );
-  }
+  if (settings.purgeData) steps.push(dataPurgedStep(facts, layout.dataDir));
   steps.push(firewallStep(facts, [], settings.firewall));
   return steps;
 }

@@ -1,0 +1,26 @@
+import type { HostFacts } from '../facts/host-facts.ts';
+import { change, noChange, type Step } from './step.ts';
+
+/** Uninstall steps shared by every broker: removal is symmetric with install. */
+
+export function serviceStoppedStep(facts: HostFacts, service: string): Step {
+  const state = facts.services[service];
+  const id = `stop:${service}`;
+  const title = `stop ${service}`;
+  if (state?.active !== 'active' && state?.enabled !== 'enabled') return noChange(id, title, 'not running');
+  return change(id, title, `${state.active}, ${state.enabled}`, [{ argv: ['systemctl', 'disable', '--now', service] }]);
+}
+
+export function filesAbsentStep(facts: HostFacts, paths: string[], title: string): Step {
+  const present = paths.filter((path) => facts.files[path]);
+  if (present.length === 0) return noChange('files-absent', title, 'absent');
+  return change('files-absent', title, `${present.join(', ')} present`, [{ argv: ['rm', '-f', ...present] }]);
+}
+
+/** Deletes the broker's data (queued messages, sessions): only when the settings ask for it. */
+export function dataPurgedStep(facts: HostFacts, dataDir: string): Step {
+  const id = `purge:${dataDir}`;
+  const title = `remove data ${dataDir}`;
+  if (!facts.directories[dataDir]) return noChange(id, title, 'absent');
+  return change(id, title, 'purgeData is set', [{ argv: ['rm', '-rf', dataDir] }]);
+}
