@@ -68,6 +68,8 @@ export class SshTransport implements Transport {
     try {
       const result = await this.#ssh.execCommand(command, {
         stdin: options.stdin === undefined ? undefined : options.stdin.toString(),
+        // Byte-exact output, like the local transport: node-ssh would trim it otherwise.
+        noTrim: true,
       });
       if (result.code === null) throw new Error(`the command ended by signal ${result.signal ?? 'unknown'}`);
       return { code: result.code, stdout: result.stdout, stderr: result.stderr };

@@ -44,6 +44,17 @@ describe('Mosquitto over SSH on a fresh Debian lab host', () => {
     assert.ok(!passwd.includes('touch'), 'the password file holds a hash, not the password');
   });
 
+  it('writes hostile topic names into the ACL as plain text, running none of them', async () => {
+    const topic = `a/$(touch /tmp/pwned-topic)/\`touch /tmp/pwned-topic\`/'q"; touch /tmp/pwned-topic`;
+    const settings = writeSecretFile(`broker: mosquitto\nlisteners: { mqtt: 1883, websocket: 8083 }\nusers:\n  - name: sensor\n    password: sensor-pass\n    acl:\n      - topic: ${JSON.stringify(topic)}\n        access: read\n`);
+    const run = await install([...(await hostArgs(host)), '--settings', settings, ...admin, '--no-verify', '--json']);
+    assert.equal(run.code, 0, run.output);
+    assert.ok((await onHost(host, ['cat', '/etc/mosquitto/acl'])).includes(`topic read ${topic}\n`));
+    assert.equal((await onHost(host, ['sh', '-c', 'test -e /tmp/pwned-topic && echo present || echo absent'])).trim(), 'absent');
+    const back = await install([...(await hostArgs(host)), '--settings', settingsFile, ...admin, '--no-verify', '--json']);
+    assert.equal(back.code, 0, back.output);
+  });
+
   it('converges the same host as a non-root user through sudo, changing nothing', async () => {
     const run = await install([...(await hostArgs(host, 'deploy')), '--settings', settingsFile, ...admin, '--no-verify', '--json']);
     assert.equal(run.code, 0, run.output);
