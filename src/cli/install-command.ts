@@ -109,7 +109,8 @@ async function runDockerInstall(broker: Settings['broker'], settings: Settings, 
   const { defaultContainerOptions } = await import('../container/desired.ts');
   const defaults = defaultContainerOptions(options.containerName);
   const image = await resolveImage(options.image, options.dryRun);
-  const report = await convergeContainer(settings, { ...defaults, image, bind: options.bind }, {
+  const limits = { ...(options.memory ? { memory: options.memory } : {}), ...(options.cpus ? { cpus: options.cpus } : {}) };
+  const report = await convergeContainer(settings, { ...defaults, ...limits, image, bind: options.bind }, {
     dryRun: options.dryRun,
     onStep: (result) => {
       if (!options.json) environment.print(formatStepLine(`docker:${defaults.name}`, result, options.dryRun));

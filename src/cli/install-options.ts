@@ -27,6 +27,9 @@ export interface InstallOptions {
   containerName?: string;
   /** Host address the container's ports are published on. */
   bind: string;
+  /** `docker run --memory` and `--cpus` limits; undefined keeps the container defaults. */
+  memory?: string;
+  cpus?: string;
 }
 
 export const installUsage = (script: string): string => `Usage: npx zx scripts/${script} [options]
@@ -40,6 +43,8 @@ Targets (at least one, unless --render-to):
   --image IMAGE               with --docker: the image (default: build mqtt-provision/mosquitto-local)
   --container-name NAME       with --docker: the container (default mqtt-provision-mosquitto)
   --bind ADDRESS              with --docker: publish the ports on ADDRESS (default 0.0.0.0)
+  --memory SIZE               with --docker: memory limit, e.g. 512m or 2g (default 512m)
+  --cpus N                    with --docker: CPU limit, e.g. 1 or 0.5 (default 1)
 
 Settings:
   --settings FILE.yaml        the deployment settings (see README, "Settings")
@@ -99,6 +104,8 @@ export function parseInstallOptions(args: string[]): InstallOptions {
         image: { type: 'string' },
         'container-name': { type: 'string' },
         bind: { type: 'string' },
+        memory: { type: 'string' },
+        cpus: { type: 'string' },
       },
     }));
   } catch (error) {
@@ -129,12 +136,20 @@ export function parseInstallOptions(args: string[]): InstallOptions {
     ['renderTo', 'render-to'],
     ['image', 'image'],
     ['containerName', 'container-name'],
+    ['memory', 'memory'],
+    ['cpus', 'cpus'],
   ] as const) {
     const value = values[flag];
     if (value !== undefined) options[key] = value;
   }
-  if (!options.docker && (options.image !== undefined || options.containerName !== undefined || values.bind !== undefined)) {
-    throw new InputError('--docker', '--image, --container-name and --bind only apply with --docker');
+  if (!options.docker && (options.image !== undefined || options.containerName !== undefined || values.bind !== undefined || options.memory !== undefined || options.cpus !== undefined)) {
+    throw new InputError('--docker', '--image, --container-name, --bind, --memory and --cpus only apply with --docker');
+  }
+  if (options.memory !== undefined && !/^[1-9][0-9]*[kmg]?$/i.test(options.memory)) {
+    throw new InputError('--memory', `must be a size like 512m or 2g, got "${options.memory}"`);
+  }
+  if (options.cpus !== undefined && !(/^[0-9]+(\.[0-9]+)?$/.test(options.cpus) && Number(options.cpus) > 0)) {
+    throw new InputError('--cpus', `must be a positive number like 1 or 0.5, got "${options.cpus}"`);
   }
   if (options.docker && (options.hosts.length > 0 || options.inventory)) {
     throw new InputError('--docker', 'converges the local container only; leave out --host and --inventory');

@@ -24,6 +24,15 @@ describe('install flags for the container target', () => {
     assert.throws(() => parseInstallOptions(['--docker', '--bind', 'localhost; rm']), /--bind/);
   });
 
+  it('takes memory and CPU limits, and refuses malformed ones naming the flag', () => {
+    const options = parseInstallOptions(['--docker', '--memory', '2g', '--cpus', '0.5']);
+    assert.equal(options.memory, '2g');
+    assert.equal(options.cpus, '0.5');
+    assert.throws(() => parseInstallOptions(['--docker', '--memory', '2 GB']), /--memory: must be a size/);
+    assert.throws(() => parseInstallOptions(['--docker', '--cpus', '0']), /--cpus: must be a positive number/);
+    assert.throws(() => parseInstallOptions(['--host', 'a', '--memory', '1g']), /only apply with --docker/);
+  });
+
   it('keeps the SSH path unchanged', () => {
     const options = parseInstallOptions(['--host', 'root@broker1']);
     assert.equal(options.docker, false);
