@@ -230,6 +230,17 @@ describe('EMQX planner', () => {
     assert.match(steps.find((step) => step.id === 'emqx-acl')!.diff!, /^\+\{allow, \{username, "sensor"\}, publish, \["sensors\/#"\]\}\.$/m);
   });
 
+  it('never scripts a user name read back from the host that our rules would refuse', () => {
+    const hostile = "a$(touch /tmp/pwned)'b";
+    const facts = converged(emqxFacts('rocky9'));
+    facts.emqx!.api!.mqttUsers = [...facts.emqx!.api!.mqttUsers!, { name: hostile, superuser: false }, { name: 'old', superuser: false }];
+    const steps = planEmqx(facts, emqxSettings(), planOptions());
+    const users = steps.find((step) => step.id === 'emqx-mqtt-users')!;
+    assert.ok(!users.commands.some((command) => (command.stdin ?? '').includes('pwned') || command.argv.some((argument) => argument.includes('pwned'))));
+    assert.ok((users.commands[0]!.stdin ?? '').includes('/old'), 'the ordinary stranger is still deleted');
+    assert.match(users.reason, /left alone, names unsafe to script: "a\$\(touch \/tmp\/pwned\)'b"/);
+  });
+
   it('re-sets a user whose role changed, even with a matching password', () => {
     const facts = converged(emqxFacts('rocky9'));
     facts.emqx!.api!.mqttUsers = [{ name: 'admin', superuser: false }];

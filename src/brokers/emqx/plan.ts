@@ -10,6 +10,7 @@ import { restartStep, serviceEnabledStep } from '../../operations/service.ts';
 import { change, noChange, type Command, type Step } from '../../operations/step.ts';
 import { osFamilyOf, type OsFamily } from '../../os/os-family.ts';
 import type { Settings } from '../../settings/load.ts';
+import { userNamePattern } from '../../settings/schema.ts';
 import { servedPorts } from '../served-ports.ts';
 import { renderAclRules } from './acl.ts';
 import { dashboardPort, emqxConfigFile, emqxTlsLayout } from './files.ts';
@@ -270,7 +271,11 @@ function mqttUsersStep(
     return current === undefined || current.superuser !== user.superuser;
   });
   const wantedNames = new Set(wanted.map((user) => user.name));
-  const deletes = (known ?? []).filter((entry) => !wantedNames.has(entry.name)).map((entry) => entry.name);
+  const strangers = (known ?? []).filter((entry) => !wantedNames.has(entry.name)).map((entry) => entry.name);
+  // Names come back from the host's API: only ones our own rules allow ever reach a script;
+  // others are left alone and named in the reason (JSON-quoted) for a human to remove.
+  const deletes = strangers.filter((name) => userNamePattern.test(name));
+  const untouchable = strangers.filter((name) => !userNamePattern.test(name));
   const stateFile: ManagedFile = {
     path: layout.usersStateFile,
     content: renderUsersState(wanted, stateFact?.content, salt),
@@ -286,8 +291,9 @@ function mqttUsersStep(
     if (stateFact.owner !== 'root' || stateFact.group !== 'root') stateCommands.push({ argv: ['chown', 'root:root', stateFile.path] });
     if (stateFact.mode !== stateFile.mode) stateCommands.push({ argv: ['chmod', stateFile.mode, stateFile.path] });
   }
+  const leftAlone = untouchable.length > 0 ? `; left alone, names unsafe to script: ${untouchable.map((name) => JSON.stringify(name)).join(', ')}` : '';
   if (upserts.length === 0 && deletes.length === 0 && stateCommands.length === 0) {
-    return noChange(id, title, `${wanted.length} users up to date`);
+    return noChange(id, title, `${wanted.length} users up to date${leftAlone}`);
   }
   const reasons = [
     ...(upserts.length > 0 ? [`set ${upserts.map((user) => user.name).join(', ')}${api ? '' : ` (${why})`}`] : []),
@@ -296,7 +302,7 @@ function mqttUsersStep(
   ];
   // The state file is written only after the API accepted every user, so a failure is retried next run.
   const rest = upserts.length > 0 || deletes.length > 0 ? [mqttUsersScript(target, upserts, deletes)] : [];
-  return change(id, title, reasons.join('; '), [...rest, ...stateCommands]);
+  return change(id, title, reasons.join('; ') + leftAlone, [...rest, ...stateCommands]);
 }
 
 /**

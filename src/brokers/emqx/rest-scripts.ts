@@ -1,5 +1,6 @@
 import type { Command } from '../../operations/step.ts';
 import type { Secret } from '../../secret.ts';
+import { userNamePattern } from '../../settings/schema.ts';
 import { emqxLayout as layout } from './layout.ts';
 import type { MqttUser } from './users-state.ts';
 
@@ -237,6 +238,10 @@ fi
 
 /** Creates or updates MQTT users in the built-in database (PUT, or POST when absent) and deletes unlisted ones. */
 export function mqttUsersScript(target: ServiceTarget, upserts: MqttUser[], deletes: string[]): Command {
+  // Names are pasted into the script: refuse anything but the validated user name shape.
+  for (const name of [...upserts.map((user) => user.name), ...deletes]) {
+    if (!userNamePattern.test(name)) throw new Error(`refusing to script an EMQX user named ${JSON.stringify(name)}`);
+  }
   const upsert = upserts
     .map(
       (user) => `resp=$(call PUT ${usersPath}/${user.name} ${body({ password: user.password.reveal(), is_superuser: user.superuser })}
