@@ -24,12 +24,18 @@ export class SshTransport implements Transport {
   readonly address: string;
   readonly #ssh: NodeSSH;
   readonly #sudo: boolean;
+  /** Set when the connection fails or closes: ssh2 would otherwise throw it as an uncaught error. */
+  #lost: Error | undefined;
 
   private constructor(ssh: NodeSSH, options: SshOptions) {
     this.#ssh = ssh;
     this.#sudo = options.user !== 'root';
     this.label = formatHostSpec(options);
     this.address = options.host;
+    // node-ssh drops its own error listener once connected; without ours a reset socket
+    // (ECONNRESET) would crash the whole run instead of failing this host.
+    ssh.connection?.on('error', (error: Error) => (this.#lost ??= error));
+    ssh.connection?.on('close', () => (this.#lost ??= new Error('the connection closed')));
   }
 
   static async connect(options: SshOptions): Promise<SshTransport> {
@@ -50,6 +56,9 @@ export class SshTransport implements Transport {
           privateKey: options.identityFile ? readFileSync(options.identityFile, 'utf8') : undefined,
           password: options.password?.reveal(),
           readyTimeout: options.connectTimeoutMs ?? 10_000,
+          // A host that vanishes without a reset is noticed within ~45 s instead of never.
+          keepaliveInterval: 15_000,
+          keepaliveCountMax: 3,
           tryKeyboard: false,
         });
         return new SshTransport(ssh, options);
@@ -65,17 +74,27 @@ export class SshTransport implements Transport {
 
   async exec(argv: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
     const command = quoteCommand(this.#sudo ? ['sudo', '-n', '--', ...argv] : argv);
+    const lost = (cause: unknown) => new ConnectionError(`${this.label}: connection lost while running ${argv[0]}: ${describe(cause)}`);
+    if (this.#lost) throw lost(this.#lost);
+    let result;
     try {
-      const result = await this.#ssh.execCommand(command, {
+      result = await this.#ssh.execCommand(command, {
         stdin: options.stdin === undefined ? undefined : options.stdin.toString(),
         // Byte-exact output, like the local transport: node-ssh would trim it otherwise.
         noTrim: true,
       });
-      if (result.code === null) throw new Error(`the command ended by signal ${result.signal ?? 'unknown'}`);
-      return { code: result.code, stdout: result.stdout, stderr: result.stderr };
     } catch (error) {
-      throw new ConnectionError(`${this.label}: connection lost while running ${argv[0]}: ${describe(error)}`);
+      throw lost(this.#lost ?? error);
     }
+    if (result.code === null) {
+      // No exit status: either the connection went away, or the command was killed by a
+      // signal, which is an ordinary failure of that command (and its step's rollback runs).
+      // The connection's own error or close event may trail the channel's close by a tick.
+      await new Promise((resolveTick) => setImmediate(resolveTick));
+      if (this.#lost) throw lost(this.#lost);
+      return { code: 128, stdout: result.stdout, stderr: `${result.stderr}${argv[0]} ended by signal ${result.signal ?? 'unknown'}`.trim() };
+    }
+    return { code: result.code, stdout: result.stdout, stderr: result.stderr };
   }
 
   async close(): Promise<void> {
