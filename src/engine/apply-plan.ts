@@ -69,7 +69,7 @@ async function explainFailure(transport: Transport, step: Step, error: unknown):
   if (step.rollback) {
     try {
       for (const command of step.rollback) await run(transport, command);
-      message += '\nrolled back: the previous configuration is restored and the service restarted on it';
+      message += '\nrolled back: the previous files are restored and the service restarted on them';
     } catch (rollbackError) {
       message += `\nrollback failed too: ${(rollbackError as Error).message}`;
     }

@@ -65,6 +65,11 @@ export function restoreFile(path: string): Command {
   return { argv: ['sh', '-c', 'if [ -e "$1$2" ]; then mv -f "$1$2" "$1"; else rm -f "$1"; fi', 'mqtt-provision-restore', path, backupSuffix] };
 }
 
+/** Puts back a backup an interrupted earlier run left behind, and leaves the file alone otherwise. */
+export function restoreLeftBackup(path: string): Command {
+  return { argv: ['sh', '-c', 'if [ -e "$1$2" ]; then mv -f "$1$2" "$1"; fi', 'mqtt-provision-restore-left', path, backupSuffix] };
+}
+
 export function removeBackups(paths: string[]): Command {
   return { argv: ['rm', '-f', ...paths.map((path) => path + backupSuffix)] };
 }

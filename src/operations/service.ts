@@ -20,6 +20,26 @@ export function serviceEnabledStep(facts: HostFacts, service: string, restartPla
   return change(id, title, reasons.join(', '), commands);
 }
 
+/**
+ * A marker written before a run changes a service's config and removed once the service runs on
+ * it: if the run is cut off in between (connection lost, a later step failed), the next run sees
+ * the marker and still restarts, though the files already match.
+ */
+export function pendingRestartMarker(service: string): string {
+  return `/var/lib/mqtt-provision/restart-pending-${service}`;
+}
+
+export function pendingRestartStep(service: string, reason: string): Step {
+  const marker = pendingRestartMarker(service);
+  return change(`pending:${service}`, `mark ${service} restart pending`, reason, [
+    { argv: ['sh', '-c', 'mkdir -p "${1%/*}" && touch "$1"', 'mqtt-provision-mark', marker] },
+  ]);
+}
+
+export function clearPendingRestart(service: string): Command {
+  return { argv: ['rm', '-f', pendingRestartMarker(service)] };
+}
+
 export interface RestartOptions {
   service: string;
   reason: string;
@@ -41,9 +61,9 @@ export function restartStep(options: RestartOptions): Step {
     `restart:${service}`,
     `restart ${service}`,
     options.reason,
-    [{ argv: ['systemctl', 'restart', service] }, ...options.checks, ...options.cleanup],
+    [{ argv: ['systemctl', 'restart', service] }, ...options.checks, ...options.cleanup, clearPendingRestart(service)],
     {
-      rollback: [...options.restore, { argv: ['systemctl', 'restart', service] }, ...options.cleanup],
+      rollback: [...options.restore, { argv: ['systemctl', 'restart', service] }, ...options.cleanup, clearPendingRestart(service)],
       diagnostics: [{ argv: ['journalctl', '-u', service, '-n', '20', '--no-pager', '-o', 'cat'] }],
     },
   );

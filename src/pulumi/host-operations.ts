@@ -92,7 +92,8 @@ export async function readHost(id: string, props?: HostProviderOutputs): Promise
   const transport = await target(props).connect();
   try {
     const { facts, steps } = await planHost(transport, settings);
-    const drift = steps.filter((step) => step.change).map((step) => step.id);
+    // The restart-pending marker is bookkeeping of the plan, not drift of the host.
+    const drift = steps.filter((step) => step.change && !step.id.startsWith('pending:')).map((step) => step.id);
     const current = await outputs(props, settings, facts.packages[packageName(settings)] ?? '');
     return { id, props: drift.length > 0 ? { ...current, configHash: `drifted: ${drift.join(', ')}` } : current };
   } finally {

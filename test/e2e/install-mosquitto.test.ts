@@ -81,7 +81,7 @@ describe('Mosquitto over SSH on a fresh Debian lab host', () => {
 
     const repair = await install([...(await hostArgs(host)), '--settings', settingsFile, ...admin, '--no-verify', '--json']);
     const steps = JSON.parse(repair.output).hosts[0].steps.filter((step: { status: string }) => step.status === 'changed').map((step: { id: string }) => step.id);
-    assert.deepEqual(steps, ['file:/etc/mosquitto/mosquitto.conf', 'restart:mosquitto']);
+    assert.deepEqual(steps, ['pending:mosquitto', 'file:/etc/mosquitto/mosquitto.conf', 'restart:mosquitto']);
     assert.match(await onHost(host, ['cat', '/etc/mosquitto/mosquitto.conf']), /^max_queued_messages 100000$/m);
   });
 

@@ -30,15 +30,19 @@ const waitStarted =
   'echo "EMQX did not report started within 120 s" >&2; exit 1 mqtt-provision-wait-emqx';
 
 /** From writing emqx.conf to the last REST call: the same on every OS. */
+const marker = '/var/lib/mqtt-provision/restart-pending-emqx';
+const markPending = `sh -c mkdir -p "\${1%/*}" && touch "$1" mqtt-provision-mark ${marker}`;
 const configureAndRestart = [
+  markPending,
   backup(conf),
   write(conf, 'root:emqx', '0640'),
   'emqx check_config',
-  'systemctl enable emqx',
   'systemctl restart emqx',
   'systemctl is-active --quiet emqx',
   waitStarted,
   `rm -f ${conf}.mqtt-provision.bak`,
+  `rm -f ${marker}`,
+  'systemctl enable emqx',
   'sh -s -- mqtt-provision-emqx-service-account',
   'sh -s -- mqtt-provision-emqx-admins',
   'sh -s -- mqtt-provision-emqx-acl',
@@ -155,17 +159,26 @@ describe('EMQX planner', () => {
     const facts = converged(emqxFacts('rocky9'));
     facts.files[conf] = { ...facts.files[conf]!, sha256: 'packaged', content: 'node {\n  name = "emqx@127.0.0.1"\n  cookie = "emqxsecretcookie"\n}\n' };
     const steps = planEmqx(facts, emqxSettings(), planOptions());
-    assert.deepEqual(changedIds(steps), [`file:${conf}`, 'restart:emqx', 'emqx-account:mqtt_provision']);
+    assert.deepEqual(changedIds(steps), ['pending:emqx', `file:${conf}`, 'restart:emqx', 'emqx-account:mqtt_provision']);
     const write = steps.find((step) => step.id === `file:${conf}`)!.commands.find((command) => command.argv.includes('mqtt-provision-write'))!;
     assert.match(write.stdin!, new RegExp(`cookie = "${fixtureCookie}"`));
+  });
+
+  it('still restarts after an earlier run that wrote emqx.conf but stopped before its restart', () => {
+    const facts = converged(emqxFacts('rocky9'));
+    facts.files[marker] = { sha256: 'e3b0', mode: '0644', owner: 'root', group: 'root', content: '' };
+    const steps = planEmqx(facts, emqxSettings(), planOptions());
+    assert.deepEqual(changedIds(steps), ['pending:emqx', 'restart:emqx']);
+    assert.match(steps.find((step) => step.id === 'restart:emqx')!.reason, /stopped before restarting/);
   });
 
   it('rewrites a drifted emqx.conf, checks it, restarts once and rolls back exactly that file', () => {
     const facts = converged(emqxFacts('rocky9'));
     facts.files[conf] = { ...facts.files[conf]!, sha256: 'drifted', content: `node {\n  cookie = "${fixtureCookie}"\n}\nmqtt.max_mqueue_len = 1000\n` };
     const steps = planEmqx(facts, emqxSettings(), planOptions());
-    assert.deepEqual(changedIds(steps), [`file:${conf}`, 'restart:emqx']);
+    assert.deepEqual(changedIds(steps), ['pending:emqx', `file:${conf}`, 'restart:emqx']);
     assert.deepEqual(commandsOf(steps), [
+      markPending,
       backup(conf),
       write(conf, 'root:emqx', '0640'),
       'emqx check_config',
@@ -173,11 +186,12 @@ describe('EMQX planner', () => {
       'systemctl is-active --quiet emqx',
       waitStarted,
       `rm -f ${conf}.mqtt-provision.bak`,
+      `rm -f ${marker}`,
     ]);
     const file = steps.find((step) => step.id === `file:${conf}`)!;
     assert.deepEqual(file.rollback!.map((command) => command.argv.join(' ')), [restore(conf)], 'a rejected config is put back before any restart');
     const restart = steps.find((step) => step.id === 'restart:emqx')!;
-    assert.deepEqual(restart.rollback!.map((command) => command.argv.join(' ')), [restore(conf), 'systemctl restart emqx', `rm -f ${conf}.mqtt-provision.bak`]);
+    assert.deepEqual(restart.rollback!.map((command) => command.argv.join(' ')), [restore(conf), 'systemctl restart emqx', `rm -f ${conf}.mqtt-provision.bak`, `rm -f ${marker}`]);
     assert.doesNotMatch(file.diff!, /cookie|max_mqueue_len/, 'emqx.conf holds the cookie: no diff is shown');
   });
 

@@ -14,6 +14,10 @@ const acl = '/etc/mosquitto/acl';
 
 const fileCommands = [backup(conf), write(conf, 'root:root', '0644'), backup(passwd), write(passwd, 'root:mosquitto', '0640'), backup(acl), write(acl, 'root:mosquitto', '0640')];
 const removeBackups = `rm -f ${conf}.mqtt-provision.bak ${passwd}.mqtt-provision.bak ${acl}.mqtt-provision.bak`;
+const marker = '/var/lib/mqtt-provision/restart-pending-mosquitto';
+const markPending = `sh -c mkdir -p "\${1%/*}" && touch "$1" mqtt-provision-mark ${marker}`;
+const clearPending = `rm -f ${marker}`;
+const restartAll = ['systemctl restart mosquitto', 'systemctl is-active --quiet mosquitto', removeBackups, clearPending];
 
 function converged(facts: HostFacts): HostFacts {
   const settings = mosquittoSettings();
@@ -28,11 +32,10 @@ describe('Mosquitto planner', () => {
       'apt-get update -q',
       'env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends mosquitto',
       'install -d -o mosquitto -g mosquitto -m 0750 /var/lib/mosquitto',
+      markPending,
       ...fileCommands,
+      ...restartAll,
       'systemctl enable mosquitto',
-      'systemctl restart mosquitto',
-      'systemctl is-active --quiet mosquitto',
-      removeBackups,
     ]);
   });
 
@@ -48,13 +51,12 @@ describe('Mosquitto planner', () => {
       'yum install -y epel-release',
       'yum install -y mosquitto',
       'install -d -o mosquitto -g mosquitto -m 0750 /var/lib/mosquitto',
+      markPending,
       ...fileCommands,
+      ...restartAll,
       'systemctl enable mosquitto',
       'firewall-cmd -q --add-port=1883/tcp',
       'firewall-cmd -q --permanent --add-port=1883/tcp',
-      'systemctl restart mosquitto',
-      'systemctl is-active --quiet mosquitto',
-      removeBackups,
     ]);
   });
 
@@ -86,18 +88,20 @@ describe('Mosquitto planner', () => {
     const facts = converged(mosquittoFacts('debian12'));
     facts.files[conf] = { ...facts.files[conf]!, sha256: 'drifted', content: 'max_queued_messages 1000\n' };
     const steps = planMosquitto(facts, mosquittoSettings());
-    assert.deepEqual(changedIds(steps), [`file:${conf}`, 'restart:mosquitto']);
+    assert.deepEqual(changedIds(steps), ['pending:mosquitto', `file:${conf}`, 'restart:mosquitto']);
     assert.deepEqual(commandsOf(steps), [
+      markPending,
       backup(conf),
       write(conf, 'root:root', '0644'),
       'systemctl restart mosquitto',
       'systemctl is-active --quiet mosquitto',
       `rm -f ${conf}.mqtt-provision.bak`,
+      clearPending,
     ]);
     const restart = steps.find((step) => step.id === 'restart:mosquitto')!;
     assert.deepEqual(
       restart.rollback!.map((command) => command.argv.join(' ')),
-      [restore(conf), 'systemctl restart mosquitto', `rm -f ${conf}.mqtt-provision.bak`],
+      [restore(conf), 'systemctl restart mosquitto', `rm -f ${conf}.mqtt-provision.bak`, clearPending],
     );
     const diff = steps.find((step) => step.id === `file:${conf}`)!.diff!;
     assert.match(diff, /^-max_queued_messages 1000$/m);
@@ -108,7 +112,7 @@ describe('Mosquitto planner', () => {
     const facts = converged(mosquittoFacts('debian12'));
     const settings = mosquittoSettings({ users: [{ name: 'sensor', password: 'p4ss', acl: [{ topic: 'sensors/#', access: 'write' }] }] });
     const steps = planMosquitto(facts, settings, fixedSalt());
-    assert.deepEqual(changedIds(steps), [`file:${passwd}`, `file:${acl}`, 'reload:mosquitto']);
+    assert.deepEqual(changedIds(steps), ['pending:mosquitto', `file:${passwd}`, `file:${acl}`, 'reload:mosquitto']);
     assert.ok(commandsOf(steps).includes('systemctl reload mosquitto'));
     const passwdStep = steps.find((step) => step.id === `file:${passwd}`)!;
     assert.doesNotMatch(passwdStep.diff!, /\$7\$/);
@@ -119,14 +123,35 @@ describe('Mosquitto planner', () => {
     const facts = converged(mosquittoFacts('debian12'));
     assert.deepEqual(changedIds(planMosquitto(facts, mosquittoSettings())), []);
     const changed = mosquittoSettings({ admins: [{ name: 'admin', password: 'a new password' }] });
-    assert.deepEqual(changedIds(planMosquitto(facts, changed)), [`file:${passwd}`, 'reload:mosquitto']);
+    assert.deepEqual(changedIds(planMosquitto(facts, changed)), ['pending:mosquitto', `file:${passwd}`, 'reload:mosquitto']);
   });
 
   it('fixes owner and mode without rewriting content', () => {
     const facts = converged(mosquittoFacts('debian12'));
     facts.files[passwd] = { ...facts.files[passwd]!, mode: '0644', owner: 'mosquitto' };
     const steps = planMosquitto(facts, mosquittoSettings());
-    assert.deepEqual(commandsOf(steps).slice(0, 2), [`chown root:mosquitto ${passwd}`, `chmod 0640 ${passwd}`]);
+    assert.deepEqual(commandsOf(steps).slice(0, 3), [markPending, `chown root:mosquitto ${passwd}`, `chmod 0640 ${passwd}`]);
+  });
+
+  it('still restarts after an earlier run that wrote the config but stopped before its restart', () => {
+    const facts = converged(mosquittoFacts('debian12'));
+    facts.files[marker] = { sha256: 'e3b0', mode: '0644', owner: 'root', group: 'root', content: '' };
+    const steps = planMosquitto(facts, mosquittoSettings());
+    assert.deepEqual(changedIds(steps), ['pending:mosquitto', 'restart:mosquitto']);
+    const restart = steps.find((step) => step.id === 'restart:mosquitto')!;
+    assert.match(restart.reason, /an earlier run changed the config but stopped before restarting/);
+    // If the config that run left does not start, that run's backups are the last good files.
+    assert.deepEqual(
+      restart.rollback!.map((command) => command.argv.join(' ')).slice(0, 3),
+      [conf, passwd, acl].map((path) => `sh -c if [ -e "$1$2" ]; then mv -f "$1$2" "$1"; fi mqtt-provision-restore-left ${path} .mqtt-provision.bak`),
+    );
+  });
+
+  it('restarts a broker whose users reload failed, on the restored files', () => {
+    const facts = converged(mosquittoFacts('debian12'));
+    const steps = planMosquitto(facts, mosquittoSettings({ users: [{ name: 'sensor', password: 'p4ss' }] }));
+    const reload = steps.find((step) => step.id === 'reload:mosquitto')!;
+    assert.deepEqual(reload.rollback!.map((command) => command.argv.join(' ')), [restore(passwd), restore(acl), 'systemctl restart mosquitto', clearPending]);
   });
 
   it('starts a stopped broker without restarting it', () => {

@@ -6,7 +6,7 @@ import { dataPurgedStep, filesAbsentStep, serviceStoppedStep } from '../../opera
 import { firewallStep } from '../../operations/firewall.ts';
 import type { ManagedFile } from '../../operations/managed-file.ts';
 import { extraRepositoryStep, packagesAbsentStep, packagesPresentStep, type WantedPackage } from '../../operations/packages.ts';
-import { restartStep, serviceEnabledStep } from '../../operations/service.ts';
+import { pendingRestartMarker, pendingRestartStep, restartStep, serviceEnabledStep } from '../../operations/service.ts';
 import { change, noChange, type Command, type Step } from '../../operations/step.ts';
 import { osFamilyOf, type OsFamily } from '../../os/os-family.ts';
 import type { Settings } from '../../settings/load.ts';
@@ -39,7 +39,7 @@ export interface EmqxPlanOptions {
 export function emqxFactQuery(): FactQuery {
   return {
     packages: [layout.packageName, 'openssl11'],
-    files: [layout.configFile, layout.usersStateFile, emqxTlsLayout.caFile, emqxTlsLayout.certFile, emqxTlsLayout.keyFile],
+    files: [layout.configFile, layout.usersStateFile, pendingRestartMarker(layout.service), emqxTlsLayout.caFile, emqxTlsLayout.certFile, emqxTlsLayout.keyFile],
     directories: [layout.dataDir, layout.tlsDir],
     services: [layout.service],
   };
@@ -88,6 +88,7 @@ function planPresent(facts: HostFacts, settings: Settings, options: EmqxPlanOpti
   const packageStep = emqxPackageStep(os, facts, emqxPackage, options.readPackage ?? ((path) => readFileSync(path)));
   steps.push(packageStep);
 
+  const markerAt = steps.length;
   // TLS files before emqx.conf, so `emqx check_config` and the restart find the files it names.
   const tls = tlsFiles(settings, facts, emqxTlsLayout, options.issuer);
   const tlsChanged: string[] = [];
@@ -112,10 +113,12 @@ function planPresent(facts: HostFacts, settings: Settings, options: EmqxPlanOpti
     ...(packageStep.change ? ['package installed or changed'] : []),
     ...(configRewritten ? [`${layout.configFile} changed`] : []),
     ...tlsChanged.map((path) => `${path} changed`),
+    ...(facts.files[pendingRestartMarker(layout.service)] ? ['an earlier run changed the config but stopped before restarting'] : []),
   ];
   const restored = [...(configRewritten ? [layout.configFile] : []), ...tlsChanged];
-  steps.push(serviceEnabledStep(facts, layout.service, restartReasons.length > 0));
   if (restartReasons.length > 0) {
+    // Written before the first file, removed by the restart: a cut-off run still restarts next time.
+    steps.splice(markerAt, 0, pendingRestartStep(layout.service, 'the config changes in this run'));
     steps.push(
       restartStep({
         service: layout.service,
@@ -126,6 +129,7 @@ function planPresent(facts: HostFacts, settings: Settings, options: EmqxPlanOpti
       }),
     );
   }
+  steps.push(serviceEnabledStep(facts, layout.service, restartReasons.length > 0));
 
   const target: ServiceTarget = { port: dashboardPort(settings), servicePassword: servicePassword(cookie) };
   // The service account's password derives from the cookie: a new cookie needs a new account password.

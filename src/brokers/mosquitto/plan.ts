@@ -1,10 +1,10 @@
 import type { FactQuery, HostFacts } from '../../facts/host-facts.ts';
 import { directoryStep } from '../../operations/directories.ts';
 import { dataPurgedStep, filesAbsentStep, serviceStoppedStep } from '../../operations/removal.ts';
-import { fileStep, removeBackups, restoreFile } from '../../operations/files.ts';
+import { fileStep, removeBackups, restoreFile, restoreLeftBackup } from '../../operations/files.ts';
 import { firewallStep } from '../../operations/firewall.ts';
 import { extraRepositoryStep, packagesAbsentStep, packagesPresentStep } from '../../operations/packages.ts';
-import { reloadStep, restartStep, serviceEnabledStep } from '../../operations/service.ts';
+import { clearPendingRestart, pendingRestartMarker, pendingRestartStep, reloadStep, restartStep, serviceEnabledStep } from '../../operations/service.ts';
 import { change, noChange, type Step } from '../../operations/step.ts';
 import { osFamilyOf } from '../../os/os-family.ts';
 import type { Settings } from '../../settings/load.ts';
@@ -16,7 +16,7 @@ import { mosquittoLayout as layout } from './layout.ts';
 export function mosquittoFactQuery(): FactQuery {
   return {
     packages: [layout.packageName],
-    files: [layout.configFile, layout.passwordFile, layout.aclFile, mosquittoTlsLayout.caFile, mosquittoTlsLayout.certFile, mosquittoTlsLayout.keyFile],
+    files: [layout.configFile, layout.passwordFile, layout.aclFile, pendingRestartMarker(layout.service), mosquittoTlsLayout.caFile, mosquittoTlsLayout.certFile, mosquittoTlsLayout.keyFile],
     directories: [layout.dataDir, layout.tlsDir],
     services: [layout.service],
   };
@@ -48,34 +48,46 @@ function planPresent(facts: HostFacts, settings: Settings, salt?: () => Buffer, 
     if (reissue !== undefined && step.change && file.path === mosquittoTlsLayout.certFile) return { file, step: { ...step, reason: `re-issued: ${reissue}` } };
     return { file, step };
   });
-  steps.push(...fileSteps.map(({ step }) => step));
   const changed = fileSteps.filter(({ step }) => step.change);
+  const changedPaths = changed.map(({ file }) => file.path);
+  const interrupted = facts.files[pendingRestartMarker(layout.service)] != null;
+  const unchangedPaths = fileSteps.filter(({ step }) => !step.change).map(({ file }) => file.path);
+  const backedUp = interrupted ? files.map((file) => file.path) : changedPaths;
   // A fresh package starts on its stock config, so it needs the restart that applies ours.
   const restartReasons = [
     ...(packages.change ? ['package installed or changed'] : []),
     ...changed.filter(({ file }) => file.apply === 'restart').map(({ file }) => `${file.path} changed`),
+    ...(interrupted ? ['an earlier run changed the config but stopped before restarting'] : []),
   ];
   const needsRestart = restartReasons.length > 0;
-  steps.push(serviceEnabledStep(facts, layout.service, needsRestart || changed.length > 0));
-  steps.push(firewallStep(facts, servedPorts(settings), settings.firewall));
+  if (needsRestart || changed.length > 0) steps.push(pendingRestartStep(layout.service, 'the config changes in this run'));
+  steps.push(...fileSteps.map(({ step }) => step));
 
-  const changedPaths = changed.map(({ file }) => file.path);
+  // The handler runs right after the files, so nothing that may fail later stands between them.
   if (needsRestart) {
     steps.push(
       restartStep({
         service: layout.service,
         reason: restartReasons.join(', '),
         checks: [{ argv: ['systemctl', 'is-active', '--quiet', layout.service] }],
-        restore: changedPaths.map(restoreFile),
-        cleanup: changedPaths.length > 0 ? [removeBackups(changedPaths)] : [],
+        // After an interrupted run, that run's backups of the other files are the last good config.
+        restore: [...changedPaths.map(restoreFile), ...(interrupted ? unchangedPaths.map(restoreLeftBackup) : [])],
+        cleanup: backedUp.length > 0 ? [removeBackups(backedUp)] : [],
       }),
     );
   } else if (changed.length > 0) {
     const service = facts.services[layout.service];
     // SIGHUP re-reads users and ACLs without dropping clients; a stopped broker just gets started.
     const reload = service?.active === 'active' ? reloadStep(layout.service, `${changedPaths.join(', ')} changed`) : startStep();
-    steps.push({ ...reload, commands: [...reload.commands, removeBackups(changedPaths)], rollback: [...changedPaths.map(restoreFile)] });
+    steps.push({
+      ...reload,
+      commands: [...reload.commands, removeBackups(changedPaths), clearPendingRestart(layout.service)],
+      // A broker that died on the new users or ACL comes back on the old ones.
+      rollback: [...changedPaths.map(restoreFile), { argv: ['systemctl', 'restart', layout.service] }, clearPendingRestart(layout.service)],
+    });
   }
+  steps.push(serviceEnabledStep(facts, layout.service, needsRestart || changed.length > 0));
+  steps.push(firewallStep(facts, servedPorts(settings), settings.firewall));
   return steps;
 }
 
