@@ -26,8 +26,12 @@ export interface InstallEnvironment {
   printError: (text: string) => void;
   /** How a host is reached; tests swap it to prove bad input never connects. */
   connect: (options: SshOptions) => Promise<Transport>;
-  /** Runs after a successful converge unless --no-verify; returns false when the broker failed a check. */
-  verify?: (target: InstallTarget, settings: Settings, print: (line: string) => void) => Promise<boolean>;
+  /**
+   * Runs after a successful converge unless --no-verify; returns false when the broker failed a
+   * check. `mayRestart` is true only when the converge changed the host: a no-op run must not
+   * restart a production broker just to prove restart survival.
+   */
+  verify?: (target: InstallTarget, settings: Settings, print: (line: string) => void, mayRestart: boolean) => Promise<boolean>;
 }
 
 export const defaultEnvironment: InstallEnvironment = {
@@ -36,7 +40,8 @@ export const defaultEnvironment: InstallEnvironment = {
   printError: (text) => process.stderr.write(`${text}\n`),
   connect: (options) => SshTransport.connect(options),
   // Loaded on demand: MQTT.js and the Docker path cost start-up time that --help and a no-op run need not pay.
-  verify: async (target, settings, print) => (await import('../verify/install-hook.ts')).verifyAfterInstall(target, settings, { print }),
+  verify: async (target, settings, print, mayRestart) =>
+    (await import('../verify/install-hook.ts')).verifyAfterInstall(target, settings, { print, mayRestart }),
 };
 
 /** The install front door's logic, shared by install-mosquitto.mts and install-emqx.mts. Returns the exit code. */
@@ -63,6 +68,7 @@ export async function runInstall(broker: Settings['broker'], args: string[], env
       env: environment.env,
     });
     targets = buildTargets(options, environment);
+    checkTemplatesRender(settings);
   } catch (error) {
     if (error instanceof InputError || error instanceof InputErrors) {
       environment.printError(`invalid input:\n${error.message}\n\nRun with --help for the flags, or see README.md "Settings".`);
@@ -73,7 +79,7 @@ export async function runInstall(broker: Settings['broker'], args: string[], env
 
   if (options.renderTo) {
     renderTo(options.renderTo, settings, environment);
-    if (targets.length === 0) return 0;
+    return 0;
   }
 
   if (options.docker) return runDockerInstall(broker, settings, options, environment);
@@ -91,7 +97,7 @@ export async function runInstall(broker: Settings['broker'], args: string[], env
     for (const [index, report] of reports.entries()) {
       // With --json, stdout carries only the JSON document; the verify report goes to stderr.
       const print = options.json ? environment.printError : environment.print;
-      if (report.status !== 'failed') verified = (await environment.verify(targets[index]!, settings, print)) && verified;
+      if (report.status !== 'failed') verified = (await environment.verify(targets[index]!, settings, print, report.status === 'changed')) && verified;
     }
   }
   if (options.json) environment.print(JSON.stringify({ broker, dryRun: options.dryRun, hosts: reports }, null, 2));
@@ -119,7 +125,7 @@ async function runDockerInstall(broker: Settings['broker'], settings: Settings, 
   let verified = true;
   if (options.verify && !options.dryRun && report.status !== 'failed' && environment.verify) {
     const { verifyContainerAfterInstall } = await import('../verify/install-hook.ts');
-    verified = await verifyContainerAfterInstall(defaults.name, options.bind, settings, options.json ? environment.printError : environment.print);
+    verified = await verifyContainerAfterInstall(defaults.name, options.bind, settings, options.json ? environment.printError : environment.print, report.status === 'changed');
   }
   if (options.json) environment.print(JSON.stringify({ broker, dryRun: options.dryRun, hosts: [report] }, null, 2));
   else environment.print(formatRecap([report]));
@@ -145,6 +151,7 @@ function buildTargets(options: InstallOptions, environment: InstallEnvironment):
   if (options.inventory) {
     for (const host of readInventory(options.inventory)) {
       const spec = parseHostSpec(`${host.user}@${host.address.includes(':') ? `[${host.address}]` : host.address}:${host.port}`, '--inventory');
+      if (identity === undefined && host.identity !== undefined) checkReadable(host.identity, '--inventory identity');
       specs.push({ ...spec, ports: host.ports, identity: identity ?? host.identity });
     }
   }
@@ -157,6 +164,16 @@ function buildTargets(options: InstallOptions, environment: InstallEnvironment):
       connect: () => environment.connect(sshOptions),
     };
   });
+}
+
+/** A user's own template that does not render is bad input: say so before any host is contacted. */
+function checkTemplatesRender(settings: Settings): void {
+  if (Object.keys(settings.templates).length === 0) return;
+  try {
+    brokerRole(settings.broker).renderFiles(settings);
+  } catch (error) {
+    throw new InputError('settings.templates', (error as Error).message);
+  }
 }
 
 function checkReadable(path: string, flag: string): void {

@@ -158,6 +158,9 @@ export function parseInstallOptions(args: string[]): InstallOptions {
     throw new InputError('--container-name', `must be letters, digits, "_", "." or "-" (at most 63), got "${options.containerName}"`);
   }
   if (!/^[0-9a-fA-F.:]+$/.test(options.bind)) throw new InputError('--bind', `must be an IP address, got "${options.bind}"`);
+  if (options.renderTo !== undefined && (options.hosts.length > 0 || options.inventory !== undefined || options.docker)) {
+    throw new InputError('--render-to', 'only renders and contacts no host: leave out --host, --inventory and --docker');
+  }
   if (!options.help && !options.docker && options.hosts.length === 0 && !options.inventory && !options.renderTo) {
     throw new InputError('--host', 'give at least one --host or an --inventory (or --render-to DIR to only render)');
   }

@@ -2,7 +2,7 @@ import { createTwoFilesPatch } from 'diff';
 import { atomicWrite } from '../operations/files.ts';
 import type { ManagedFile } from '../operations/managed-file.ts';
 import { change, noChange, type Command, type Step } from '../operations/step.ts';
-import { LABEL_CONFIG_HASH, LABEL_SPEC, type ContainerSpec, type DesiredContainer } from './desired.ts';
+import { LABEL_CONFIG_HASH, LABEL_MANAGED, LABEL_SPEC, type ContainerSpec, type DesiredContainer } from './desired.ts';
 import type { ContainerFacts } from './facts.ts';
 
 /** Waits until the new container reports healthy (or running, without a healthcheck); fails on unhealthy/exited. */
@@ -38,6 +38,10 @@ function fileDiff(file: ManagedFile, before: string): string {
  * created, never removed, so a recreated container finds its sessions and queued messages.
  */
 export function planContainer(facts: ContainerFacts, desired: DesiredContainer): Step[] {
+  // Someone else's container of that name is never stopped or replaced.
+  if (facts.container !== null && facts.container.labels[LABEL_MANAGED] !== 'true') {
+    throw new Error(`a container named ${desired.name} exists and mqtt-provision did not create it; choose another --container-name`);
+  }
   const steps: Step[] = [];
   for (const volume of desired.volumeNames) {
     const id = `volume:${volume}`;

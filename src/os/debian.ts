@@ -1,6 +1,13 @@
 import type { OsFamily } from './os-family.ts';
 
-const noninteractiveInstall = ['env', 'DEBIAN_FRONTEND=noninteractive', 'apt-get', 'install', '-y', '-q', '--no-install-recommends'];
+/**
+ * No prompt can be answered (stdin is closed): keep a changed conffile rather than stop on the
+ * question (we rewrite it anyway), and let a version pin go down as well as up.
+ */
+const noninteractiveInstall = [
+  'env', 'DEBIAN_FRONTEND=noninteractive', 'apt-get', 'install', '-y', '-q', '--no-install-recommends', '--allow-downgrades',
+  '-o', 'Dpkg::Options::=--force-confdef', '-o', 'Dpkg::Options::=--force-confold',
+];
 
 /** apt hosts: refresh lists only when installing, never prompt, never pull in recommends. */
 export const debianFamily: OsFamily = {

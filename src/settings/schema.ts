@@ -70,7 +70,7 @@ export const settingsSchema = z
       .object({
         /** Keep the sessions of clean-session=false clients, so an offline subscriber's QoS 1 messages wait for it. */
         persistent: z.boolean().default(true),
-        /** 7 days: long enough to cover a weekend outage of a consumer; 0 would drop sessions at disconnect. */
+        /** 7 days: long enough to cover a weekend outage of a consumer; Mosquitto rounds up to whole hours (0 → 1 hour). */
         expirySeconds: z.number().int().min(0).max(4294967295).default(604800),
         /** Both brokers default to 1000 and silently drop beyond it; the field report needed 100000. */
         maxQueuedMessages: z.number().int().min(1).max(100000000).default(100000),

@@ -8,6 +8,9 @@ import { restartViaSystemctl } from './restart-service.ts';
 import { verifyBroker, type VerifyOptions } from './verify-broker.ts';
 import { formatVerifyReport, type VerifyReport } from './verify-report.ts';
 
+/** Verify after a no-op converge must not disturb a production broker's clients. */
+const NO_CHANGE_NO_RESTART = 'nothing changed in this run, and a converged broker is not restarted just for this check (verify-broker.mts --restart-host runs it)';
+
 export interface BrokerUrls {
   /** The URL every check uses: the MQTT listener, or the WebSocket one when there is no MQTT listener. */
   mqttUrl: string;
@@ -54,7 +57,7 @@ export function tlsVerifyOptions(settings: Pick<Settings, 'tls' | 'listeners'>):
 export function installVerifyOptions(
   target: InstallTarget,
   settings: Settings,
-  options: { messages?: number; log?: (line: string) => void } = {},
+  options: { messages?: number; log?: (line: string) => void; mayRestart?: boolean } = {},
 ): VerifyOptions {
   const verifyOptions: VerifyOptions = { ...brokerUrls(target, settings), ...tlsVerifyOptions(settings) };
   const admin = settings.admins[0];
@@ -66,7 +69,8 @@ export function installVerifyOptions(
   if (options.log) verifyOptions.log = options.log;
   // Only a Mosquitto with persistence promises that queued messages outlive a restart.
   if (settings.broker === 'mosquitto' && settings.persistence.enabled) {
-    verifyOptions.restartBroker = restartViaSystemctl(() => target.connect(), 'mosquitto');
+    if (options.mayRestart === false) verifyOptions.restartSkipReason = NO_CHANGE_NO_RESTART;
+    else verifyOptions.restartBroker = restartViaSystemctl(() => target.connect(), 'mosquitto');
   }
   return verifyOptions;
 }
@@ -75,7 +79,7 @@ export function installVerifyOptions(
 export function verifyInstalledBroker(
   target: InstallTarget,
   settings: Settings,
-  options: { messages?: number; log?: (line: string) => void } = {},
+  options: { messages?: number; log?: (line: string) => void; mayRestart?: boolean } = {},
 ): Promise<VerifyReport> {
   return verifyBroker(installVerifyOptions(target, settings, options));
 }
@@ -84,11 +88,14 @@ export function verifyInstalledBroker(
 export async function verifyAfterInstall(
   target: InstallTarget,
   settings: Settings,
-  options: { messages?: number; print: (line: string) => void },
+  options: { messages?: number; print: (line: string) => void; mayRestart?: boolean },
 ): Promise<boolean> {
   let report: VerifyReport;
   try {
-    report = await verifyInstalledBroker(target, settings, options.messages === undefined ? {} : { messages: options.messages });
+    report = await verifyInstalledBroker(target, settings, {
+      ...(options.messages === undefined ? {} : { messages: options.messages }),
+      ...(options.mayRestart === undefined ? {} : { mayRestart: options.mayRestart }),
+    });
   } catch (error) {
     options.print(`${target.label}: FAIL  verify: ${error instanceof Error ? error.message : String(error)}`);
     return false;
@@ -106,6 +113,7 @@ export async function verifyContainerAfterInstall(
   bind: string,
   settings: Settings,
   print: (line: string) => void,
+  mayRestart = true,
 ): Promise<boolean> {
   const address = bind === '0.0.0.0' || bind === '::' ? '127.0.0.1' : bind;
   const options: VerifyOptions = { ...brokerUrls({ address, ports: {} }, settings) };
@@ -114,7 +122,8 @@ export async function verifyContainerAfterInstall(
     options.username = admin.name;
     options.password = admin.password;
   }
-  if (settings.persistence.enabled) {
+  if (settings.persistence.enabled && !mayRestart) options.restartSkipReason = NO_CHANGE_NO_RESTART;
+  else if (settings.persistence.enabled) {
     options.restartBroker = async () => {
       const result = await new LocalTransport().exec(['docker', 'restart', container]);
       if (result.code !== 0) throw new Error(`docker restart ${container} exited ${result.code}: ${result.stderr.trim()}`);

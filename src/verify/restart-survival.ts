@@ -10,7 +10,7 @@ import type { VerifyCheck } from './verify-report.ts';
 export async function checkRestartSurvival(context: VerifyContext): Promise<VerifyCheck> {
   const name = 'restart survival';
   const restartBroker = context.restartBroker;
-  if (!restartBroker) return { name, status: 'skip', detail: 'no way to restart the broker was given' };
+  if (!restartBroker) return { name, status: 'skip', detail: context.restartSkipReason };
   const result = await runRetentionRound(context, {
     clientId: context.clientId('sub-restart'),
     topic: context.topic('restart'),

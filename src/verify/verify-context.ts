@@ -21,6 +21,8 @@ export interface VerifyOptions {
   messages?: number;
   /** Restarts the broker; given, the verifier also proves queued messages survive a restart. */
   restartBroker?: () => Promise<void>;
+  /** Why there is no restartBroker, for the report's skip line. */
+  restartSkipReason?: string;
   /** Per connection attempt, TCP to CONNACK (default 10 s). */
   connectTimeoutMs?: number;
   /** Bound for each publish or drain phase (default 60 s + 2 ms per message). */
@@ -46,6 +48,7 @@ export interface VerifyContext {
   wssUrl: string | undefined;
   messages: number;
   restartBroker: (() => Promise<void>) | undefined;
+  restartSkipReason: string;
   timeoutMs: number;
   quietMs: number;
   restartTimeoutMs: number;
@@ -85,6 +88,7 @@ export function createContext(options: VerifyOptions, runId = newRunId()): Verif
     wssUrl: options.wssUrl,
     messages,
     restartBroker: options.restartBroker,
+    restartSkipReason: options.restartSkipReason ?? 'no way to restart the broker was given',
     timeoutMs: options.timeoutMs ?? 60_000 + 2 * messages,
     quietMs: options.quietMs ?? 3_000,
     restartTimeoutMs: options.restartTimeoutMs ?? 90_000,

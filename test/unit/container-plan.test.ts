@@ -36,6 +36,13 @@ const changed = (steps: Step[]) => steps.filter((step) => step.change).map((step
 const argvOf = (steps: Step[], id: string) => steps.find((step) => step.id === id)!.commands.map((command) => command.argv.slice(0, 3).join(' '));
 
 describe('container planner', () => {
+  it('refuses to touch a container of that name that mqtt-provision did not create', () => {
+    const desired = desiredContainer(mosquittoSettings(), options, null, fixedSalt());
+    const foreign = convergedFacts(desired);
+    foreign.container!.labels = { 'com.example.app': 'redis' };
+    assert.throws(() => planContainer(foreign, desired), /exists and mqtt-provision did not create it; choose another --container-name/);
+  });
+
   it('creates volumes, config files and the container when nothing exists', () => {
     const desired = desiredContainer(mosquittoSettings(), options, null, fixedSalt());
     const steps = planContainer(absent, desired);

@@ -105,10 +105,10 @@ describe('EMQX planner', () => {
     assert.deepEqual(commandsOf(steps), [
       'env DEBIAN_FRONTEND=noninteractive dpkg --configure -a',
       'apt-get update -q',
-      'env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends curl',
+      'env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends --allow-downgrades -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold curl',
       download(deb, '5.8.6'),
       'apt-get update -q',
-      `env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends ${cache}/${deb}`,
+      `env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends --allow-downgrades -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold ${cache}/${deb}`,
       `rm -f ${cache}/${deb}`,
       ...configureAndRestart,
     ]);
@@ -120,7 +120,7 @@ describe('EMQX planner', () => {
     assert.deepEqual(commandsOf(steps), [
       download(deb, '5.8.6'),
       'apt-get update -q',
-      `env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends ${cache}/${deb}`,
+      `env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends --allow-downgrades -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold ${cache}/${deb}`,
       `rm -f ${cache}/${deb}`,
       ...configureAndRestart,
       'ufw allow 1883/tcp',

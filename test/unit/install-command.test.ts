@@ -10,6 +10,17 @@ import { badSettings } from '../fixtures/bad-settings.ts';
 const directory = mkdtempSync(join(tmpdir(), 'mp-cli-'));
 const passwordFile = join(directory, 'pw');
 writeFileSync(passwordFile, 'hunter2-secret\n');
+const inventoryWithMissingKey = join(directory, 'inventory.json');
+writeFileSync(inventoryWithMissingKey, JSON.stringify({ hosts: [{ address: '127.0.0.1', sshPort: 2222, identity: '/nonexistent/key' }] }));
+function settingsWithTemplate(template: string): string {
+  const templatePath = join(directory, `t-${Math.random().toString(36).slice(2)}.hbs`);
+  writeFileSync(templatePath, template);
+  const path = `${templatePath}.yaml`;
+  writeFileSync(path, `broker: mosquitto\ntemplates:\n  mosquitto.conf: ${templatePath}\n`);
+  return path;
+}
+const settingsWithTemplateDirectory = join(directory, 'dir-template.yaml');
+writeFileSync(settingsWithTemplateDirectory, `broker: mosquitto\ntemplates:\n  mosquitto.conf: ${directory}\n`);
 const goodSettings = join(directory, 'good.yaml');
 writeFileSync(goodSettings, 'broker: mosquitto\n');
 
@@ -41,6 +52,10 @@ const badInvocations: Array<[string, string[], RegExp]> = [
   ['missing settings file', ['--host', 'h', '--settings', '/nonexistent.yaml', ...admin], /--settings: cannot read/],
   ['concurrency zero', ['--host', 'h', '--concurrency', '0', ...admin], /--concurrency: must be a whole number/],
   ['missing inventory', ['--inventory', '/nonexistent.json', ...admin], /--inventory: cannot read/],
+  ['render-to together with a host', ['--render-to', '/tmp/x', '--host', 'h', ...admin], /--render-to: only renders and contacts no host/],
+  ['inventory naming a key that does not exist', ['--inventory', inventoryWithMissingKey, ...admin], /--inventory identity: cannot read \/nonexistent\/key/],
+  ['template that does not render', ['--host', 'h', '--settings', settingsWithTemplate('{{no_such_value}}\n'), ...admin], /settings\.templates: template .*"no_such_value" not defined/],
+  ['template path that is a directory', ['--host', 'h', '--settings', settingsWithTemplateDirectory, ...admin], /settings\.templates: .*EISDIR/],
 ];
 
 describe('install front door', () => {

@@ -30,7 +30,7 @@ describe('Mosquitto planner', () => {
     assert.deepEqual(commandsOf(steps), [
       'env DEBIAN_FRONTEND=noninteractive dpkg --configure -a',
       'apt-get update -q',
-      'env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends mosquitto',
+      'env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends --allow-downgrades -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold mosquitto',
       'install -d -o mosquitto -g mosquitto -m 0750 /var/lib/mosquitto',
       markPending,
       ...fileCommands,
@@ -41,7 +41,7 @@ describe('Mosquitto planner', () => {
 
   it('treats Ubuntu 22.04 as a Debian-family host', () => {
     const steps = planMosquitto(mosquittoFacts('ubuntu2204'), mosquittoSettings(), fixedSalt());
-    assert.equal(commandsOf(steps)[2], 'env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends mosquitto');
+    assert.equal(commandsOf(steps)[2], 'env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends --allow-downgrades -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold mosquitto');
   });
 
   it('enables EPEL with yum and opens firewalld on a fresh CentOS 7 host', () => {

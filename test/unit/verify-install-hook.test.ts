@@ -48,6 +48,14 @@ describe('verify after install', () => {
     assert.equal(host.closed, 1);
   });
 
+  it('does not restart a broker that a no-op converge left alone, and says why in the report', () => {
+    const settings = resolveSettings({ broker: 'mosquitto', admins });
+    assert.equal(typeof installVerifyOptions(target(), settings).restartBroker, 'function');
+    const noOp = installVerifyOptions(target(), settings, { mayRestart: false });
+    assert.equal(noOp.restartBroker, undefined);
+    assert.match(noOp.restartSkipReason!, /nothing changed in this run/);
+  });
+
   it('does not restart when persistence is off or the broker is EMQX', () => {
     const off = resolveSettings({ broker: 'mosquitto', persistence: { enabled: false }, admins });
     assert.equal(installVerifyOptions(target(), off).restartBroker, undefined);
