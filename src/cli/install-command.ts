@@ -78,7 +78,13 @@ export async function runInstall(broker: Settings['broker'], args: string[], env
   }
 
   if (options.renderTo) {
-    renderTo(options.renderTo, settings, environment);
+    try {
+      renderTo(options.renderTo, settings, environment);
+    } catch (error) {
+      // Rendering without a host can only fail on what the settings say (e.g. no TLS name to certify).
+      environment.printError(`invalid input:\n--render-to: ${(error as Error).message}`);
+      return 2;
+    }
     return 0;
   }
 
