@@ -10,7 +10,7 @@ import type { Step } from '../../src/operations/step.ts';
 import { resolveSettings } from '../../src/settings/load.ts';
 import { convergedEmqxFacts, emqxFacts, fixtureCookie, planOptions } from '../fixtures/emqx-facts.ts';
 import { clusterSettings, emqxSettings } from '../fixtures/emqx-settings.ts';
-import { backup, changedIds, commandsOf, restore, write } from '../fixtures/plan-commands.ts';
+import { aptWaiting, backup, changedIds, commandsOf, restore, write } from '../fixtures/plan-commands.ts';
 
 /**
  * Planner fixtures: facts as the probe reports them → the exact commands a host would run. No
@@ -103,12 +103,12 @@ describe('EMQX planner', () => {
     const steps = planEmqx(emqxFacts('debian12'), emqxSettings(), planOptions());
     const deb = 'emqx-5.8.6-debian12-amd64.deb';
     assert.deepEqual(commandsOf(steps), [
-      'env DEBIAN_FRONTEND=noninteractive dpkg --configure -a',
-      'apt-get update -q',
-      'env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends --allow-downgrades -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold curl',
+      aptWaiting('env DEBIAN_FRONTEND=noninteractive dpkg --configure -a'),
+      aptWaiting('apt-get update -q'),
+      aptWaiting('env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends --allow-downgrades -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold curl'),
       download(deb, '5.8.6'),
-      'apt-get update -q',
-      `env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends --allow-downgrades -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold ${cache}/${deb}`,
+      aptWaiting('apt-get update -q'),
+      aptWaiting(`env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends --allow-downgrades -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold ${cache}/${deb}`),
       `rm -f ${cache}/${deb}`,
       ...configureAndRestart,
     ]);
@@ -119,8 +119,8 @@ describe('EMQX planner', () => {
     const deb = 'emqx-5.8.6-ubuntu22.04-amd64.deb';
     assert.deepEqual(commandsOf(steps), [
       download(deb, '5.8.6'),
-      'apt-get update -q',
-      `env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends --allow-downgrades -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold ${cache}/${deb}`,
+      aptWaiting('apt-get update -q'),
+      aptWaiting(`env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends --allow-downgrades -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold ${cache}/${deb}`),
       `rm -f ${cache}/${deb}`,
       ...configureAndRestart,
       'ufw allow 1883/tcp',
@@ -318,7 +318,7 @@ describe('EMQX planner', () => {
     assert.deepEqual(commandsOf(keep), [
       'systemctl disable --now emqx',
       `rm -f ${conf} ${state}`,
-      'env DEBIAN_FRONTEND=noninteractive apt-get remove -y -q emqx',
+      aptWaiting('env DEBIAN_FRONTEND=noninteractive apt-get remove -y -q emqx'),
     ]);
     const purge = planEmqx(facts, emqxSettings({ state: 'absent', purgeData: true }));
     assert.deepEqual(commandsOf(purge).slice(3), ['rm -rf /var/lib/emqx']);

@@ -6,7 +6,7 @@ import type { HostFacts } from '../../src/facts/host-facts.ts';
 import type { Step } from '../../src/operations/step.ts';
 import { convergedFacts, fixedSalt, mosquittoFacts } from '../fixtures/facts.ts';
 import { mosquittoSettings } from '../fixtures/settings.ts';
-import { backup, changedIds, commandsOf, restore, write } from '../fixtures/plan-commands.ts';
+import { aptWaiting, backup, changedIds, commandsOf, restore, write } from '../fixtures/plan-commands.ts';
 
 const conf = '/etc/mosquitto/mosquitto.conf';
 const passwd = '/etc/mosquitto/passwd';
@@ -28,9 +28,9 @@ describe('Mosquitto planner', () => {
   it('installs, configures and restarts Mosquitto on a fresh Debian 12 host', () => {
     const steps = planMosquitto(mosquittoFacts('debian12'), mosquittoSettings(), fixedSalt());
     assert.deepEqual(commandsOf(steps), [
-      'env DEBIAN_FRONTEND=noninteractive dpkg --configure -a',
-      'apt-get update -q',
-      'env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends --allow-downgrades -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold mosquitto',
+      aptWaiting('env DEBIAN_FRONTEND=noninteractive dpkg --configure -a'),
+      aptWaiting('apt-get update -q'),
+      aptWaiting('env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends --allow-downgrades -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold mosquitto'),
       'install -d -o mosquitto -g mosquitto -m 0750 /var/lib/mosquitto',
       markPending,
       ...fileCommands,
@@ -41,7 +41,7 @@ describe('Mosquitto planner', () => {
 
   it('treats Ubuntu 22.04 as a Debian-family host', () => {
     const steps = planMosquitto(mosquittoFacts('ubuntu2204'), mosquittoSettings(), fixedSalt());
-    assert.equal(commandsOf(steps)[2], 'env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends --allow-downgrades -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold mosquitto');
+    assert.equal(commandsOf(steps)[2], aptWaiting('env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends --allow-downgrades -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold mosquitto'));
   });
 
   it('enables EPEL with yum and opens firewalld on a fresh CentOS 7 host', () => {
@@ -189,7 +189,7 @@ describe('Mosquitto planner', () => {
     const keep = planMosquitto(facts, mosquittoSettings({ state: 'absent' }));
     assert.deepEqual(commandsOf(keep), [
       'systemctl disable --now mosquitto',
-      'env DEBIAN_FRONTEND=noninteractive apt-get remove -y -q mosquitto',
+      aptWaiting('env DEBIAN_FRONTEND=noninteractive apt-get remove -y -q mosquitto'),
       `rm -f ${passwd} ${acl}`,
     ]);
     const purge = planMosquitto(facts, mosquittoSettings({ state: 'absent', purgeData: true }));
