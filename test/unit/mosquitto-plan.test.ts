@@ -198,6 +198,14 @@ describe('Mosquitto planner', () => {
     assert.deepEqual(commandsOf(gone), []);
   });
 
+  it('keeps a config with extraConfig private and out of diffs, since it may hold a bridge password', () => {
+    const settings = mosquittoSettings({ extraConfig: 'connection upstream\nremote_password hunter2\n' });
+    const steps = planMosquitto(mosquittoFacts('debian12'), settings, fixedSalt());
+    const config = steps.find((step) => step.id === `file:${conf}`)!;
+    assert.ok(commandsOf([config]).includes(write(conf, 'root:mosquitto', '0640')));
+    assert.doesNotMatch(config.diff!, /hunter2/);
+  });
+
   it('sends file contents on stdin, never in the argument list', () => {
     const steps = planMosquitto(mosquittoFacts('debian12'), mosquittoSettings(), fixedSalt());
     const writes = steps.flatMap((step) => step.commands).filter((command) => command.argv.includes('mqtt-provision-write'));

@@ -62,7 +62,10 @@ export function mosquittoFilesWithTls(settings: Settings, facts: HostFacts, salt
   const tls = tlsFiles(settings, facts, mosquittoTlsLayout, issuer);
   const files: ManagedFile[] = [
     ...tls.files,
-    { path: layout.configFile, content: mosquittoConfig(settings), mode: '0644', owner: 'root', group: 'root', apply: 'restart' },
+    // extraConfig may hold a secret (a bridge's remote_password): then the file is private and never diffed.
+    settings.extraConfig.trim() === ''
+      ? { path: layout.configFile, content: mosquittoConfig(settings), mode: '0644', owner: 'root', group: 'root', apply: 'restart' }
+      : { path: layout.configFile, content: mosquittoConfig(settings), mode: '0640', owner: 'root', group: layout.user, secret: true, apply: 'restart' },
     {
       path: layout.passwordFile,
       content: renderPasswordFile([...settings.admins, ...settings.users], facts.files[layout.passwordFile]?.content ?? null, salt),
