@@ -10,6 +10,7 @@ import { caPaths } from '../../src/tls/ca-store.ts';
 import { brokerUrls, tlsVerifyOptions } from '../../src/verify/install-hook.ts';
 import { verifyBroker } from '../../src/verify/verify-broker.ts';
 import { changedCount, hostArgs, install, onHost, writeSecretFile } from './support/lab-fixture.ts';
+import { roundTrip } from './support/mqtt-roundtrip.ts';
 
 const password = 'tls-admin-password';
 const passwordFile = writeSecretFile(`${password}\n`);
@@ -33,25 +34,6 @@ function writeSettings(subjectAltNames: string[]): void {
 }
 
 /** Connects, subscribes, publishes one QoS 1 message to itself and returns it. */
-async function tlsRoundTrip(url: string, ca: string): Promise<string> {
-  const client = await mqtt.connectAsync(url, { username: 'admin', password, ca, reconnectPeriod: 0, connectTimeout: 10_000 });
-  try {
-    const topic = `mqtt-provision/e2e-tls/${Date.now()}`;
-    const received = new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error('no message within 10 s')), 10_000);
-      client.on('message', (_topic, payload) => {
-        clearTimeout(timer);
-        resolve(payload.toString());
-      });
-    });
-    await client.subscribeAsync(topic, { qos: 1 });
-    await client.publishAsync(topic, 'hello over TLS', { qos: 1 });
-    return await received;
-  } finally {
-    await client.endAsync();
-  }
-}
-
 /** The subjectAltName the broker serves on this port, as node:tls reports it. */
 function servedSans(port: number, ca: string): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -102,7 +84,7 @@ describe('Mosquitto with TLS (mqtts 8883, wss 8084) and a generated CA on a lab 
   });
 
   it('pub/sub over TLS works with the CA and is refused without it (certificate not trusted)', async () => {
-    assert.equal(await tlsRoundTrip(mqttsUrl, ca), 'hello over TLS');
+    assert.equal(await roundTrip(mqttsUrl, { username: 'admin', password, ca }), 'hello from mqtt-provision');
     await assert.rejects(
       mqtt.connectAsync(mqttsUrl, { username: 'admin', password, reconnectPeriod: 0, connectTimeout: 10_000 }),
       (error: Error & { code?: string }) => {
@@ -138,7 +120,7 @@ describe('Mosquitto with TLS (mqtts 8883, wss 8084) and a generated CA on a lab 
 
     const after = await servedSans(host.ports[8883]!, ca);
     assert.match(after, /DNS:broker2\.lab\.test/);
-    assert.equal(await tlsRoundTrip(mqttsUrl, ca), 'hello over TLS');
+    assert.equal(await roundTrip(mqttsUrl, { username: 'admin', password, ca }), 'hello from mqtt-provision');
 
     const again = await install([...(await hostArgs(host)), '--settings', settingsPath, ...admin, '--no-verify', '--json']);
     assert.equal(changedCount(again.output), 0, again.output);

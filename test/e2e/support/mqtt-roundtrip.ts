@@ -3,6 +3,8 @@ import mqtt from 'mqtt';
 export interface Credentials {
   username?: string;
   password?: string;
+  /** CA certificate (PEM) to trust for mqtts:// and wss:// URLs. */
+  ca?: string;
 }
 
 /** Connects, subscribes, publishes one QoS 1 message to itself and waits for it (bounded). */
