@@ -148,7 +148,10 @@ async function writeInventory(ctx: Ctx, hosts: LabHost[], name: string): Promise
 
 function oursArgs(ctx: Ctx, inventory: string, k: number, extra: string[] = []): string[] {
   return [INSTALL, '--inventory', inventory, '--settings', SETTINGS, '--admin-user', 'admin',
-    '--admin-password-file', ctx.passwordFile, '--no-verify', '--json', '--concurrency', String(k), ...extra];
+    '--admin-password-file', ctx.passwordFile, '--no-verify', '--json', '--concurrency', String(k),
+    // Fresh hosts on reused ports each run: record their keys in the run's own file, as Ansible's
+    // host_key_checking=False does not check at all.
+    '--known-hosts', path.join(ctx.dir, 'known_hosts'), ...extra];
 }
 
 /** Runs our install; checks every host converged, and on a no-op run that none changed. */

@@ -17,6 +17,6 @@ if [ ! -s .lab/admin.pw ]; then
   node -e 'process.stdout.write(require("node:crypto").randomBytes(18).toString("base64url"))' > .lab/admin.pw
 fi
 node scripts/install-mosquitto.mts --inventory .lab/inventory.json --settings examples/lab-mosquitto.yaml \
-  --admin-user admin --admin-password-file .lab/admin.pw "$@"
+  --admin-user admin --admin-password-file .lab/admin.pw --known-hosts .lab/known_hosts "$@"
 echo
 echo "Converged and verified. Run it again to see a no-op converge; tear the lab down with: npm run lab -- down"

@@ -1,5 +1,7 @@
 #!/usr/bin/env zx
 // Local lab front door: start, stop and list the systemd+sshd containers used as test hosts.
+import { rm } from 'node:fs/promises';
+import path from 'node:path';
 import { argv } from 'zx';
 import { DEFAULT_PREFIX, listLabHosts, startLabHosts, stopLabHosts, ensureLabKey, type LabHost } from '../src/lab/hosts.ts';
 import { ensureDebootstrap, ensureDockerEngine } from '../src/lab/docker-engine.ts';
@@ -30,6 +32,8 @@ async function up(): Promise<void> {
   if (variant !== 'base' && variant !== 'firewalld') throw new Error(`--variant must be base or firewalld, got ${variant}`);
   const keyPath = await ensureLabKey(LAB_DIR);
   const hosts = await startLabHosts({ count, variant, prefix, keyDir: LAB_DIR });
+  // New hosts have new host keys, often on ports an earlier lab used: forget the lab's old ones.
+  await rm(path.join(LAB_DIR, 'known_hosts'), { force: true });
   // Hosts of other prefixes from earlier `up`s stay listed while they still run.
   const previous = (await readInventory())?.hosts ?? [];
   const running = new Set((await listLabHosts()).map((h) => h.name));
@@ -46,6 +50,7 @@ async function down(): Promise<void> {
     ...(inventory?.hosts ?? []).filter((h) => h.name.startsWith(`${prefix}-`)).map((h) => h.name),
   ]);
   await stopLabHosts([...names]);
+  await rm(path.join(LAB_DIR, 'known_hosts'), { force: true });
   const rest = (inventory?.hosts ?? []).filter((h) => !names.has(h.name));
   if (inventory && rest.length > 0) await writeInventory({ ...inventory, hosts: rest });
   else await removeInventory();

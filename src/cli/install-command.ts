@@ -151,6 +151,7 @@ function buildTargets(options: InstallOptions, environment: InstallEnvironment):
   const common = {
     connectTimeoutMs: options.connectTimeoutSeconds * 1000,
     retries: options.retries,
+    hostKeys: { check: options.hostKeyCheck, file: options.knownHosts },
     ...(password ? { password } : {}),
   };
   const specs = options.hosts.map((text) => ({ ...parseHostSpec(text), ports: {} as Record<number, number>, identity }));

@@ -1,5 +1,8 @@
 import { parseArgs } from 'node:util';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import { InputError } from '../settings/input-error.ts';
+import type { HostKeyCheck } from '../transport/known-hosts.ts';
 
 export interface InstallOptions {
   hosts: string[];
@@ -27,6 +30,9 @@ export interface InstallOptions {
   containerName?: string;
   /** Host address the container's ports are published on. */
   bind: string;
+  /** known_hosts file and checking policy for SSH host keys. */
+  knownHosts: string;
+  hostKeyCheck: HostKeyCheck;
   /** `docker run --memory` and `--cpus` limits; undefined keeps the container defaults. */
   memory?: string;
   cpus?: string;
@@ -39,6 +45,9 @@ Targets (at least one, unless --render-to):
   --inventory FILE            hosts from a YAML/JSON inventory (e.g. .lab/inventory.json)
   --identity FILE             SSH private key (default: ssh-agent / the inventory's key)
   --ssh-password-file FILE    SSH password instead of a key (or env MQTT_SSH_PASSWORD)
+  --known-hosts FILE          host keys to check against (default ~/.ssh/known_hosts)
+  --host-key-check MODE       accept-new (default: record unknown hosts, refuse changed keys),
+                              strict (known hosts only) or off
   --docker                    converge a Mosquitto container on the local Docker engine instead
   --image IMAGE               with --docker: the image (default: build mqtt-provision/mosquitto-local)
   --container-name NAME       with --docker: the container (default mqtt-provision-mosquitto)
@@ -73,6 +82,12 @@ function positiveInteger(value: string | undefined, flag: string, fallback: numb
   return number;
 }
 
+function parseHostKeyCheck(value: string | undefined): HostKeyCheck {
+  if (value === undefined) return 'accept-new';
+  if (value === 'strict' || value === 'accept-new' || value === 'off') return value;
+  throw new InputError('--host-key-check', `must be strict, accept-new or off, got "${value}"`);
+}
+
 /** Parses the install flags strictly: an unknown or misspelt flag is an input error (exit 2). */
 export function parseInstallOptions(args: string[]): InstallOptions {
   let values;
@@ -104,6 +119,8 @@ export function parseInstallOptions(args: string[]): InstallOptions {
         image: { type: 'string' },
         'container-name': { type: 'string' },
         bind: { type: 'string' },
+        'known-hosts': { type: 'string' },
+        'host-key-check': { type: 'string' },
         memory: { type: 'string' },
         cpus: { type: 'string' },
       },
@@ -121,6 +138,8 @@ export function parseInstallOptions(args: string[]): InstallOptions {
     retries: positiveInteger(values.retries, '--retries', 2, 0),
     help: values.help,
     docker: values.docker,
+    knownHosts: values['known-hosts'] ?? join(homedir(), '.ssh', 'known_hosts'),
+    hostKeyCheck: parseHostKeyCheck(values['host-key-check']),
     bind: values.bind ?? '0.0.0.0',
   };
   if (values['max-fail'] !== undefined) options.maxFail = positiveInteger(values['max-fail'], '--max-fail', 1);

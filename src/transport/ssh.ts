@@ -1,13 +1,18 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { createConnection } from 'node:net';
 import type { NodeSSH } from 'node-ssh';
 import type { Secret } from '../secret.ts';
 import { formatHostSpec, type HostSpec } from './host-spec.ts';
+import { checkHostKey, type HostKeyPolicy } from './known-hosts.ts';
 import { quoteCommand } from './shell-quote.ts';
 import { ConnectionError, type ExecOptions, type ExecResult, type Transport } from './transport.ts';
 
 export interface SshOptions extends HostSpec {
+  /** Private key file; without it (and without a password) the ssh-agent and ~/.ssh/id_* are tried, as OpenSSH does. */
   identityFile?: string;
+  /** Host key checking against a known_hosts file; absent means none (the CLI always sets it). */
+  hostKeys?: HostKeyPolicy;
   password?: Secret;
   /** Milliseconds for one connection attempt (TCP + SSH handshake). */
   connectTimeoutMs?: number;
@@ -42,6 +47,15 @@ export class SshTransport implements Transport {
     const { NodeSSH } = await import('node-ssh');
     const attempts = 1 + (options.retries ?? 2);
     let lastError: unknown;
+    let hostKeyProblem: string | undefined;
+    const policy = options.hostKeys;
+    const hostVerifier = policy
+      ? (key: Buffer) => {
+          const verdict = checkHostKey(policy, options.host, options.port, key);
+          if (!verdict.ok) hostKeyProblem = verdict.reason;
+          return verdict.ok;
+        }
+      : undefined;
     for (let attempt = 1; attempt <= attempts; attempt++) {
       const ssh = new NodeSSH();
       try {
@@ -53,8 +67,8 @@ export class SshTransport implements Transport {
           host: options.host,
           port: options.port,
           username: options.user,
-          privateKey: options.identityFile ? readFileSync(options.identityFile, 'utf8') : undefined,
-          password: options.password?.reveal(),
+          ...credentialsFor(options),
+          ...(hostVerifier ? { hostVerifier } : {}),
           readyTimeout: options.connectTimeoutMs ?? 10_000,
           // A host that vanishes without a reset is noticed within ~45 s instead of never.
           keepaliveInterval: 15_000,
@@ -63,9 +77,9 @@ export class SshTransport implements Transport {
         });
         return new SshTransport(ssh, options);
       } catch (error) {
-        lastError = error;
+        lastError = hostKeyProblem ? new Error(hostKeyProblem) : error;
         ssh.dispose();
-        if (isAuthenticationFailure(error) || attempt === attempts) break;
+        if (hostKeyProblem || isAuthenticationFailure(error) || attempt === attempts) break;
         await new Promise((resolveWait) => setTimeout(resolveWait, 500 * 2 ** (attempt - 1)));
       }
     }
@@ -100,6 +114,16 @@ export class SshTransport implements Transport {
   async close(): Promise<void> {
     this.#ssh.dispose();
   }
+}
+
+/** What to authenticate with: the given key or password, else the agent and the usual key files. */
+function credentialsFor(options: SshOptions): { privateKey?: string; password?: string; agent?: string } {
+  if (options.identityFile) return { privateKey: readFileSync(options.identityFile, 'utf8') };
+  if (options.password) return { password: options.password.reveal() };
+  const agent = process.env.SSH_AUTH_SOCK;
+  const home = process.env.HOME ?? '';
+  const keyFile = ['id_ed25519', 'id_ecdsa', 'id_rsa'].map((name) => join(home, '.ssh', name)).find((path) => existsSync(path));
+  return { ...(agent ? { agent } : {}), ...(keyFile ? { privateKey: readFileSync(keyFile, 'utf8') } : {}) };
 }
 
 /** A wrong key or password will not get better with retries, so it fails at once. */

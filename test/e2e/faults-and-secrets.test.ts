@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -102,6 +102,20 @@ describe('faults and secrets on real lab hosts', () => {
     assert.ok(wrong.durationMs < 5000, `a wrong key fails without retrying (${wrong.durationMs} ms)`);
     assert.equal(right.status, 'ok');
     assert.ok(performance.now() - started < 15000);
+  });
+
+  it('refuses a host whose SSH host key changed, before sending it anything', async () => {
+    const knownHosts = join(mkdtempSync(join(tmpdir(), 'mp-hostkey-')), 'known_hosts');
+    const args = async () => [...(await hostArgs(host)), '--known-hosts', knownHosts, '--settings', settingsFile, ...adminWith(secondPassword), '--no-verify', '--json'];
+    const first = await install(await args());
+    assert.equal(first.code, 0, first.output);
+    assert.match(readFileSync(knownHosts, 'utf8'), new RegExp(`^\\[127\\.0\\.0\\.1\\]:${host.sshPort} ssh-ed25519 `, 'm'));
+    // What a man in the middle (or a reinstalled host) looks like: new host keys on the same address.
+    await onHost(host, ['sh', '-c', 'rm -f /etc/ssh/ssh_host_* && ssh-keygen -A >/dev/null && systemctl restart ssh']);
+    const changed = await install(await args());
+    assert.equal(changed.code, 1);
+    assert.match(JSON.parse(changed.output).hosts[0].error, /host key of \[127\.0\.0\.1\]:\d+ differs from line 1 of .*someone may be intercepting/);
+    assert.deepEqual(JSON.parse(changed.output).hosts[0].steps, [], 'no step ran');
   });
 
   it('reports an unreachable host within the connect bound', async () => {

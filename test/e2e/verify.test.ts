@@ -71,7 +71,7 @@ describe('verify-broker against lab hosts', () => {
       connect: (options) => SshTransport.connect(options),
     };
     const code = await runInstall('mosquitto', [
-      '--host', `root@127.0.0.1:${provisioned.sshPort}`, '--identity', keyPath, '--settings', settingsFile,
+      '--host', `root@127.0.0.1:${provisioned.sshPort}`, '--identity', keyPath, '--known-hosts', join(tmpdir(), `mp-verify-known-hosts-${process.pid}`), '--settings', settingsFile,
       '--admin-user', 'admin', '--admin-password-file', passwordFile, '--no-verify',
     ], environment);
     assert.equal(code, 0, output.join('\n'));

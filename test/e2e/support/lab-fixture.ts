@@ -17,10 +17,14 @@ export interface InstallRun {
 }
 
 /** Runs the real install front door in-process against lab hosts and captures what it prints. */
+/** One known_hosts file per test process: lab hosts are fresh, and their ports get reused. */
+export const knownHostsFile = join(mkdtempSync(join(tmpdir(), 'mp-known-hosts-')), 'known_hosts');
+
 export async function install(args: string[]): Promise<InstallRun> {
   const output: string[] = [];
   const errors: string[] = [];
-  const code = await runInstall('mosquitto', args, {
+  const withKnownHosts = args.includes('--known-hosts') ? args : [...args, '--known-hosts', knownHostsFile];
+  const code = await runInstall('mosquitto', withKnownHosts, {
     env: {},
     print: (text) => output.push(text),
     printError: (text) => errors.push(text),
