@@ -16,6 +16,8 @@ export interface VerifyArguments {
   messages: number;
   restartHost?: HostSpec;
   identity?: string;
+  /** known_hosts for --restart-host (default ~/.ssh/known_hosts, unknown hosts recorded). */
+  knownHosts?: string;
   service: string;
   json: boolean;
   help: boolean;
@@ -34,6 +36,7 @@ strangers, and (with --restart-host) keeps them across a restart. Leaves no sess
   --messages N             QoS 1 messages queued for the offline subscriber (default ${defaultMessages})
   --restart-host [user@]host[:port]   restart the broker over SSH and check the queue survives
   --identity FILE          SSH private key for --restart-host (required with it)
+  --known-hosts FILE       host keys for --restart-host (default ~/.ssh/known_hosts; new hosts are recorded)
   --service NAME           systemd unit to restart (default mosquitto)
   --json                   print the report as JSON
   -h, --help               this text
@@ -58,6 +61,7 @@ export function parseVerifyArguments(args: readonly string[]): VerifyArguments {
         messages: { type: 'string' },
         'restart-host': { type: 'string' },
         identity: { type: 'string' },
+        'known-hosts': { type: 'string' },
         service: { type: 'string' },
         json: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
@@ -108,6 +112,7 @@ export function parseVerifyArguments(args: readonly string[]): VerifyArguments {
     parsed.restartHost = parseHostSpec(values['restart-host'], '--restart-host');
     if (values.identity === undefined) throw new InputError('--identity', 'is required with --restart-host (an SSH private key)');
     parsed.identity = values.identity;
+    if (values['known-hosts'] !== undefined) parsed.knownHosts = values['known-hosts'];
   } else if (values.identity !== undefined) {
     throw new InputError('--identity', 'only means something with --restart-host');
   }

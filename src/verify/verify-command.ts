@@ -1,5 +1,7 @@
 import { X509Certificate } from 'node:crypto';
 import { accessSync, constants, readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import { InputError } from '../settings/input-error.ts';
 import { SshTransport, type SshOptions } from '../transport/ssh.ts';
 import type { Transport } from '../transport/transport.ts';
@@ -47,7 +49,14 @@ export async function runVerifyCommand(args: readonly string[], environment: Ver
       } catch {
         throw new InputError('--identity', `cannot read ${identity}`);
       }
-      const ssh: SshOptions = { ...restartHost, identityFile: identity, connectTimeoutMs: 10_000, retries: 2 };
+      const ssh: SshOptions = {
+        ...restartHost,
+        identityFile: identity,
+        connectTimeoutMs: 10_000,
+        retries: 2,
+        // Same host key policy as the install front door's default.
+        hostKeys: { check: 'accept-new', file: parsed.knownHosts ?? join(homedir(), '.ssh', 'known_hosts') },
+      };
       options.restartBroker = restartViaSystemctl(() => environment.connect(ssh), parsed.service);
     }
   } catch (error) {
