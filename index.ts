@@ -33,6 +33,7 @@ const hosts = stack.hosts.map(
       user: host.user,
       port: host.port,
       privateKeyPath: host.privateKeyPath,
+      knownHostsPath: host.knownHostsPath,
       settings: stack.settings,
       purgeDataOnDelete: stack.purgeDataOnDelete,
     }),

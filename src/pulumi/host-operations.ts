@@ -136,7 +136,14 @@ function target(inputs: HostProviderInputs): HostTarget {
   const spec = { user: inputs.user, host: inputs.address, port: inputs.port };
   return {
     label: formatHostSpec(spec),
-    connect: () => SshTransport.connect({ ...spec, identityFile: expandHome(inputs.privateKeyPath), connectTimeoutMs: 15_000, retries: 2 }),
+    connect: () =>
+      SshTransport.connect({
+        ...spec,
+        identityFile: expandHome(inputs.privateKeyPath),
+        hostKeys: { check: 'accept-new', file: expandHome(inputs.knownHostsPath ?? '~/.ssh/known_hosts') },
+        connectTimeoutMs: 15_000,
+        retries: 2,
+      }),
   };
 }
 

@@ -14,6 +14,8 @@ export interface HostProviderInputs {
   user: string;
   /** OpenSSH private key; `~/` is the home of whoever runs Pulumi. */
   privateKeyPath: string;
+  /** known_hosts the host's key is checked against; a changed key is refused, a new host recorded. */
+  knownHostsPath: string;
   /** Same as settings.broker; kept apart so a broker change can force a replacement without unwrapping the secret. */
   broker: PlainSettings['broker'];
   /** Validated settings with passwords as strings: always a secret input. */

@@ -12,6 +12,8 @@ export interface MqttBrokerHostArgs {
   port?: pulumi.Input<number>;
   /** OpenSSH private key file of the SSH user; `~/` is the home of whoever runs `pulumi up`. */
   privateKeyPath: pulumi.Input<string>;
+  /** known_hosts checked for the host's SSH key (new hosts recorded, changed keys refused). Defaults to ~/.ssh/known_hosts. */
+  knownHostsPath?: pulumi.Input<string>;
   /** Settings validated by resolveSettings; their passwords enter the resource only inside a secret. */
   settings: Settings;
   /** On `pulumi destroy`, remove the broker's data (queued messages, sessions) too. Defaults to false. */
@@ -50,6 +52,7 @@ export class MqttBrokerHost extends pulumi.ComponentResource {
       port: args.port ?? 22,
       user: args.user ?? 'root',
       privateKeyPath: args.privateKeyPath,
+      knownHostsPath: args.knownHostsPath ?? '~/.ssh/known_hosts',
       broker: args.settings.broker,
       settings: pulumi.secret(toPlainSettings(args.settings)),
       purgeDataOnDelete: args.purgeDataOnDelete ?? false,

@@ -1,4 +1,4 @@
-import { isAbsolute, resolve } from 'node:path';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { readInventory } from '../lab/inventory.ts';
 import { InputError, InputErrors } from '../settings/input-error.ts';
@@ -23,6 +23,8 @@ export interface HostEntry {
   user: string;
   port: number;
   privateKeyPath: string;
+  /** known_hosts that the host's SSH key is checked against (unknown hosts are recorded). */
+  knownHostsPath: string;
 }
 
 export interface ContainerEntry {
@@ -61,6 +63,7 @@ const hostEntry = z
     user: z.string().default('root'),
     port: port.default(22),
     privateKeyPath: z.string().min(1),
+    knownHostsPath: z.string().min(1).default('~/.ssh/known_hosts'),
   })
   .strict();
 
@@ -187,7 +190,7 @@ function checkHost(host: z.output<typeof hostEntry>, field: string, baseDir: str
     else throw error;
     return undefined;
   }
-  return { ...host, privateKeyPath: keyPath(host.privateKeyPath, baseDir) };
+  return { ...host, privateKeyPath: keyPath(host.privateKeyPath, baseDir), knownHostsPath: keyPath(host.knownHostsPath, baseDir) };
 }
 
 /** `~/` stays as written (it means the home of whoever runs `pulumi up`); other relative paths are the project's. */
@@ -214,6 +217,8 @@ async function labHosts(lab: z.output<typeof labInventory>, baseDir: string, err
     user: lab.user,
     port: host.sshPort,
     privateKeyPath: inventory.keyPath,
+    // The lab's own file: lab hosts are recreated with new keys on reused ports.
+    knownHostsPath: join(dirname(inventory.keyPath), 'known_hosts'),
   }));
 }
 

@@ -1,5 +1,7 @@
 // End to end: the MqttBrokerHost dynamic provider's create, diff, read, update and delete, called the
 // way the Pulumi engine calls them, converge a real lab host over SSH. The Pulumi CLI itself is not
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 // involved (it cannot be installed here); everything below it is.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -57,6 +59,7 @@ describe('MqttBrokerHost provider on a lab host', () => {
     // Not root: the engine runs everything through `sudo -n`, as on a real server.
     user: 'deploy',
     privateKeyPath: keyPath,
+    knownHostsPath: join(tmpdir(), `mp-pulumi-known-hosts-${process.pid}`),
     broker: 'mosquitto',
     settings: toPlainSettings(
       resolveSettings({

@@ -16,7 +16,7 @@ writeFileSync(keyPath, 'not a real key, only has to be readable\n');
 
 function inputs(extra: Record<string, unknown> = {}, connection: Partial<HostProviderInputs> = {}): HostProviderInputs {
   const settings = resolveSettings({ broker: 'mosquitto', admins: [{ name: 'admin', password: 'first password' }], ...extra });
-  return { address: '10.0.0.5', port: 22, user: 'deploy', privateKeyPath: keyPath, broker: 'mosquitto', settings: toPlainSettings(settings), purgeDataOnDelete: false, ...connection };
+  return { address: '10.0.0.5', port: 22, user: 'deploy', privateKeyPath: keyPath, knownHostsPath: join(tmpdir(), 'known_hosts'), broker: 'mosquitto', settings: toPlainSettings(settings), purgeDataOnDelete: false, ...connection };
 }
 
 /** The outputs create would have returned for these inputs, without touching a host. */

@@ -31,7 +31,7 @@ describe('readStackConfig', () => {
   it('fills a passwordSecret from its config key and applies the host defaults', async () => {
     const stack = await readStackConfig(reader({ deployment: 'hosts', hosts: [host], settings, adminPassword: 's3cret pass' }), baseDir);
     assert.equal(stack.deployment, 'hosts');
-    assert.deepEqual(stack.hosts, [{ name: 'broker-1', address: '10.0.0.5', user: 'root', port: 22, privateKeyPath: join(baseDir, 'keys/id') }]);
+    assert.deepEqual(stack.hosts, [{ name: 'broker-1', address: '10.0.0.5', user: 'root', port: 22, privateKeyPath: join(baseDir, 'keys/id'), knownHostsPath: '~/.ssh/known_hosts' }]);
     assert.equal(stack.settings.admins[0]!.name, 'admin');
     assert.equal(stack.settings.admins[0]!.password.reveal(), 's3cret pass');
     assert.equal(stack.settings.session.maxQueuedMessages, 100000);
@@ -107,7 +107,7 @@ describe('readStackConfig', () => {
       JSON.stringify({ keyPath: '/lab/id_ed25519', hosts: [{ name: 'mqtt-lab-1', container: 'c1', address: '127.0.0.1', sshPort: 32768, ports: { '22': 32768 }, variant: 'base' }] }),
     );
     const stack = await readStackConfig(reader({ deployment: 'hosts', labInventory: { path: 'inventory.json' }, settings, adminPassword: 'pw' }), baseDir);
-    assert.deepEqual(stack.hosts, [{ name: 'mqtt-lab-1', address: '127.0.0.1', user: 'root', port: 32768, privateKeyPath: '/lab/id_ed25519' }]);
+    assert.deepEqual(stack.hosts, [{ name: 'mqtt-lab-1', address: '127.0.0.1', user: 'root', port: 32768, privateKeyPath: '/lab/id_ed25519', knownHostsPath: '/lab/known_hosts' }]);
     assert.deepEqual(await messages({ deployment: 'hosts', labInventory: { path: 'missing.json' }, settings, adminPassword: 'pw' }), [
       'mqtt-provision:labInventory.path: missing.json lists no lab hosts; start some with: npm run lab -- up --count 2',
     ]);
