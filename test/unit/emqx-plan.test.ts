@@ -6,11 +6,20 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { planEmqx } from '../../src/brokers/emqx/plan.ts';
 import type { HostFacts } from '../../src/facts/host-facts.ts';
-import type { Step } from '../../src/operations/step.ts';
 import { resolveSettings } from '../../src/settings/load.ts';
 import { convergedEmqxFacts, emqxFacts, fixtureCookie, planOptions } from '../fixtures/emqx-facts.ts';
 import { clusterSettings, emqxSettings } from '../fixtures/emqx-settings.ts';
-import { aptWaiting, backup, changedIds, commandsOf, restore, write } from '../fixtures/plan-commands.ts';
+import {
+  aptWaiting,
+  backup,
+  changedIds,
+  clearPending,
+  commandsOf,
+  markPending as markPendingFor,
+  pendingMarker,
+  restore,
+  write,
+} from '../fixtures/plan-commands.ts';
 
 /**
  * Planner fixtures: facts as the probe reports them → the exact commands a host would run. No
@@ -30,9 +39,10 @@ const waitStarted =
   'echo "EMQX did not report started within 120 s" >&2; exit 1 mqtt-provision-wait-emqx';
 
 /** From writing emqx.conf to the last REST call: the same on every OS. */
-const marker = '/var/lib/mqtt-provision/restart-pending-emqx';
-const markPending = `sh -c mkdir -p "\${1%/*}" && touch "$1" mqtt-provision-mark ${marker}`;
-const configureAndRestart = [
+const marker = pendingMarker('emqx');
+const markPending = markPendingFor('emqx');
+/** Writing a new emqx.conf: checked before the restart, backup and marker cleared after it. */
+const rewriteAndRestart = [
   markPending,
   backup(conf),
   write(conf, 'root:emqx', '0640'),
@@ -41,7 +51,10 @@ const configureAndRestart = [
   'systemctl is-active --quiet emqx',
   waitStarted,
   `rm -f ${conf}.mqtt-provision.bak`,
-  `rm -f ${marker}`,
+  clearPending('emqx'),
+];
+const configureAndRestart = [
+  ...rewriteAndRestart,
   'systemctl enable emqx',
   'sh -s -- mqtt-provision-emqx-service-account',
   'sh -s -- mqtt-provision-emqx-admins',
@@ -177,17 +190,7 @@ describe('EMQX planner', () => {
     facts.files[conf] = { ...facts.files[conf]!, sha256: 'drifted', content: `node {\n  cookie = "${fixtureCookie}"\n}\nmqtt.max_mqueue_len = 1000\n` };
     const steps = planEmqx(facts, emqxSettings(), planOptions());
     assert.deepEqual(changedIds(steps), ['pending:emqx', `file:${conf}`, 'restart:emqx']);
-    assert.deepEqual(commandsOf(steps), [
-      markPending,
-      backup(conf),
-      write(conf, 'root:emqx', '0640'),
-      'emqx check_config',
-      'systemctl restart emqx',
-      'systemctl is-active --quiet emqx',
-      waitStarted,
-      `rm -f ${conf}.mqtt-provision.bak`,
-      `rm -f ${marker}`,
-    ]);
+    assert.deepEqual(commandsOf(steps), rewriteAndRestart);
     const file = steps.find((step) => step.id === `file:${conf}`)!;
     assert.deepEqual(file.rollback!.map((command) => command.argv.join(' ')), [restore(conf)], 'a rejected config is put back before any restart');
     const restart = steps.find((step) => step.id === 'restart:emqx')!;

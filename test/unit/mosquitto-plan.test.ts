@@ -3,10 +3,19 @@ import { describe, it } from 'node:test';
 import { mosquittoFiles } from '../../src/brokers/mosquitto/files.ts';
 import { planMosquitto } from '../../src/brokers/mosquitto/plan.ts';
 import type { HostFacts } from '../../src/facts/host-facts.ts';
-import type { Step } from '../../src/operations/step.ts';
 import { convergedFacts, fixedSalt, mosquittoFacts } from '../fixtures/facts.ts';
 import { mosquittoSettings } from '../fixtures/settings.ts';
-import { aptWaiting, backup, changedIds, commandsOf, restore, write } from '../fixtures/plan-commands.ts';
+import {
+  aptWaiting,
+  backup,
+  changedIds,
+  clearPending as clearPendingFor,
+  commandsOf,
+  markPending as markPendingFor,
+  pendingMarker,
+  restore,
+  write,
+} from '../fixtures/plan-commands.ts';
 
 const conf = '/etc/mosquitto/mosquitto.conf';
 const passwd = '/etc/mosquitto/passwd';
@@ -14,9 +23,9 @@ const acl = '/etc/mosquitto/acl';
 
 const fileCommands = [backup(conf), write(conf, 'root:root', '0644'), backup(passwd), write(passwd, 'root:mosquitto', '0640'), backup(acl), write(acl, 'root:mosquitto', '0640')];
 const removeBackups = `rm -f ${conf}.mqtt-provision.bak ${passwd}.mqtt-provision.bak ${acl}.mqtt-provision.bak`;
-const marker = '/var/lib/mqtt-provision/restart-pending-mosquitto';
-const markPending = `sh -c mkdir -p "\${1%/*}" && touch "$1" mqtt-provision-mark ${marker}`;
-const clearPending = `rm -f ${marker}`;
+const marker = pendingMarker('mosquitto');
+const markPending = markPendingFor('mosquitto');
+const clearPending = clearPendingFor('mosquitto');
 const restartAll = ['systemctl restart mosquitto', 'systemctl is-active --quiet mosquitto', removeBackups, clearPending];
 
 function converged(facts: HostFacts): HostFacts {
