@@ -11,6 +11,7 @@ import { formatHostSpec, parseHostSpec } from '../transport/host-spec.ts';
 import { SshTransport, type SshOptions } from '../transport/ssh.ts';
 import type { Transport } from '../transport/transport.ts';
 import { readInventory } from './inventory-file.ts';
+import { parseDockerHost, type DockerHost } from '../container/docker-host.ts';
 import { installUsage, parseInstallOptions, type InstallOptions } from './install-options.ts';
 import { formatRecap, formatStepLine } from './progress-printer.ts';
 
@@ -50,6 +51,7 @@ export async function runInstall(broker: Settings['broker'], args: string[], env
   let options: InstallOptions;
   let settings: Settings;
   let targets: InstallTarget[];
+  let dockerHost: DockerHost = { kind: 'local' };
   try {
     options = parseInstallOptions(args);
     if (options.help) {
@@ -68,6 +70,7 @@ export async function runInstall(broker: Settings['broker'], args: string[], env
       env: environment.env,
     });
     targets = buildTargets(options, environment);
+    if (options.docker) dockerHost = parseDockerHost(options.dockerHost);
     checkTemplatesRender(settings);
   } catch (error) {
     if (error instanceof InputError || error instanceof InputErrors) {
@@ -88,7 +91,7 @@ export async function runInstall(broker: Settings['broker'], args: string[], env
     return 0;
   }
 
-  if (options.docker) return runDockerInstall(broker, settings, options, environment);
+  if (options.docker) return runDockerInstall(broker, settings, options, dockerHost, environment);
 
   const reports = await convergeAll(targets, settings, {
     concurrency: options.concurrency,
@@ -111,49 +114,85 @@ export async function runInstall(broker: Settings['broker'], args: string[], env
   return reports.some((report: HostReport) => report.status === 'failed') || !verified ? 1 : 0;
 }
 
-/** --docker: converge one container on the local engine with the same settings and rendered files. */
-async function runDockerInstall(broker: Settings['broker'], settings: Settings, options: InstallOptions, environment: InstallEnvironment): Promise<number> {
-  if (broker !== 'mosquitto' || settings.state !== 'present') {
-    environment.printError(`invalid input:\n--docker: only a present Mosquitto can run as a container (got ${broker}, state ${settings.state})`);
+/** --docker: converge one container, on this machine's engine or a Docker host over SSH, with the same settings and templates. */
+async function runDockerInstall(broker: Settings['broker'], settings: Settings, options: InstallOptions, dockerHost: DockerHost, environment: InstallEnvironment): Promise<number> {
+  if (settings.state !== 'present') {
+    environment.printError(`invalid input:\n--docker: state "${settings.state}" is not taken with --docker; remove the container with docker rm (its volumes hold the data)`);
     return 2;
   }
-  const { convergeContainer, resolveImage } = await import('../container/converge.ts');
+  const { containerLabel, convergeContainer, resolveImage, LOCAL_IMAGE } = await import('../container/converge.ts');
   const { defaultContainerOptions } = await import('../container/desired.ts');
-  const defaults = defaultContainerOptions(options.containerName);
-  const image = await resolveImage(options.image, options.dryRun);
-  const limits = { ...(options.memory ? { memory: options.memory } : {}), ...(options.cpus ? { cpus: options.cpus } : {}) };
-  const report = await convergeContainer(settings, { ...defaults, ...limits, image, bind: options.bind }, {
-    dryRun: options.dryRun,
-    onStep: (result) => {
-      if (!options.json) environment.print(formatStepLine(`docker:${defaults.name}`, result, options.dryRun));
-    },
-  });
-  let verified = true;
-  if (options.verify && !options.dryRun && report.status !== 'failed' && environment.verify) {
-    const { verifyContainerAfterInstall } = await import('../verify/install-hook.ts');
-    verified = await verifyContainerAfterInstall(defaults.name, options.bind, settings, options.json ? environment.printError : environment.print, report.status === 'changed');
+  const { LocalTransport } = await import('../transport/local.ts');
+  const defaults = defaultContainerOptions(broker, options.containerName);
+  let image: string;
+  try {
+    if (dockerHost.kind === 'ssh' && options.image === LOCAL_IMAGE) throw new InputError('--image', `"${LOCAL_IMAGE}" builds on this machine's engine only; give an image the Docker host has or can pull`);
+    image = await resolveImage(settings, options.image, options.dryRun);
+  } catch (error) {
+    environment.printError(`invalid input:\n${error instanceof InputError ? error.message : `--image: ${(error as Error).message}`}`);
+    return 2;
   }
-  if (options.json) environment.print(JSON.stringify({ broker, dryRun: options.dryRun, hosts: [report] }, null, 2));
-  else environment.print(formatRecap([report]));
-  return report.status === 'failed' || !verified ? 1 : 0;
+  let transport: Transport;
+  try {
+    transport =
+      dockerHost.kind === 'ssh'
+        ? await environment.connect(sshOptionsFor(dockerHost.spec, options, environment))
+        : new LocalTransport(dockerHost.socket ? { env: { DOCKER_HOST: `unix://${dockerHost.socket}` } } : {});
+  } catch (error) {
+    environment.printError(`--docker-host ${options.dockerHost}: ${(error as Error).message}`);
+    return 1;
+  }
+  const label = containerLabel(transport, defaults.name);
+  const limits = { ...(options.memory ? { memory: options.memory } : {}), ...(options.cpus ? { cpus: options.cpus } : {}) };
+  try {
+    const report = await convergeContainer(settings, { ...defaults, ...limits, image, bind: options.bind }, {
+      dryRun: options.dryRun,
+      transport,
+      onStep: (result) => {
+        if (!options.json) environment.print(formatStepLine(label, result, options.dryRun));
+      },
+    });
+    let verified = true;
+    if (options.verify && !options.dryRun && report.status !== 'failed' && environment.verify) {
+      const { verifyContainerAfterInstall } = await import('../verify/install-hook.ts');
+      // A wildcard bind is reached through the Docker host's own address (127.0.0.1 for this machine).
+      const address = dockerHost.kind === 'ssh' ? dockerHost.spec.host : '127.0.0.1';
+      verified = await verifyContainerAfterInstall(
+        { name: defaults.name, label, transport, address, bind: options.bind },
+        settings,
+        options.json ? environment.printError : environment.print,
+        report.status === 'changed',
+      );
+    }
+    if (options.json) environment.print(JSON.stringify({ broker, dryRun: options.dryRun, hosts: [report] }, null, 2));
+    else environment.print(formatRecap([report]));
+    return report.status === 'failed' || !verified ? 1 : 0;
+  } finally {
+    await transport.close();
+  }
+}
+
+/** SSH options for one host: the flags shared by every target (keys, password, host keys, timeouts). */
+function sshOptionsFor(spec: { user: string; host: string; port: number }, options: InstallOptions, environment: InstallEnvironment, identity = options.identity): SshOptions {
+  let password: Secret | undefined;
+  if (options.sshPasswordFile !== undefined) password = new Secret(readFileSync(options.sshPasswordFile, 'utf8').replace(/\r?\n$/, ''));
+  else if (environment.env.MQTT_SSH_PASSWORD) password = new Secret(environment.env.MQTT_SSH_PASSWORD);
+  return {
+    user: spec.user,
+    host: spec.host,
+    port: spec.port,
+    connectTimeoutMs: options.connectTimeoutSeconds * 1000,
+    retries: options.retries,
+    hostKeys: { check: options.hostKeyCheck, file: options.knownHosts },
+    ...(password ? { password } : {}),
+    ...(identity ? { identityFile: identity } : {}),
+  };
 }
 
 function buildTargets(options: InstallOptions, environment: InstallEnvironment): InstallTarget[] {
   const identity = options.identity;
   if (identity !== undefined) checkReadable(identity, '--identity');
-  let password: Secret | undefined;
-  if (options.sshPasswordFile !== undefined) {
-    checkReadable(options.sshPasswordFile, '--ssh-password-file');
-    password = new Secret(readFileSync(options.sshPasswordFile, 'utf8').replace(/\r?\n$/, ''));
-  } else if (environment.env.MQTT_SSH_PASSWORD) {
-    password = new Secret(environment.env.MQTT_SSH_PASSWORD);
-  }
-  const common = {
-    connectTimeoutMs: options.connectTimeoutSeconds * 1000,
-    retries: options.retries,
-    hostKeys: { check: options.hostKeyCheck, file: options.knownHosts },
-    ...(password ? { password } : {}),
-  };
+  if (options.sshPasswordFile !== undefined) checkReadable(options.sshPasswordFile, '--ssh-password-file');
   const specs = options.hosts.map((text) => ({ ...parseHostSpec(text), ports: {} as Record<number, number>, identity }));
   if (options.inventory) {
     for (const host of readInventory(options.inventory)) {
@@ -163,7 +202,7 @@ function buildTargets(options: InstallOptions, environment: InstallEnvironment):
     }
   }
   return specs.map((spec) => {
-    const sshOptions: SshOptions = { user: spec.user, host: spec.host, port: spec.port, ...common, ...(spec.identity ? { identityFile: spec.identity } : {}) };
+    const sshOptions = sshOptionsFor(spec, options, environment, spec.identity);
     return {
       label: formatHostSpec(spec),
       address: spec.host,

@@ -24,8 +24,10 @@ export interface InstallOptions {
   connectTimeoutSeconds: number;
   retries: number;
   help: boolean;
-  /** Converge a container on the local Docker engine instead of SSH hosts. */
+  /** Converge a container on a Docker engine instead of SSH hosts. */
   docker: boolean;
+  /** unix:///path or ssh://[user@]host[:port]; the local engine when absent. */
+  dockerHost?: string;
   image?: string;
   containerName?: string;
   /** Host address the container's ports are published on. */
@@ -48,11 +50,15 @@ Targets (at least one, unless --render-to):
   --known-hosts FILE          host keys to check against (default ~/.ssh/known_hosts)
   --host-key-check MODE       accept-new (default: record unknown hosts, refuse changed keys),
                               strict (known hosts only) or off
-  --docker                    converge a Mosquitto container on the local Docker engine instead
-  --image IMAGE               with --docker: the image (default: build mqtt-provision/mosquitto-local)
-  --container-name NAME       with --docker: the container (default mqtt-provision-mosquitto)
+  --docker                    converge a broker container instead of SSH hosts
+  --docker-host URL           with --docker: unix:///path/docker.sock, or ssh://[user@]host[:port]
+                              to run docker on that host over SSH (default: the local engine)
+  --image IMAGE               with --docker: the image (default: the official one, pinned:
+                              eclipse-mosquitto:2.0.22 / emqx:5.8.8; "local" builds a Mosquitto
+                              image here from Debian packages)
+  --container-name NAME       with --docker: the container (default mqtt-provision-BROKER)
   --bind ADDRESS              with --docker: publish the ports on ADDRESS (default 0.0.0.0)
-  --memory SIZE               with --docker: memory limit, e.g. 512m or 2g (default 512m)
+  --memory SIZE               with --docker: memory limit, e.g. 512m or 2g (default 512m, EMQX 2g)
   --cpus N                    with --docker: CPU limit, e.g. 1 or 0.5 (default 1)
 
 Settings:
@@ -116,6 +122,7 @@ export function parseInstallOptions(args: string[]): InstallOptions {
         retries: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
         docker: { type: 'boolean', default: false },
+        'docker-host': { type: 'string' },
         image: { type: 'string' },
         'container-name': { type: 'string' },
         bind: { type: 'string' },
@@ -154,6 +161,7 @@ export function parseInstallOptions(args: string[]): InstallOptions {
     ['package', 'package'],
     ['renderTo', 'render-to'],
     ['image', 'image'],
+    ['dockerHost', 'docker-host'],
     ['containerName', 'container-name'],
     ['memory', 'memory'],
     ['cpus', 'cpus'],
@@ -161,8 +169,11 @@ export function parseInstallOptions(args: string[]): InstallOptions {
     const value = values[flag];
     if (value !== undefined) options[key] = value;
   }
-  if (!options.docker && (options.image !== undefined || options.containerName !== undefined || values.bind !== undefined || options.memory !== undefined || options.cpus !== undefined)) {
-    throw new InputError('--docker', '--image, --container-name, --bind, --memory and --cpus only apply with --docker');
+  if (!options.docker && (options.image !== undefined || options.dockerHost !== undefined || options.containerName !== undefined || values.bind !== undefined || options.memory !== undefined || options.cpus !== undefined)) {
+    throw new InputError('--docker', '--docker-host, --image, --container-name, --bind, --memory and --cpus only apply with --docker');
+  }
+  if (options.image !== undefined && !/^[a-z0-9][a-z0-9._/:@-]*$/.test(options.image)) {
+    throw new InputError('--image', `must be an image reference like eclipse-mosquitto:2.0.22 (or "local"), got "${options.image}"`);
   }
   if (options.memory !== undefined && !/^[1-9][0-9]*[kmg]?$/i.test(options.memory)) {
     throw new InputError('--memory', `must be a size like 512m or 2g, got "${options.memory}"`);
@@ -171,7 +182,7 @@ export function parseInstallOptions(args: string[]): InstallOptions {
     throw new InputError('--cpus', `must be a positive number like 1 or 0.5, got "${options.cpus}"`);
   }
   if (options.docker && (options.hosts.length > 0 || options.inventory)) {
-    throw new InputError('--docker', 'converges the local container only; leave out --host and --inventory');
+    throw new InputError('--docker', 'converges one container (on --docker-host, or locally); leave out --host and --inventory');
   }
   if (options.containerName !== undefined && !/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/.test(options.containerName)) {
     throw new InputError('--container-name', `must be letters, digits, "_", "." or "-" (at most 63), got "${options.containerName}"`);

@@ -1,4 +1,3 @@
-import { mosquittoLayout } from '../brokers/mosquitto/layout.ts';
 import path from 'node:path';
 import { applyPlan } from '../engine/apply-plan.ts';
 import type { HostReport, StepResult } from '../engine/report.ts';
@@ -6,47 +5,72 @@ import { labImageTag } from '../lab/image.ts';
 import type { Step } from '../operations/step.ts';
 import type { Settings } from '../settings/load.ts';
 import { LocalTransport } from '../transport/local.ts';
-import { dataVolume, desiredContainer, logVolume, type ContainerOptions, type DesiredContainer } from './desired.ts';
+import type { Transport } from '../transport/transport.ts';
+import { dataVolume, logVolume, type ContainerOptions, type DesiredContainer } from './desired.ts';
+import { desiredEmqxContainer, emqxContainerFileNames, gatherEmqxContainerApi } from './emqx-container.ts';
 import { gatherContainerFacts, type ContainerFacts } from './facts.ts';
+import { officialImage } from './image-layouts.ts';
 import { ensureMosquittoImage, mosquittoImageTag } from './image.ts';
-import { planContainer } from './plan.ts';
+import { desiredMosquittoContainer, mosquittoContainerFileNames } from './mosquitto-container.ts';
+import { planContainer, reloadPendingMarker } from './plan.ts';
 
 export interface ConvergeContainerOptions {
   dryRun?: boolean;
   onStep?: (result: StepResult) => void;
-  /** Deterministic salts for tests. */
+  /** Where docker runs and the config directory lives; this machine by default. */
+  transport?: Transport;
+  /** Deterministic salts and cookies for tests. */
   salt?: () => Buffer;
+  generateCookie?: () => string;
 }
 
+/** `--image local`: the Mosquitto image built here from Debian packages, for machines that cannot pull. */
+export const LOCAL_IMAGE = 'local';
+
 /**
- * The image to run: the one given, or the locally built Mosquitto image (built now unless this is
- * a dry-run, which only names the tag it would build).
+ * The image to run: the official one pinned per broker (or settings.version's tag), the one given,
+ * or with `local` the Mosquitto image built on this machine (only named, not built, by a dry-run).
  */
-export async function resolveImage(image: string | undefined, dryRun: boolean): Promise<string> {
-  if (image !== undefined) return image;
+export async function resolveImage(settings: Settings, image: string | undefined, dryRun: boolean): Promise<string> {
+  if (image !== LOCAL_IMAGE) return officialImage(settings, image);
+  if (settings.broker !== 'mosquitto') throw new Error(`--image ${LOCAL_IMAGE} builds a Mosquitto image only; give an EMQX image`);
   return dryRun ? mosquittoImageTag(labImageTag('base')) : ensureMosquittoImage();
 }
 
 /** Facts → desired → plan, without applying: what --dry-run and the tests look at. */
-export async function planContainerTarget(settings: Settings, options: ContainerOptions, salt?: () => Buffer): Promise<{ facts: ContainerFacts; desired: DesiredContainer; steps: Step[] }> {
-  const passwdPath = path.join(options.configDir, path.basename(mosquittoLayout.passwordFile));
-  const names = ['mosquitto.conf', 'passwd', 'acl'].map((file) => path.join(options.configDir, file));
-  const facts = await gatherContainerFacts(options.name, [dataVolume(options.name), logVolume(options.name)], names);
-  const desired = desiredContainer(settings, options, facts.files[passwdPath] ?? null, salt);
+export async function planContainerTarget(
+  transport: Transport,
+  settings: Settings,
+  options: ContainerOptions,
+  seeds: Pick<ConvergeContainerOptions, 'salt' | 'generateCookie'> = {},
+): Promise<{ facts: ContainerFacts; desired: DesiredContainer; steps: Step[] }> {
+  const names = settings.broker === 'emqx' ? emqxContainerFileNames : mosquittoContainerFileNames;
+  const paths = [...names.map((file) => path.join(options.configDir, file)), reloadPendingMarker(options.configDir)];
+  const facts = await gatherContainerFacts(transport, options.name, [dataVolume(options.name), logVolume(options.name)], paths);
+  const stored = (file: string) => facts.files[path.join(options.configDir, file)] ?? null;
+  let desired: DesiredContainer;
+  if (settings.broker === 'emqx') {
+    const up = facts.container?.status === 'running' && facts.container.health !== 'starting';
+    const api = up ? await gatherEmqxContainerApi(transport, options.name, settings, stored('emqx.conf')) : null;
+    desired = desiredEmqxContainer(settings, options, { config: stored('emqx.conf'), usersState: stored('mqtt-provision-users') }, api, seeds);
+  } else {
+    desired = desiredMosquittoContainer(settings, options, stored('passwd'), seeds.salt);
+  }
   return { facts, desired, steps: planContainer(facts, desired) };
 }
 
 /**
- * Converges one broker container on the local Docker engine: the same settings, rendered files and
- * apply engine as an SSH host; the commands (docker CLI argv) run on this machine without a shell.
+ * Converges one broker container on a Docker host: the same settings, templates and apply engine
+ * as an SSH host. Commands are argv lists, run by the transport without a local shell.
  */
 export async function convergeContainer(settings: Settings, options: ContainerOptions, convergeOptions: ConvergeContainerOptions = {}): Promise<HostReport> {
   const started = performance.now();
   const dryRun = convergeOptions.dryRun ?? false;
-  const host = `docker:${options.name}`;
+  const transport = convergeOptions.transport ?? new LocalTransport();
+  const host = containerLabel(transport, options.name);
   try {
-    const { steps } = await planContainerTarget(settings, options, convergeOptions.salt);
-    const results = await applyPlan(new LocalTransport(), steps, { dryRun, ...(convergeOptions.onStep ? { onStep: convergeOptions.onStep } : {}) });
+    const { steps } = await planContainerTarget(transport, settings, options, convergeOptions);
+    const results = await applyPlan(transport, steps, { dryRun, ...(convergeOptions.onStep ? { onStep: convergeOptions.onStep } : {}) });
     const failed = results.find((result) => result.status === 'failed');
     return {
       host,
@@ -61,9 +85,14 @@ export async function convergeContainer(settings: Settings, options: ContainerOp
   }
 }
 
-/** Removes the container (stopped first, so the broker saves its db) and, when asked, its volumes. */
-export async function removeContainerTarget(name: string, options: { volumes?: boolean; configDir?: string } = {}): Promise<void> {
-  const transport = new LocalTransport();
+/** How reports name a container: docker:NAME locally, docker:NAME@HOST on a remote Docker host. */
+export function containerLabel(transport: Transport, name: string): string {
+  return transport.label === 'local' ? `docker:${name}` : `docker:${name}@${transport.label}`;
+}
+
+/** Removes the container (stopped first, so the broker saves its data) and, when asked, its volumes. */
+export async function removeContainerTarget(name: string, options: { volumes?: boolean; configDir?: string; transport?: Transport } = {}): Promise<void> {
+  const transport = options.transport ?? new LocalTransport();
   await transport.exec(['docker', 'stop', '--time', '30', name]);
   await transport.exec(['docker', 'rm', '--force', name]);
   if (options.volumes) await transport.exec(['docker', 'volume', 'rm', '--force', dataVolume(name), logVolume(name)]);

@@ -1,21 +1,16 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
-import { brokerRole } from '../brokers/registry.ts';
-import { mosquittoFiles } from '../brokers/mosquitto/files.ts';
-import { mosquittoLayout } from '../brokers/mosquitto/layout.ts';
-import { servedPorts } from '../brokers/served-ports.ts';
-import { emptyFacts } from '../facts/empty-facts.ts';
 import type { ManagedFile } from '../operations/managed-file.ts';
+import type { Command, Step } from '../operations/step.ts';
 import type { Settings } from '../settings/load.ts';
-import { MOSQUITTO_UID } from './image.ts';
 
 /** Where and how the broker container runs; everything the settings file does not say. */
 export interface ContainerOptions {
   name: string;
   image: string;
-  /** Host address the served ports are published on (0.0.0.0 = every interface; the lab uses 127.0.0.1). */
+  /** Docker-host address the served ports are published on (0.0.0.0 = every interface; the lab uses 127.0.0.1). */
   bind: string;
-  /** Host directory holding the rendered config, mounted read-only at /etc/mosquitto. */
+  /** Directory on the Docker host holding the rendered config, mounted read-only into the container. */
   configDir: string;
   /** `docker run --memory`: a broker holding 100000 queued messages per client needs headroom, but not the whole host. */
   memory: string;
@@ -26,10 +21,13 @@ export interface ContainerOptions {
 export const LABEL_MANAGED = 'mqtt-provision.managed';
 export const LABEL_CONFIG_HASH = 'mqtt-provision.config-hash';
 export const LABEL_SPEC = 'mqtt-provision.spec';
-const CONTAINER_CONFIG_DIR = path.dirname(mosquittoLayout.configFile);
 
-export function defaultContainerOptions(name = 'mqtt-provision-mosquitto'): Omit<ContainerOptions, 'image'> {
-  return { name, bind: '0.0.0.0', configDir: `/var/lib/mqtt-provision/containers/${name}/config`, memory: '512m', cpus: '1' };
+export function defaultContainerName(broker: Settings['broker']): string {
+  return `mqtt-provision-${broker}`;
+}
+
+export function defaultContainerOptions(broker: Settings['broker'], name = defaultContainerName(broker)): Omit<ContainerOptions, 'image'> {
+  return { name, bind: '0.0.0.0', configDir: `/var/lib/mqtt-provision/containers/${name}/config`, memory: broker === 'emqx' ? '2g' : '512m', cpus: '1' };
 }
 
 /**
@@ -40,10 +38,14 @@ export interface ContainerSpec {
   image: string;
   ports: string[];
   volumes: string[];
+  /** NAME=value; never a secret (they would show in `docker inspect`). */
+  env: string[];
   restart: string;
   memory: string;
   cpus: string;
-  healthcheck: string | null;
+  /** Docker's exec form: ['CMD', …] or ['CMD-SHELL', '…']; null for none. */
+  healthcheck: string[] | null;
+  stopTimeoutSeconds: number;
 }
 
 export interface DesiredContainer {
@@ -51,72 +53,61 @@ export interface DesiredContainer {
   spec: ContainerSpec;
   /** Named volumes that must exist: data (sessions, queued messages) and logs. */
   volumeNames: string[];
-  /** Files as written on this machine (paths inside configDir), group = the image's mosquitto gid. */
+  /** Files as written on the Docker host, in configDir. `apply: 'reload'` ones need no recreate when `reload` is set. */
   files: ManagedFile[];
   configDir: string;
+  /** Hash of the files that need a recreate when they change; a container label. */
   configHash: string;
   /** The full `docker run` argv. */
   runArgv: string[];
+  /** Makes the running broker re-read its `apply: 'reload'` files (Mosquitto: SIGHUP); null when every change recreates. */
+  reload: Command | null;
+  /** Checks the written config with the image before the running container is replaced (EMQX `check_config`). */
+  validate: Command | null;
+  /** How long a new container may take to report healthy. */
+  healthTimeoutSeconds: number;
+  /** Steps that need the broker up, after the container step (EMQX: accounts, users and ACL through its REST API). */
+  afterSteps: Step[];
 }
 
 export const dataVolume = (name: string) => `${name}-data`;
 export const logVolume = (name: string) => `${name}-log`;
 
-/** Hash over what the broker reads: any change here means the container must be recreated. */
+/** Hash over what the broker reads at start: any change here means the container must be recreated. */
 export function configHash(files: ManagedFile[]): string {
   const hash = createHash('sha256');
   for (const file of files) hash.update(`${path.basename(file.path)}\0${file.mode}\0${file.content}\0`);
   return hash.digest('hex');
 }
 
-/**
- * The container these settings ask for. `currentPasswd` is the password file stored last time:
- * hashes whose password still matches are kept, so the same settings render the same bytes.
- */
-export function desiredContainer(settings: Settings, options: ContainerOptions, currentPasswd: string | null, salt?: () => Buffer): DesiredContainer {
-  if (settings.broker !== 'mosquitto') throw new Error(`the container target supports Mosquitto only, not "${settings.broker}"`);
-  brokerRole(settings.broker); // same role lookup as the host engine: fails loudly for unsupported brokers
-  if (settings.listeners.mqtts !== undefined || settings.listeners.wss !== undefined) {
-    throw new Error('TLS listeners (mqtts, wss) are supported on SSH hosts only, not with --docker yet');
-  }
-  const facts = emptyFacts();
-  facts.files[mosquittoLayout.passwordFile] = currentPasswd === null ? null : { mode: '0640', owner: 'root', group: 'mosquitto', sha256: '', content: currentPasswd };
-  const files = mosquittoFiles(settings, facts, salt).map((file) => ({
-    ...file,
-    path: path.join(options.configDir, path.basename(file.path)),
-    owner: '0',
-    group: String(MOSQUITTO_UID),
-  }));
-  const ports = servedPorts(settings);
-  const data = dataVolume(options.name);
-  const log = logVolume(options.name);
-  const spec: ContainerSpec = {
-    image: options.image,
-    ports: ports.map((port) => `${options.bind}:${port}:${port}/tcp`),
-    volumes: [`${options.configDir}:${CONTAINER_CONFIG_DIR}:ro`, `${data}:${mosquittoLayout.dataDir}`, `${log}:/var/log/mosquitto`],
-    restart: 'unless-stopped',
-    memory: options.memory,
-    cpus: options.cpus,
-    // A TCP connect to the first listener: needs no credentials and no client tools in the image.
-    healthcheck: ports.length === 0 ? null : `exec 3<>/dev/tcp/127.0.0.1/${ports[0]}`,
-  };
-  const hash = configHash(files);
-  const runArgv = [
-    'docker', 'run', '--detach', '--name', options.name,
+/** `docker run` for a spec: labels first (managed, config hash, the spec itself), then the spec's options. */
+export function runArgv(name: string, spec: ContainerSpec, hash: string): string[] {
+  const [kind, ...test] = spec.healthcheck ?? [];
+  // --health-cmd is run by the image's /bin/sh; an exec-form test is quoted for it here.
+  const healthCommand = kind === 'CMD-SHELL' ? test.join(' ') : test.map((word) => `'${word.replace(/'/g, `'\\''`)}'`).join(' ');
+  return [
+    'docker', 'run', '--detach', '--name', name,
     '--label', `${LABEL_MANAGED}=true`,
     '--label', `${LABEL_CONFIG_HASH}=${hash}`,
     '--label', `${LABEL_SPEC}=${JSON.stringify(spec)}`,
     '--restart', spec.restart,
     '--memory', spec.memory,
     '--cpus', spec.cpus,
-    // Mosquitto writes its persistence db on SIGTERM; give a big queue time to reach the disk.
-    '--stop-timeout', '30',
+    // Both brokers save sessions and queues when stopped with SIGTERM; give a big queue time to reach the disk.
+    '--stop-timeout', String(spec.stopTimeoutSeconds),
+    ...spec.env.flatMap((entry) => ['--env', entry]),
     ...spec.ports.flatMap((port) => ['--publish', port]),
     ...spec.volumes.flatMap((volume) => ['--volume', volume]),
     ...(spec.healthcheck === null
       ? ['--no-healthcheck']
-      : ['--health-cmd', `bash -c '${spec.healthcheck}'`, '--health-interval', '5s', '--health-timeout', '3s', '--health-retries', '3', '--health-start-period', '10s']),
+      : ['--health-cmd', healthCommand, '--health-interval', '5s', '--health-timeout', '4s', '--health-retries', '3', '--health-start-period', '10s']),
     spec.image,
   ];
-  return { name: options.name, spec, volumeNames: [data, log], files, configDir: options.configDir, configHash: hash, runArgv };
+}
+
+/** TLS files live in the host layouts (src/tls); a container would point at paths it does not have. */
+export function refuseTls(settings: Settings): void {
+  if (settings.listeners.mqtts !== undefined || settings.listeners.wss !== undefined || settings.tls !== undefined) {
+    throw new Error('TLS listeners (mqtts, wss) are supported on SSH hosts only, not with --docker yet');
+  }
 }

@@ -1,5 +1,4 @@
-import { readFile } from 'node:fs/promises';
-import { $ } from 'zx';
+import type { Transport } from '../transport/transport.ts';
 
 /** What `docker container inspect` says about the broker container, reduced to what the planner compares. */
 export interface ContainerState {
@@ -40,30 +39,29 @@ export function parseContainerInspect(json: string): ContainerState {
 }
 
 /**
- * Reads the facts through the docker CLI (zx `$` with argument arrays: every value is one argv
- * entry, no shell) and the config directory from this machine's filesystem. Touches nothing.
+ * Reads the facts on the Docker host through the transport (this machine, or the --docker-host
+ * over SSH): the docker CLI with argument lists, and the stored config files. Touches nothing.
  */
-export async function gatherContainerFacts(name: string, volumeNames: string[], filePaths: string[]): Promise<ContainerFacts> {
-  const inspect = await $({ nothrow: true, quiet: true })`docker container inspect ${name}`;
+export async function gatherContainerFacts(transport: Transport, name: string, volumeNames: string[], filePaths: string[]): Promise<ContainerFacts> {
+  const inspect = await transport.exec(['docker', 'container', 'inspect', name]);
   let container: ContainerState | null = null;
-  if (inspect.exitCode === 0) container = parseContainerInspect(inspect.stdout);
-  else if (!notFound(inspect.stderr)) throw new Error(`docker container inspect ${name} failed: ${inspect.stderr.trim()}`);
+  if (inspect.code === 0) container = parseContainerInspect(inspect.stdout);
+  else if (!notFound(inspect.stderr)) throw new Error(`docker container inspect ${name} failed: ${inspect.stderr.trim() || `exit ${inspect.code}`}`);
 
   const volumes: Record<string, boolean> = {};
   for (const volume of volumeNames) {
-    const out = await $({ nothrow: true, quiet: true })`docker volume inspect ${volume}`;
-    if (out.exitCode !== 0 && !notFound(out.stderr)) throw new Error(`docker volume inspect ${volume} failed: ${out.stderr.trim()}`);
-    volumes[volume] = out.exitCode === 0;
+    const out = await transport.exec(['docker', 'volume', 'inspect', volume]);
+    if (out.code !== 0 && !notFound(out.stderr)) throw new Error(`docker volume inspect ${volume} failed: ${out.stderr.trim() || `exit ${out.code}`}`);
+    volumes[volume] = out.code === 0;
   }
 
   const files: Record<string, string | null> = {};
   for (const path of filePaths) {
-    try {
-      files[path] = await readFile(path, 'utf8');
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-      files[path] = null;
-    }
+    // Exit 3 means absent; anything else non-zero (permissions, I/O) is an error, not "absent".
+    const out = await transport.exec(['sh', '-c', 'if [ -e "$1" ]; then exec cat -- "$1"; else exit 3; fi', 'mqtt-provision-read', path]);
+    if (out.code === 3) files[path] = null;
+    else if (out.code === 0) files[path] = out.stdout;
+    else throw new Error(`reading ${path} failed: ${out.stderr.trim() || `exit ${out.code}`}`);
   }
   return { container, volumes, files };
 }

@@ -7,35 +7,39 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { $ } from 'zx';
 import { ensureLabImage } from '../lab/image.ts';
+import { imageLayouts } from './image-layouts.ts';
 
 export const MOSQUITTO_IMAGE_REPO = 'mqtt-provision/mosquitto-local';
 /** Fixed uid/gid of the `mosquitto` user in the image, so host-side config files can be owned by its group. */
-export const MOSQUITTO_UID = 1883;
+export const MOSQUITTO_UID = imageLayouts.mosquitto.uid;
 
 export function mosquittoDockerfile(baseImage: string): string {
+  // Laid out like the official eclipse-mosquitto image (src/container/image-layouts.ts), so the
+  // same container spec runs either: /mosquitto/{config,data,log}, uid/gid 1883, the clients
+  // (the healthcheck uses mosquitto_sub), no pid file.
   return [
     `FROM ${baseImage}`,
     // Created before the package so its postinst (adduser --system) reuses our fixed ids.
     `RUN groupadd --system --gid ${MOSQUITTO_UID} mosquitto \\`,
     `  && useradd --system --uid ${MOSQUITTO_UID} --gid ${MOSQUITTO_UID} --home-dir /var/lib/mosquitto --shell /usr/sbin/nologin mosquitto \\`,
     '  && apt-get update \\',
-    '  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends mosquitto \\',
+    '  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends mosquitto mosquitto-clients \\',
     '  && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin \\',
-    // mosquitto.conf names this pid file (the systemd unit creates the directory on hosts).
-    '  && mkdir -p /run/mosquitto /var/lib/mosquitto /var/log/mosquitto \\',
-    '  && chown mosquitto:mosquitto /run/mosquitto /var/lib/mosquitto /var/log/mosquitto',
+    '  && mkdir -p /mosquitto/config /mosquitto/data /mosquitto/log \\',
+    '  && chown -R mosquitto:mosquitto /mosquitto',
     // The lab image boots systemd; this one runs the broker as PID 1, which saves its db on SIGTERM.
     'ENV container=',
     'STOPSIGNAL SIGTERM',
     'EXPOSE 1883',
-    'CMD ["/usr/sbin/mosquitto", "-c", "/etc/mosquitto/mosquitto.conf"]',
+    'VOLUME ["/mosquitto/data", "/mosquitto/log"]',
+    'CMD ["/usr/sbin/mosquitto", "-c", "/mosquitto/config/mosquitto.conf"]',
     '',
   ].join('\n');
 }
 
 /** The tag the recipe would build; the version part is informational, the hash decides the cache. */
 export function mosquittoImageTag(baseImage: string): string {
-  const hash = createHash('sha256').update(JSON.stringify({ version: 1, dockerfile: mosquittoDockerfile(baseImage) })).digest('hex').slice(0, 12);
+  const hash = createHash('sha256').update(JSON.stringify({ version: 2, dockerfile: mosquittoDockerfile(baseImage) })).digest('hex').slice(0, 12);
   return `${MOSQUITTO_IMAGE_REPO}:2.0-${hash}`;
 }
 

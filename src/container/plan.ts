@@ -1,19 +1,28 @@
+import path from 'node:path';
 import { createTwoFilesPatch } from 'diff';
-import { atomicWrite } from '../operations/files.ts';
+import { atomicWrite, backupFile, restoreFile } from '../operations/files.ts';
 import type { ManagedFile } from '../operations/managed-file.ts';
 import { change, noChange, type Command, type Step } from '../operations/step.ts';
 import { LABEL_CONFIG_HASH, LABEL_MANAGED, LABEL_SPEC, type ContainerSpec, type DesiredContainer } from './desired.ts';
 import type { ContainerFacts } from './facts.ts';
 
-/** Waits until the new container reports healthy (or running, without a healthcheck); fails on unhealthy/exited. */
+/** Waits until the container reports healthy (or running, without a healthcheck); fails on unhealthy/exited. */
 const waitHealthyScript =
-  'i=0; while [ "$i" -lt 60 ]; do ' +
+  'i=0; while [ "$i" -lt "$2" ]; do ' +
   's=$(docker inspect -f "{{if .State.Health}}{{.State.Health.Status}}{{else}}{{.State.Status}}{{end}}" "$1") || exit 1; ' +
   'case "$s" in healthy|running) exit 0;; unhealthy|exited|dead) echo "container $1 is $s" >&2; exit 1;; esac; ' +
-  'sleep 1; i=$((i+1)); done; echo "container $1 is not healthy after 60 s" >&2; exit 1';
+  'sleep 1; i=$((i+1)); done; echo "container $1 is not healthy after $2 s" >&2; exit 1';
 
-export function waitHealthy(name: string): Command {
-  return { argv: ['sh', '-c', waitHealthyScript, 'mqtt-provision-wait', name] };
+export function waitHealthy(name: string, timeoutSeconds = 60): Command {
+  return { argv: ['sh', '-c', waitHealthyScript, 'mqtt-provision-wait', name, String(timeoutSeconds)] };
+}
+
+/**
+ * Written before a reload-only file changes and removed once the broker was signalled: a run cut
+ * off in between still signals it next time (the host engine's restart-pending marker, for SIGHUP).
+ */
+export function reloadPendingMarker(configDir: string): string {
+  return path.join(configDir, '.mqtt-provision-reload-pending');
 }
 
 function specText(spec: ContainerSpec | null): string {
@@ -31,6 +40,17 @@ function currentSpec(labels: Record<string, string>): ContainerSpec | null {
 function fileDiff(file: ManagedFile, before: string): string {
   if (file.secret) return `--- ${file.path}\n+++ ${file.path}\n(content not shown: it holds secrets)\n`;
   return createTwoFilesPatch(file.path, file.path, before, file.content, 'stored', 'rendered');
+}
+
+/** Why the running container no longer matches, or [] when it does. */
+function recreateReasons(facts: ContainerFacts, desired: DesiredContainer): string[] {
+  const container = facts.container!;
+  const reasons: string[] = [];
+  if (container.image !== desired.spec.image) reasons.push(`image ${container.image} → ${desired.spec.image}`);
+  if (container.labels[LABEL_CONFIG_HASH] !== desired.configHash) reasons.push('config changed');
+  const withoutImage = (spec: ContainerSpec | null) => (spec === null ? '' : specText({ ...spec, image: '' }));
+  if (withoutImage(currentSpec(container.labels)) !== withoutImage(desired.spec)) reasons.push('run options changed');
+  return reasons;
 }
 
 /**
@@ -58,42 +78,63 @@ export function planContainer(facts: ContainerFacts, desired: DesiredContainer):
       ? change(`directory:${desired.configDir}`, `directory ${desired.configDir}`, 'absent', [{ argv: ['mkdir', '-p', '-m', '0755', desired.configDir] }])
       : noChange(`directory:${desired.configDir}`, `directory ${desired.configDir}`, 'exists'),
   );
+
+  const container = facts.container;
+  const reasons = container === null ? [] : recreateReasons(facts, desired);
+  const running = container !== null && container.status === 'running';
+  const marker = reloadPendingMarker(desired.configDir);
+  const changedReloadFiles = desired.files.filter((file) => file.apply === 'reload' && (facts.files[file.path] ?? null) !== file.content);
+  // SIGHUP only reaches a running container that stays; a new or started one reads every file anyway.
+  const reloadReasons =
+    desired.reload !== null && running && reasons.length === 0
+      ? [...changedReloadFiles.map((file) => `${path.basename(file.path)} changed`), ...(facts.files[marker] != null ? ['an earlier run changed users or ACL but stopped before signalling'] : [])]
+      : [];
+  if (reloadReasons.length > 0 && changedReloadFiles.length > 0) {
+    steps.push(change('reload-pending', 'reload pending marker', 'set before users or ACL change', [{ argv: ['touch', marker] }]));
+  }
+
   for (const file of desired.files) {
     const id = `file:${file.path}`;
     const current = facts.files[file.path] ?? null;
     if (current === file.content) steps.push(noChange(id, `file ${file.path}`, 'up to date'));
-    else steps.push(change(id, `file ${file.path}`, current === null ? 'absent' : 'content differs', [atomicWrite(file)], { diff: fileDiff(file, current ?? '') }));
+    else if (file.apply === 'restart' && desired.validate !== null) {
+      // The broker's own check runs on the written file; a rejected file is put back before anything restarts.
+      steps.push(
+        change(id, `file ${file.path}`, current === null ? 'absent' : 'content differs', [backupFile(file.path), atomicWrite(file), desired.validate], {
+          diff: fileDiff(file, current ?? ''),
+          rollback: [restoreFile(file.path)],
+        }),
+      );
+    } else steps.push(change(id, `file ${file.path}`, current === null ? 'absent' : 'content differs', [atomicWrite(file)], { diff: fileDiff(file, current ?? '') }));
   }
 
   const id = `container:${desired.name}`;
   const title = `container ${desired.name}`;
   const run: Command = { argv: desired.runArgv };
+  const wait = waitHealthy(desired.name, desired.healthTimeoutSeconds);
+  const clearMarker: Command = { argv: ['rm', '-f', marker] };
   const diagnostics: Command[] = [{ argv: ['docker', 'logs', '--tail', '40', desired.name] }];
-  const container = facts.container;
   if (container === null) {
-    steps.push(change(id, title, 'absent', [run, waitHealthy(desired.name)], { diff: createTwoFilesPatch(title, title, '', specText(desired.spec), 'docker', 'desired'), diagnostics }));
-    return steps;
-  }
-  const reasons: string[] = [];
-  if (container.image !== desired.spec.image) reasons.push(`image ${container.image} → ${desired.spec.image}`);
-  if (container.labels[LABEL_CONFIG_HASH] !== desired.configHash) reasons.push('config changed');
-  const stored = currentSpec(container.labels);
-  const withoutImage = (spec: ContainerSpec | null) => (spec === null ? '' : specText({ ...spec, image: '' }));
-  if (withoutImage(stored) !== withoutImage(desired.spec)) reasons.push('run options changed');
-  if (reasons.length > 0) {
-    // `docker stop` (SIGTERM) lets Mosquitto write its persistence db; `rm -f` would SIGKILL it.
+    steps.push(change(id, title, 'absent', [run, wait, clearMarker], { diff: createTwoFilesPatch(title, title, '', specText(desired.spec), 'docker', 'desired'), diagnostics }));
+  } else if (reasons.length > 0) {
+    // `docker stop` (SIGTERM) lets the broker save sessions and queues; `rm -f` would SIGKILL it.
     steps.push(
       change(id, title, `recreate: ${reasons.join(', ')} (volumes kept)`, [
-        { argv: ['docker', 'stop', '--time', '30', desired.name] },
+        { argv: ['docker', 'stop', '--time', String(desired.spec.stopTimeoutSeconds), desired.name] },
         { argv: ['docker', 'rm', desired.name] },
         run,
-        waitHealthy(desired.name),
-      ], { diff: createTwoFilesPatch(title, title, specText(stored), specText(desired.spec), 'docker', 'desired'), diagnostics }),
+        wait,
+        clearMarker,
+      ], { diff: createTwoFilesPatch(title, title, specText(currentSpec(container.labels)), specText(desired.spec), 'docker', 'desired'), diagnostics }),
     );
-  } else if (container.status !== 'running') {
-    steps.push(change(id, title, `${container.status}, starting it`, [{ argv: ['docker', 'start', desired.name] }, waitHealthy(desired.name)], { diagnostics }));
+  } else if (!running) {
+    steps.push(change(id, title, `${container.status}, starting it`, [{ argv: ['docker', 'start', desired.name] }, wait, clearMarker], { diagnostics }));
   } else {
     steps.push(noChange(id, title, container.health === null ? 'running, up to date' : `running (${container.health}), up to date`));
   }
+  if (reloadReasons.length > 0 && desired.reload !== null) {
+    steps.push(change('reload', `reload ${desired.name}`, `${reloadReasons.join(', ')}: re-read without dropping clients`, [desired.reload, clearMarker], { diagnostics }));
+  }
+  steps.push(...desired.afterSteps);
   return steps;
 }

@@ -5,6 +5,7 @@ import { sha256 } from '../operations/files.ts';
 import { renderTemplate } from '../render/render-template.ts';
 import type { Settings } from '../settings/load.ts';
 import type { ListenerName } from './stack-config.ts';
+import { imageLayouts, mosquittoImagePaths, officialImage } from '../container/image-layouts.ts';
 
 /**
  * How each broker's official image is laid out, and the config files a container of it gets. The
@@ -37,52 +38,36 @@ export interface ContainerLayout {
   files(settings: Settings, seed: string): ContainerFile[];
 }
 
-const mosquittoPaths = {
-  configFile: '/mosquitto/config/mosquitto.conf',
-  passwordFile: '/mosquitto/config/passwd',
-  aclFile: '/mosquitto/config/acl',
-  dataDir: '/mosquitto/data',
-};
 /** The image's mosquitto user and group; its entrypoint also chowns /mosquitto to them at start. */
-const mosquittoId = '1883';
+const mosquittoId = String(imageLayouts.mosquitto.uid);
 
 export const containerLayouts: Record<Settings['broker'], ContainerLayout> = {
   mosquitto: {
-    repository: 'eclipse-mosquitto',
-    defaultTag: '2.0.20',
-    dataDir: mosquittoPaths.dataDir,
-    // The shared template writes a pid file under /run/mosquitto, which the image lacks.
-    tmpfs: { '/run/mosquitto': 'rw,mode=0755' },
-    healthcheck: (settings) =>
-      settings.listeners.mqtt === undefined
-        ? ['CMD', 'pidof', 'mosquitto']
-        : // Anonymous clients are refused, so "not authorised" proves the broker answers MQTT and enforces auth.
-          ['CMD-SHELL', `mosquitto_sub -h 127.0.0.1 -p ${settings.listeners.mqtt} -t mqtt-provision/health -C 1 -W 3 2>&1 | grep -q 'not authori'`],
+    repository: imageLayouts.mosquitto.repository,
+    defaultTag: imageLayouts.mosquitto.defaultTag,
+    dataDir: imageLayouts.mosquitto.dataDir,
+    // The config names no pid file in a container, so nothing needs /run/mosquitto.
+    tmpfs: {},
+    healthcheck: imageLayouts.mosquitto.healthcheck,
     files: mosquittoContainerFiles,
   },
   emqx: {
-    repository: 'emqx/emqx',
-    defaultTag: '5.8.6',
-    dataDir: '/opt/emqx/data',
+    repository: imageLayouts.emqx.repository,
+    defaultTag: imageLayouts.emqx.defaultTag,
+    dataDir: imageLayouts.emqx.dataDir,
     tmpfs: {},
-    healthcheck: () => ['CMD', '/opt/emqx/bin/emqx', 'ctl', 'status'],
+    healthcheck: imageLayouts.emqx.healthcheck,
     files: () => {
-      // The host role's emqx.conf keeps data in /var/lib/emqx (outside the volume) and creates users
-      // through the REST API after start; a container built from it would silently lose both.
-      throw new Error('EMQX containers are not supported yet (the EMQX role renders for hosts: data_dir /var/lib/emqx, users via the REST API); use deployment "hosts" for EMQX');
+      // Users, admins and ACL rules go through EMQX's REST API after start, which this resource
+      // cannot do from a Pulumi program; the zx front door's --docker target does.
+      throw new Error('EMQX containers are not supported by the Pulumi resource yet (users go through the REST API after start); use `install-emqx.mts --docker` or deployment "hosts"');
     },
   },
 };
 
 /** Package versions (2.0.11-1.2) are not image tags; only a plain release number picks a tag. */
 export function imageFor(settings: Settings, override?: string): string {
-  if (override) return override;
-  const layout = containerLayouts[settings.broker];
-  if (settings.version === '') return `${layout.repository}:${layout.defaultTag}`;
-  if (!/^\d+(\.\d+){1,2}$/.test(settings.version)) {
-    throw new Error(`settings.version "${settings.version}" is not an image tag of ${layout.repository}; use a release like ${layout.defaultTag} or set the container's image`);
-  }
-  return `${layout.repository}:${settings.version}`;
+  return officialImage(settings, override);
 }
 
 export interface PublishedPort {
@@ -110,15 +95,15 @@ function mosquittoContainerFiles(settings: Settings, seed: string): ContainerFil
   const owner = { owner: mosquittoId, group: mosquittoId };
   // The TLS files live in the host layout only; a container would point at paths it does not have.
   if (settings.tls) throw new Error('settings.tls: TLS listeners are not supported for containers yet; use a host');
-  const config = mosquittoConfig(settings, mosquittoPaths);
+  const config = mosquittoConfig(settings, mosquittoImagePaths);
   const passwords = [...settings.admins, ...settings.users]
     .map(({ name, password }) => `${name}:${hashPassword(password.reveal(), stableSalt(seed, name))}\n`)
     .join('');
   return [
-    { path: mosquittoPaths.configFile, content: config, mode: '0644', ...owner, secret: false },
-    { path: mosquittoPaths.passwordFile, content: passwords, mode: '0600', ...owner, secret: true },
+    { path: mosquittoImagePaths.configFile, content: config, mode: '0644', ...owner, secret: false },
+    { path: mosquittoImagePaths.passwordFile, content: passwords, mode: '0600', ...owner, secret: true },
     {
-      path: mosquittoPaths.aclFile,
+      path: mosquittoImagePaths.aclFile,
       content: renderTemplate('mosquitto-acl', { admins: settings.admins, users: settings.users }, settings.templates),
       mode: '0600',
       ...owner,

@@ -7,7 +7,7 @@ import type { ListenerName } from './stack-config.ts';
 export interface MqttBrokerContainerArgs {
   /** Settings validated by resolveSettings; passwords reach the container only as a secret upload. */
   settings: Settings;
-  /** Image to run; defaults to the official image pinned per broker (eclipse-mosquitto:2.0.20, emqx/emqx:5.8.6). */
+  /** Image to run; defaults to the official image pinned per broker (eclipse-mosquitto:2.0.22, emqx:5.8.8). */
   image?: string;
   /** Container name on the Docker host; defaults to the component name. */
   containerName?: string;

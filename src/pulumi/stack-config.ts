@@ -77,7 +77,7 @@ const labInventory = z
 const containerEntry = z
   .object({
     name: resourceName,
-    image: z.string().regex(/^[a-z0-9][a-z0-9._/:@-]*$/, 'must be an image reference like eclipse-mosquitto:2.0.20').optional(),
+    image: z.string().regex(/^[a-z0-9][a-z0-9._/:@-]*$/, 'must be an image reference like eclipse-mosquitto:2.0.22').optional(),
     bindAddress: z.string().min(1).default('127.0.0.1'),
     ports: z.partialRecord(z.enum(listenerNames), port).default({}),
   })

@@ -5,16 +5,21 @@ import type { ExecOptions, ExecResult, Transport } from './transport.ts';
 export class LocalTransport implements Transport {
   readonly label = 'local';
   readonly #prefix: readonly string[];
+  readonly #env: NodeJS.ProcessEnv | undefined;
 
-  /** @param sudo prefix commands with `sudo -n` when the local user is not root. */
-  constructor(options: { sudo?: boolean } = {}) {
+  /**
+   * @param sudo prefix commands with `sudo -n` when the local user is not root.
+   * @param env variables added to this process's environment (e.g. DOCKER_HOST for another socket).
+   */
+  constructor(options: { sudo?: boolean; env?: Record<string, string> } = {}) {
     this.#prefix = options.sudo ? ['sudo', '-n', '--'] : [];
+    this.#env = options.env ? { ...process.env, ...options.env } : undefined;
   }
 
   exec(argv: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
     const [program, ...args] = [...this.#prefix, ...argv];
     return new Promise((resolvePromise, reject) => {
-      const child = spawn(program!, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+      const child = spawn(program!, args, { stdio: ['pipe', 'pipe', 'pipe'], ...(this.#env ? { env: this.#env } : {}) });
       const stdout: Buffer[] = [];
       const stderr: Buffer[] = [];
       child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));

@@ -3,7 +3,8 @@ import type { Settings } from '../settings/load.ts';
 import { Secret } from '../secret.ts';
 import { loadOrCreateCa } from '../tls/ca-store.ts';
 import { issueClientCertificate } from '../tls/certificates.ts';
-import { LocalTransport } from '../transport/local.ts';
+import type { Transport } from '../transport/transport.ts';
+import { waitHealthy } from '../container/plan.ts';
 import { restartViaSystemctl } from './restart-service.ts';
 import { verifyBroker, type VerifyOptions } from './verify-broker.ts';
 import { formatVerifyReport, type VerifyReport } from './verify-report.ts';
@@ -104,32 +105,46 @@ export async function verifyAfterInstall(
   return report.passed;
 }
 
+/** The container verify talks to, and how it reaches its Docker host. */
+export interface ContainerTarget {
+  name: string;
+  /** How reports name it: docker:NAME or docker:NAME@HOST. */
+  label: string;
+  /** Runs `docker restart` on the Docker host. */
+  transport: Transport;
+  /** The Docker host's address as seen from here (127.0.0.1 for this machine). */
+  address: string;
+  /** The address the ports are published on there. */
+  bind: string;
+}
+
 /**
- * Verify for --docker: the published ports are the broker's own ports on the bind address (any
- * address means this machine), and a restart is `docker restart`, which keeps the data volume.
+ * Verify for --docker: the published ports are the broker's own ports, on the bind address, or on
+ * the Docker host's address for a wildcard bind; a restart is `docker restart`, which keeps the
+ * data volume.
  */
-export async function verifyContainerAfterInstall(
-  container: string,
-  bind: string,
-  settings: Settings,
-  print: (line: string) => void,
-  mayRestart = true,
-): Promise<boolean> {
-  const address = bind === '0.0.0.0' || bind === '::' ? '127.0.0.1' : bind;
+export async function verifyContainerAfterInstall(container: ContainerTarget, settings: Settings, print: (line: string) => void, mayRestart = true): Promise<boolean> {
+  const address = container.bind === '0.0.0.0' || container.bind === '::' ? container.address : container.bind;
   const options: VerifyOptions = { ...brokerUrls({ address, ports: {} }, settings) };
   const admin = settings.admins[0];
   if (admin) {
     options.username = admin.name;
     options.password = admin.password;
   }
-  if (settings.persistence.enabled && !mayRestart) options.restartSkipReason = NO_CHANGE_NO_RESTART;
-  else if (settings.persistence.enabled) {
-    options.restartBroker = async () => {
-      const result = await new LocalTransport().exec(['docker', 'restart', container]);
-      if (result.code !== 0) throw new Error(`docker restart ${container} exited ${result.code}: ${result.stderr.trim()}`);
-    };
+  // As on hosts: only a Mosquitto with persistence promises that queued messages outlive a restart.
+  if (settings.broker === 'mosquitto' && settings.persistence.enabled) {
+    if (!mayRestart) options.restartSkipReason = NO_CHANGE_NO_RESTART;
+    else {
+      options.restartBroker = async () => {
+        const result = await container.transport.exec(['docker', 'restart', container.name]);
+        if (result.code !== 0) throw new Error(`docker restart ${container.name} exited ${result.code}: ${result.stderr.trim()}`);
+        // Back only once the healthcheck passes again, so the drain does not race the broker's start.
+        const wait = await container.transport.exec(waitHealthy(container.name).argv);
+        if (wait.code !== 0) throw new Error(wait.stderr.trim());
+      };
+    }
   }
   const report = await verifyBroker(options);
-  for (const line of formatVerifyReport(report).split('\n')) print(`docker:${container}: ${line}`);
+  for (const line of formatVerifyReport(report).split('\n')) print(`${container.label}: ${line}`);
   return report.passed;
 }

@@ -3,6 +3,7 @@ import { createServer } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import mqtt from 'mqtt';
 import { convergeContainer, removeContainerTarget, resolveImage } from '../../src/container/converge.ts';
+import { LocalTransport } from '../../src/transport/local.ts';
 import type { ContainerOptions } from '../../src/container/desired.ts';
 import { countSteps } from '../../src/engine/report.ts';
 import { resolveSettings, type Settings } from '../../src/settings/load.ts';
@@ -23,13 +24,19 @@ const name = `mp-e2e-container-${process.pid}`;
 const password = 'hostile "pass" $word \\ with spaces';
 let port = 0;
 let options: ContainerOptions;
-const settingsWith = (maxQueuedMessages: number): Settings =>
-  resolveSettings({ broker: 'mosquitto', listeners: { mqtt: port }, session: { maxQueuedMessages }, admins: [{ name: 'admin', password }] });
+const settingsWith = (maxQueuedMessages: number, users: Array<{ name: string; password: string; acl?: unknown[] }> = []): Settings =>
+  resolveSettings({ broker: 'mosquitto', listeners: { mqtt: port }, session: { maxQueuedMessages }, admins: [{ name: 'admin', password }], users });
+
+async function startedAt(): Promise<string> {
+  const result = await new LocalTransport().exec(['docker', 'inspect', '-f', '{{.State.StartedAt}}', name]);
+  assert.equal(result.code, 0, result.stderr);
+  return result.stdout.trim();
+}
 
 describe('container target on the local Docker engine', { timeout: 10 * 60_000 }, () => {
   before(async () => {
     port = await freePort();
-    options = { name, image: await resolveImage(undefined, false), bind: '127.0.0.1', configDir: `/var/tmp/${name}/config`, memory: '256m', cpus: '1' };
+    options = { name, image: await resolveImage(settingsWith(100000), 'local', false), bind: '127.0.0.1', configDir: `/var/tmp/${name}/config`, memory: '256m', cpus: '1' };
   });
   after(async () => {
     await removeContainerTarget(name, { volumes: true, configDir: `/var/tmp/${name}` });
@@ -98,5 +105,27 @@ describe('container target on the local Docker engine', { timeout: 10 * 60_000 }
     });
     await all;
     assert.deepEqual(received, Array.from({ length: 50 }, (_, i) => `m${i}`));
+  });
+
+  it('adds a user with SIGHUP: no recreate, connected clients stay connected, the new user logs in', async () => {
+    const before = await startedAt();
+    const watcher = await mqtt.connectAsync(url(), { username: 'admin', password, reconnectPeriod: 0 });
+    let closed = false;
+    watcher.on('close', () => {
+      closed = true;
+    });
+    const sensor = { name: 'sensor', password: 'sensor pass "2"', acl: [{ topic: 'mqtt-provision/e2e/#', access: 'readwrite' }] };
+    const report = await convergeContainer(settingsWith(50000, [sensor]), options);
+    assert.equal(report.status, 'changed', report.error);
+    const changedIds = report.steps.filter((step) => step.status === 'changed').map((step) => step.id);
+    assert.ok(changedIds.includes('reload'), changedIds.join(', '));
+    assert.ok(!changedIds.includes(`container:${name}`), 'the container was not recreated');
+    assert.equal(await startedAt(), before, 'the same container process');
+    // mosquitto_passwd is not needed: the hash was computed here, and the broker re-read the file on SIGHUP.
+    assert.equal(await roundTrip(url(), { username: 'sensor', password: sensor.password }), 'hello from mqtt-provision');
+    assert.equal(closed, false, 'the client connected before the reload is still connected');
+    await watcher.endAsync();
+    const again = await convergeContainer(settingsWith(50000, [sensor]), options);
+    assert.equal(again.status, 'ok');
   });
 });

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { desiredContainer, LABEL_CONFIG_HASH, LABEL_SPEC, type ContainerOptions, type DesiredContainer } from '../../src/container/desired.ts';
+import { LABEL_CONFIG_HASH, LABEL_SPEC, type ContainerOptions, type DesiredContainer } from '../../src/container/desired.ts';
+import { desiredMosquittoContainer as desiredContainer } from '../../src/container/mosquitto-container.ts';
 import { parseContainerInspect, type ContainerFacts } from '../../src/container/facts.ts';
-import { planContainer } from '../../src/container/plan.ts';
+import { planContainer, reloadPendingMarker, waitHealthy } from '../../src/container/plan.ts';
 import type { Step } from '../../src/operations/step.ts';
 import { fixedSalt } from '../fixtures/facts.ts';
 import { mosquittoSettings } from '../fixtures/settings.ts';
@@ -15,7 +16,7 @@ const options: ContainerOptions = {
 const absent: ContainerFacts = {
   container: null,
   volumes: { 'broker-data': false, 'broker-log': false },
-  files: { '/srv/broker/config/mosquitto.conf': null, '/srv/broker/config/passwd': null, '/srv/broker/config/acl': null },
+  files: { '/srv/broker/config/mosquitto.conf': null, '/srv/broker/config/passwd': null, '/srv/broker/config/acl': null, [reloadPendingMarker('/srv/broker/config')]: null },
 };
 
 /** The facts Docker would report right after converging `desired`. */
@@ -28,7 +29,7 @@ function convergedFacts(desired: DesiredContainer, status = 'running'): Containe
       health: 'healthy',
     },
     volumes: { 'broker-data': true, 'broker-log': true },
-    files: Object.fromEntries(desired.files.map((file) => [file.path, file.content])),
+    files: { ...Object.fromEntries(desired.files.map((file) => [file.path, file.content])), [reloadPendingMarker(desired.configDir)]: null },
   };
 }
 
@@ -51,9 +52,11 @@ describe('container planner', () => {
       'file:/srv/broker/config/mosquitto.conf', 'file:/srv/broker/config/passwd', 'file:/srv/broker/config/acl',
       'container:broker',
     ]);
-    assert.deepEqual(argvOf(steps, 'container:broker'), ['docker run --detach', 'sh -c i=0; while [ "$i" -lt 60 ]; do s=$(docker inspect -f "{{if .State.Health}}{{.State.Health.Status}}{{else}}{{.State.Status}}{{end}}" "$1") || exit 1; case "$s" in healthy|running) exit 0;; unhealthy|exited|dead) echo "container $1 is $s" >&2; exit 1;; esac; sleep 1; i=$((i+1)); done; echo "container $1 is not healthy after 60 s" >&2; exit 1']);
+    assert.deepEqual(argvOf(steps, 'container:broker'), ['docker run --detach', waitHealthy('broker').argv.slice(0, 3).join(' '), 'rm -f /srv/broker/config/.mqtt-provision-reload-pending']);
+    assert.deepEqual(steps.find((step) => step.id === 'container:broker')!.commands[1]!.argv.slice(-2), ['broker', '60']);
     const run = desired.runArgv;
-    for (const expected of ['127.0.0.1:1883:1883/tcp', 'broker-data:/var/lib/mosquitto', 'broker-log:/var/log/mosquitto', '/srv/broker/config:/etc/mosquitto:ro', 'unless-stopped', '512m']) {
+    // The official eclipse-mosquitto layout, which the local test image copies.
+    for (const expected of ['127.0.0.1:1883:1883/tcp', 'broker-data:/mosquitto/data', 'broker-log:/mosquitto/log', '/srv/broker/config:/mosquitto/config:ro', 'unless-stopped', '512m']) {
       assert.ok(run.includes(expected), `docker run has ${expected}: ${run.join(' ')}`);
     }
     assert.ok(run.includes(`${LABEL_CONFIG_HASH}=${desired.configHash}`));
@@ -95,7 +98,7 @@ describe('container planner', () => {
     const container = steps.find((step) => step.id === 'container:broker')!;
     assert.equal(container.reason, 'recreate: image mqtt-provision/mosquitto-local:2.0-aaa → mqtt-provision/mosquitto-local:2.0-bbb (volumes kept)');
     assert.match(container.diff!, /-  "image": "mqtt-provision\/mosquitto-local:2.0-aaa"/);
-    assert.ok(desired.runArgv.includes('broker-data:/var/lib/mosquitto'));
+    assert.ok(desired.runArgv.includes('broker-data:/mosquitto/data'));
   });
 
   it('recreates when run options change (bind address) and starts a stopped container', () => {
@@ -114,7 +117,47 @@ describe('container planner', () => {
     assert.equal(parseContainerInspect(JSON.stringify([{ Config: { Image: 'x', Labels: null }, State: { Status: 'exited' } }])).health, null);
   });
 
-  it('refuses EMQX: the container target is Mosquitto only', () => {
-    assert.throws(() => desiredContainer(mosquittoSettings({ broker: 'emqx' }), options, null), /Mosquitto only/);
+  it('renders for the image: no pid file, paths under /mosquitto, secrets 0600 owned by uid 1883, an MQTT-level healthcheck', () => {
+    const desired = desiredContainer(mosquittoSettings(), options, null, fixedSalt());
+    const conf = desired.files.find((file) => file.path.endsWith('mosquitto.conf'))!;
+    assert.doesNotMatch(conf.content, /pid_file/);
+    assert.match(conf.content, /^password_file \/mosquitto\/config\/passwd$/m);
+    assert.match(conf.content, /^persistence_location \/mosquitto\/data\/$/m);
+    const passwd = desired.files.find((file) => file.path.endsWith('passwd'))!;
+    assert.deepEqual([passwd.owner, passwd.group, passwd.mode], ['1883', '1883', '0600']);
+    const health = desired.runArgv[desired.runArgv.indexOf('--health-cmd') + 1];
+    assert.equal(health, "mosquitto_sub -h 127.0.0.1 -p 1883 -t mqtt-provision/health -C 1 -W 3 2>&1 | grep -q 'not authori'");
+  });
+
+  it('sends SIGHUP instead of recreating when only users or ACL change, and keeps clients connected', () => {
+    const first = desiredContainer(mosquittoSettings(), options, null, fixedSalt());
+    const facts = convergedFacts(first);
+    const withUser = mosquittoSettings({ users: [{ name: 'sensor', password: 'sensor pass' }] });
+    const desired = desiredContainer(withUser, options, facts.files['/srv/broker/config/passwd']!, fixedSalt());
+    assert.equal(desired.configHash, first.configHash, 'users are not part of the recreate hash');
+    const steps = planContainer(facts, desired);
+    assert.deepEqual(changed(steps), ['reload-pending', 'file:/srv/broker/config/passwd', 'file:/srv/broker/config/acl', 'reload']);
+    assert.deepEqual(steps.find((step) => step.id === 'reload')!.commands.map((command) => command.argv.join(' ')), [
+      'docker kill --signal HUP broker',
+      'rm -f /srv/broker/config/.mqtt-provision-reload-pending',
+    ]);
+    assert.ok(steps.findIndex((step) => step.id === 'reload-pending') < steps.findIndex((step) => step.id === 'file:/srv/broker/config/passwd'));
+  });
+
+  it('signals a broker that an interrupted run left unsignalled, and never a stopped one', () => {
+    const desired = desiredContainer(mosquittoSettings(), options, null, fixedSalt());
+    const interrupted = convergedFacts(desired);
+    interrupted.files[reloadPendingMarker('/srv/broker/config')] = '';
+    const steps = planContainer(interrupted, desired);
+    assert.deepEqual(changed(steps), ['reload']);
+    assert.match(steps.find((step) => step.id === 'reload')!.reason, /stopped before signalling/);
+
+    const stopped = convergedFacts(desired, 'exited');
+    const withUser = desiredContainer(mosquittoSettings({ users: [{ name: 'sensor', password: 'sensor pass' }] }), options, stopped.files['/srv/broker/config/passwd']!, fixedSalt());
+    assert.deepEqual(changed(planContainer(stopped, withUser)), ['file:/srv/broker/config/passwd', 'file:/srv/broker/config/acl', 'container:broker']);
+  });
+
+  it('refuses TLS listeners with --docker', () => {
+    assert.throws(() => desiredContainer(mosquittoSettings({ listeners: { mqtt: 1883, mqtts: 8883 }, tls: { generate: { caDir: '/tmp/mp-unused-ca' } } }), options, null), /TLS listeners/);
   });
 });

@@ -9,7 +9,7 @@ import { emqxLayout as layout } from './layout.ts';
 import { apiFactScript } from './rest-scripts.ts';
 
 /** The cookie the host runs with now (settings or its emqx.conf), from which the service password derives. */
-function currentCookie(settings: Settings, facts: HostFacts): Secret | null {
+export function currentCookie(settings: Settings, facts: HostFacts): Secret | null {
   if (settings.emqx.cookie) return settings.emqx.cookie;
   const cookie = cookieInConfig(facts.files[layout.configFile]?.content);
   return cookie && cookie !== insecureDefaultCookie && emqxCookiePattern.test(cookie) ? new Secret(cookie) : null;

@@ -13,6 +13,8 @@ export interface EmqxNode {
   version: string;
   nodeName: string;
   cookie: Secret;
+  /** node.data_dir: the package's /var/lib/emqx unless the image keeps it elsewhere. */
+  dataDir?: string;
 }
 
 /** EMQX counts session expiry as a duration; seconds are exact for any setting. */
@@ -45,7 +47,7 @@ export function emqxConfig(settings: Settings, node: EmqxNode): string {
     {
       version: node.version,
       // The one place the cookie is revealed: into a file that is 0640 root:emqx and never diffed.
-      node: { name: node.nodeName, cookie: node.cookie.reveal(), dataDir: layout.dataDir },
+      node: { name: node.nodeName, cookie: node.cookie.reveal(), dataDir: node.dataDir ?? layout.dataDir },
       cluster: { static: seeds.length > 1, seeds, singleton: durable && features.singletonDiscovery && seeds.length <= 1 },
       forceShutdown: { ...settings.forceShutdown, mailboxKey: features.mailboxKey },
       session: settings.session,

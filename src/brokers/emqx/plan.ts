@@ -198,8 +198,20 @@ function checkedConfigStep(facts: HostFacts, file: ManagedFile): Step {
   };
 }
 
+/**
+ * Where the REST steps run: on a host the scripts run as they are and the users state file sits in
+ * /etc/emqx; in a container each script runs through `docker exec` and the state file stays in
+ * the config directory on the Docker host.
+ */
+export interface RestPlacement {
+  usersStateFile: string;
+  script: (command: Command) => Command;
+}
+
+const onHost: RestPlacement = { usersStateFile: layout.usersStateFile, script: (command) => command };
+
 /** Dashboard service account, admins, ACL rules and MQTT users, all through the local REST API. */
-function restSteps(facts: HostFacts, settings: Settings, target: ServiceTarget, cookieChanges: boolean, salt?: () => Buffer): Step[] {
+export function restSteps(facts: HostFacts, settings: Settings, target: ServiceTarget, cookieChanges: boolean, salt?: () => Buffer, place: RestPlacement = onHost): Step[] {
   const api = facts.emqx?.api?.reachable ? facts.emqx.api : null;
   const why = api ? '' : `REST API not reachable now${facts.emqx?.status ? ` (emqx ctl status: ${facts.emqx.status.text})` : ''}; applied once EMQX runs`;
   const hasAdmin = settings.admins.some((admin) => admin.name === 'admin');
@@ -217,7 +229,7 @@ function restSteps(facts: HostFacts, settings: Settings, target: ServiceTarget, 
   steps.push(
     api?.serviceLogin && !cookieChanges
       ? noChange(serviceId, serviceTitle, 'logs in')
-      : change(serviceId, serviceTitle, serviceReason, [serviceAccountScript(target, settings.admins)]),
+      : change(serviceId, serviceTitle, serviceReason, [place.script(serviceAccountScript(target, settings.admins))]),
   );
 
   const stale = settings.admins.filter((admin) => api?.logins[admin.name] !== true);
@@ -229,7 +241,7 @@ function restSteps(facts: HostFacts, settings: Settings, target: ServiceTarget, 
   steps.push(
     adminReasons.length === 0
       ? noChange('emqx-admins', 'dashboard admins', `${settings.admins.map((admin) => admin.name).join(', ')} log in; admin/public refused`)
-      : change('emqx-admins', 'dashboard admins', adminReasons.join('; '), [adminsScript(target, stale, replaceDefault)]),
+      : change('emqx-admins', 'dashboard admins', adminReasons.join('; '), [place.script(adminsScript(target, stale, replaceDefault))]),
   );
 
   const rules = renderAclRules(settings);
@@ -237,12 +249,12 @@ function restSteps(facts: HostFacts, settings: Settings, target: ServiceTarget, 
   steps.push(
     aclCurrent?.present && aclCurrent.rules === rules
       ? noChange('emqx-acl', 'ACL rules (file authorization source)', 'up to date')
-      : change('emqx-acl', 'ACL rules (file authorization source)', api ? (aclCurrent?.present ? 'rules differ' : 'source missing or unknown') : why, [aclScript(target, rules)], {
+      : change('emqx-acl', 'ACL rules (file authorization source)', api ? (aclCurrent?.present ? 'rules differ' : 'source missing or unknown') : why, [place.script(aclScript(target, rules))], {
           diff: aclDiff(aclCurrent?.rules ?? '', rules),
         }),
   );
 
-  steps.push(mqttUsersStep(facts, settings, target, api, why, salt));
+  steps.push(mqttUsersStep(facts, settings, target, api, why, place, salt));
   return steps;
 }
 
@@ -258,6 +270,7 @@ function mqttUsersStep(
   target: ServiceTarget,
   api: EmqxApiFact | null,
   why: string,
+  place: RestPlacement,
   salt?: () => Buffer,
 ): Step {
   const id = 'emqx-mqtt-users';
@@ -266,7 +279,7 @@ function mqttUsersStep(
     ...settings.admins.map((admin) => ({ ...admin, superuser: true })),
     ...settings.users.map(({ name, password }) => ({ name, password, superuser: false })),
   ];
-  const stateFact = facts.files[layout.usersStateFile] ?? null;
+  const stateFact = facts.files[place.usersStateFile] ?? null;
   const state = parseUsersState(stateFact?.content);
   const known = api?.mqttUsers ?? null;
   const upserts = wanted.filter((user) => {
@@ -281,7 +294,7 @@ function mqttUsersStep(
   const deletes = strangers.filter((name) => userNamePattern.test(name));
   const untouchable = strangers.filter((name) => !userNamePattern.test(name));
   const stateFile: ManagedFile = {
-    path: layout.usersStateFile,
+    path: place.usersStateFile,
     content: renderUsersState(wanted, stateFact?.content, salt),
     mode: '0600',
     owner: 'root',
@@ -302,10 +315,10 @@ function mqttUsersStep(
   const reasons = [
     ...(upserts.length > 0 ? [`set ${upserts.map((user) => user.name).join(', ')}${api ? '' : ` (${why})`}`] : []),
     ...(deletes.length > 0 ? [`delete ${deletes.join(', ')}`] : []),
-    ...(upserts.length === 0 && deletes.length === 0 ? [`${layout.usersStateFile} out of date`] : []),
+    ...(upserts.length === 0 && deletes.length === 0 ? [`${place.usersStateFile} out of date`] : []),
   ];
   // The state file is written only after the API accepted every user, so a failure is retried next run.
-  const rest = upserts.length > 0 || deletes.length > 0 ? [mqttUsersScript(target, upserts, deletes)] : [];
+  const rest = upserts.length > 0 || deletes.length > 0 ? [place.script(mqttUsersScript(target, upserts, deletes))] : [];
   return change(id, title, reasons.join('; ') + leftAlone, [...rest, ...stateCommands]);
 }
 

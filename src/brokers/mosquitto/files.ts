@@ -19,6 +19,8 @@ export interface MosquittoConfigPaths {
   passwordFile: string;
   aclFile: string;
   dataDir: string;
+  /** The systemd unit expects one; a container (the broker is PID 1) has no use for it. */
+  pidFile?: string;
 }
 
 export function mosquittoConfig(settings: Settings, paths: MosquittoConfigPaths = layout): string {
@@ -29,7 +31,7 @@ export function mosquittoConfig(settings: Settings, paths: MosquittoConfigPaths 
       session: settings.session,
       persistence: settings.persistence,
       persistentClientExpiration: persistentClientExpiration(settings),
-      paths: { passwordFile: paths.passwordFile, aclFile: paths.aclFile, dataDir: paths.dataDir },
+      paths: { passwordFile: paths.passwordFile, aclFile: paths.aclFile, dataDir: paths.dataDir, pidFile: paths.pidFile ?? null },
       tls: settings.tls
         ? {
             caFile: mosquittoTlsLayout.caFile,
@@ -48,8 +50,8 @@ export function mosquittoConfig(settings: Settings, paths: MosquittoConfigPaths 
  * The three files Mosquitto reads. Listener and session changes need a restart; users and ACLs
  * are re-read on SIGHUP, so those changes only reload and keep every client connected.
  */
-export function mosquittoFiles(settings: Settings, facts: HostFacts, salt?: () => Buffer, issuer: TlsIssuer = defaultIssuer): ManagedFile[] {
-  return mosquittoFilesWithTls(settings, facts, salt, issuer).files;
+export function mosquittoFiles(settings: Settings, facts: HostFacts, salt?: () => Buffer, issuer: TlsIssuer = defaultIssuer, paths: MosquittoConfigPaths = layout): ManagedFile[] {
+  return mosquittoFilesWithTls(settings, facts, salt, issuer, paths).files;
 }
 
 /**
@@ -57,15 +59,15 @@ export function mosquittoFiles(settings: Settings, facts: HostFacts, salt?: () =
  * /etc/mosquitto/tls), which come first so the config that names them never lands without them.
  * `reissue` says why the server certificate is issued on this run.
  */
-export function mosquittoFilesWithTls(settings: Settings, facts: HostFacts, salt?: () => Buffer, issuer: TlsIssuer = defaultIssuer): TlsFiles {
+export function mosquittoFilesWithTls(settings: Settings, facts: HostFacts, salt?: () => Buffer, issuer: TlsIssuer = defaultIssuer, paths: MosquittoConfigPaths = layout): TlsFiles {
   const owner = { owner: 'root', group: layout.user };
   const tls = tlsFiles(settings, facts, mosquittoTlsLayout, issuer);
   const files: ManagedFile[] = [
     ...tls.files,
     // extraConfig may hold a secret (a bridge's remote_password): then the file is private and never diffed.
     settings.extraConfig.trim() === ''
-      ? { path: layout.configFile, content: mosquittoConfig(settings), mode: '0644', owner: 'root', group: 'root', apply: 'restart' }
-      : { path: layout.configFile, content: mosquittoConfig(settings), mode: '0640', owner: 'root', group: layout.user, secret: true, apply: 'restart' },
+      ? { path: layout.configFile, content: mosquittoConfig(settings, paths), mode: '0644', owner: 'root', group: 'root', apply: 'restart' }
+      : { path: layout.configFile, content: mosquittoConfig(settings, paths), mode: '0640', owner: 'root', group: layout.user, secret: true, apply: 'restart' },
     {
       path: layout.passwordFile,
       content: renderPasswordFile([...settings.admins, ...settings.users], facts.files[layout.passwordFile]?.content ?? null, salt),

@@ -10,6 +10,7 @@ export const mosquittoLayout = {
   passwordFile: '/etc/mosquitto/passwd',
   aclFile: '/etc/mosquitto/acl',
   dataDir: '/var/lib/mosquitto',
+  pidFile: '/run/mosquitto/mosquitto.pid',
   /** CA certificate, server certificate and key of the TLS listeners (mqtts, wss). */
   tlsDir: '/etc/mosquitto/tls',
 } as const;
