@@ -39,3 +39,17 @@ describe('install flags for the container target', () => {
     assert.deepEqual(options.hosts, ['root@broker1']);
   });
 });
+
+describe('--docker-host', () => {
+  it('takes a unix socket or ssh://, and refuses tcp:// and anything else naming the allowed forms', async () => {
+    const { parseDockerHost } = await import('../../src/container/docker-host.ts');
+    assert.deepEqual(parseDockerHost(undefined), { kind: 'local' });
+    assert.deepEqual(parseDockerHost('unix:///run/user/1000/docker.sock'), { kind: 'local', socket: '/run/user/1000/docker.sock' });
+    assert.deepEqual(parseDockerHost('ssh://deploy@docker1.example:2222'), { kind: 'ssh', spec: { user: 'deploy', host: 'docker1.example', port: 2222 } });
+    assert.deepEqual(parseDockerHost('ssh://docker1.example'), { kind: 'ssh', spec: { user: 'root', host: 'docker1.example', port: 22 } });
+    assert.throws(() => parseDockerHost('tcp://10.0.0.5:2375'), /--docker-host: must be unix:\/\/\/path\/to\/docker.sock or ssh:\/\/\[user@\]host\[:port\], got "tcp:\/\/10.0.0.5:2375"/);
+    assert.throws(() => parseDockerHost('ssh://bad host'), /--docker-host/);
+    assert.throws(() => parseInstallOptions(['--host', 'a', '--docker-host', 'unix:///x.sock']), /only apply with --docker/);
+    assert.throws(() => parseInstallOptions(['--docker', '--image', 'Bad Image;rm']), /--image: must be an image reference/);
+  });
+});
