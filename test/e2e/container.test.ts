@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { createServer } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import mqtt from 'mqtt';
 import { convergeContainer, removeContainerTarget, resolveImage } from '../../src/container/converge.ts';
@@ -7,18 +6,8 @@ import { LocalTransport } from '../../src/transport/local.ts';
 import type { ContainerOptions } from '../../src/container/desired.ts';
 import { countSteps } from '../../src/engine/report.ts';
 import { resolveSettings, type Settings } from '../../src/settings/load.ts';
+import { freePort } from './support/free-port.ts';
 import { roundTrip } from './support/mqtt-roundtrip.ts';
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 const name = `mp-e2e-container-${process.pid}`;
 const password = 'hostile "pass" $word \\ with spaces';

@@ -4,7 +4,6 @@
 // one filesystem on a real Docker host, so the engine mounts what the run wrote over SSH.
 import assert from 'node:assert/strict';
 import { mkdirSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { resolveImage, removeContainerTarget } from '../../src/container/converge.ts';
 import { runInstall, type InstallEnvironment } from '../../src/cli/install-command.ts';
@@ -13,18 +12,8 @@ import { resolveSettings } from '../../src/settings/load.ts';
 import { SshTransport } from '../../src/transport/ssh.ts';
 import { verifyAfterInstall } from '../../src/verify/install-hook.ts';
 import { knownHostsFile, writeSecretFile } from './support/lab-fixture.ts';
+import { freePort } from './support/free-port.ts';
 import { roundTrip } from './support/mqtt-roundtrip.ts';
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 const name = `mp-e2e-dockerhost-${process.pid}`;
 const configRoot = `/var/lib/mqtt-provision/containers/${name}`;
