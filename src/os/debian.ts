@@ -16,7 +16,7 @@ const noninteractiveInstall = [
  */
 export const whileLockedScript =
   'i=0; while :; do out=$("$@" 2>&1) && { printf "%s\\n" "$out"; exit 0; }; ' +
-  'case "$out" in *"Could not get lock"*|*"is locked by another process"*) ;; *) printf "%s\\n" "$out" >&2; exit 100 ;; esac; ' +
+  'case "$out" in *"Could not get lock"*|*"locked by another process"*) ;; *) printf "%s\\n" "$out" >&2; exit 100 ;; esac; ' +
   'i=$((i + 1)); [ "$i" -ge 120 ] && { printf "%s\\n" "$out" >&2; exit 100; }; sleep 1; done';
 
 function whileLocked(argv: string[]): string[] {

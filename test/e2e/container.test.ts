@@ -13,8 +13,39 @@ const name = `mp-e2e-container-${process.pid}`;
 const password = 'hostile "pass" $word \\ with spaces';
 let port = 0;
 let options: ContainerOptions;
+const sensor = { name: 'sensor', password: 'sensor pass "2"', acl: [{ topic: 'mqtt-provision/e2e/#', access: 'readwrite' }] };
+const retagged = () => `${options.image}-retag${process.pid}`;
 const settingsWith = (maxQueuedMessages: number, users: Array<{ name: string; password: string; acl?: unknown[] }> = []): Settings =>
   resolveSettings({ broker: 'mosquitto', listeners: { mqtt: port }, session: { maxQueuedMessages }, admins: [{ name: 'admin', password }], users });
+
+/** Reconnects a persistent session and collects `count` messages (bounded by 20 s). */
+async function drain(clientId: string, count: number): Promise<string[]> {
+  const received: string[] = [];
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`got ${received.length} of ${count} messages`)), 20_000);
+    const client = mqtt.connect(`mqtt://127.0.0.1:${port}`, { username: 'admin', password, clientId, clean: false, reconnectPeriod: 0 });
+    client.on('message', (_topic, payload) => {
+      received.push(payload.toString());
+      if (received.length === count) {
+        clearTimeout(timer);
+        client.end(false, {}, () => resolve());
+      }
+    });
+    client.on('error', reject);
+  });
+  return received;
+}
+
+/** A persistent QoS 1 subscriber goes offline, then `count` messages are published for it. */
+async function queueForOfflineSubscriber(clientId: string, topic: string, count: number): Promise<void> {
+  const url = `mqtt://127.0.0.1:${port}`;
+  const subscriber = await mqtt.connectAsync(url, { username: 'admin', password, clientId, clean: false, reconnectPeriod: 0 });
+  await subscriber.subscribeAsync(topic, { qos: 1 });
+  await subscriber.endAsync();
+  const publisher = await mqtt.connectAsync(url, { username: 'admin', password, reconnectPeriod: 0 });
+  for (let i = 0; i < count; i++) await publisher.publishAsync(topic, `m${i}`, { qos: 1 });
+  await publisher.endAsync();
+}
 
 async function startedAt(): Promise<string> {
   const result = await new LocalTransport().exec(['docker', 'inspect', '-f', '{{.State.StartedAt}}', name]);
@@ -29,6 +60,7 @@ describe('container target on the local Docker engine', { timeout: 10 * 60_000 }
   });
   after(async () => {
     await removeContainerTarget(name, { volumes: true, configDir: `/var/tmp/${name}` });
+    await new LocalTransport().exec(['docker', 'image', 'rm', retagged()]);
   });
 
   const url = () => `mqtt://127.0.0.1:${port}`;
@@ -63,13 +95,7 @@ describe('container target on the local Docker engine', { timeout: 10 * 60_000 }
   it('keeps 50 queued QoS 1 messages for an offline subscriber across a recreate', async () => {
     const clientId = `mp-e2e-offline-${process.pid}`;
     const topic = `mqtt-provision/e2e/container/${process.pid}`;
-    const subscriber = await mqtt.connectAsync(url(), { username: 'admin', password, clientId, clean: false, reconnectPeriod: 0 });
-    await subscriber.subscribeAsync(topic, { qos: 1 });
-    await subscriber.endAsync();
-
-    const publisher = await mqtt.connectAsync(url(), { username: 'admin', password, reconnectPeriod: 0 });
-    for (let i = 0; i < 50; i++) await publisher.publishAsync(topic, `m${i}`, { qos: 1 });
-    await publisher.endAsync();
+    await queueForOfflineSubscriber(clientId, topic, 50);
 
     const started = performance.now();
     const report = await convergeContainer(settingsWith(50000), options);
@@ -79,20 +105,7 @@ describe('container target on the local Docker engine', { timeout: 10 * 60_000 }
     assert.equal(container.status, 'changed');
     assert.match(container.reason, /recreate: config changed \(volumes kept\)/);
 
-    const received: string[] = [];
-    const all = new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`got ${received.length} of 50 messages`)), 20_000);
-      const client = mqtt.connect(url(), { username: 'admin', password, clientId, clean: false, reconnectPeriod: 0 });
-      client.on('message', (_topic, payload) => {
-        received.push(payload.toString());
-        if (received.length === 50) {
-          clearTimeout(timer);
-          client.end(false, {}, () => resolve());
-        }
-      });
-      client.on('error', reject);
-    });
-    await all;
+    const received = await drain(clientId, 50);
     assert.deepEqual(received, Array.from({ length: 50 }, (_, i) => `m${i}`));
   });
 
@@ -103,7 +116,6 @@ describe('container target on the local Docker engine', { timeout: 10 * 60_000 }
     watcher.on('close', () => {
       closed = true;
     });
-    const sensor = { name: 'sensor', password: 'sensor pass "2"', acl: [{ topic: 'mqtt-provision/e2e/#', access: 'readwrite' }] };
     const report = await convergeContainer(settingsWith(50000, [sensor]), options);
     assert.equal(report.status, 'changed', report.error);
     const changedIds = report.steps.filter((step) => step.status === 'changed').map((step) => step.id);
@@ -116,5 +128,16 @@ describe('container target on the local Docker engine', { timeout: 10 * 60_000 }
     await watcher.endAsync();
     const again = await convergeContainer(settingsWith(50000, [sensor]), options);
     assert.equal(again.status, 'ok');
+  });
+
+  it('recreates on a new image tag with the same volumes: messages queued before still arrive', async () => {
+    const tag = await new LocalTransport().exec(['docker', 'tag', options.image, retagged()]);
+    assert.equal(tag.code, 0, tag.stderr);
+    const clientId = `mp-e2e-retag-${process.pid}`;
+    await queueForOfflineSubscriber(clientId, `mqtt-provision/e2e/retag/${process.pid}`, 20);
+    const report = await convergeContainer(settingsWith(50000, [sensor]), { ...options, image: retagged() });
+    assert.equal(report.status, 'changed', report.error);
+    assert.match(report.steps.find((step) => step.id === `container:${name}`)!.reason, /^recreate: image .+ → .+-retag\d+ \(volumes kept\)$/);
+    assert.deepEqual(await drain(clientId, 20), Array.from({ length: 20 }, (_, i) => `m${i}`));
   });
 });
