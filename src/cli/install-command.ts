@@ -116,10 +116,6 @@ export async function runInstall(broker: Settings['broker'], args: string[], env
 
 /** --docker: converge one container, on this machine's engine or a Docker host over SSH, with the same settings and templates. */
 async function runDockerInstall(broker: Settings['broker'], settings: Settings, options: InstallOptions, dockerHost: DockerHost, environment: InstallEnvironment): Promise<number> {
-  if (settings.state !== 'present') {
-    environment.printError(`invalid input:\n--docker: state "${settings.state}" is not taken with --docker; remove the container with docker rm (its volumes hold the data)`);
-    return 2;
-  }
   const { containerLabel, convergeContainer, resolveImage, LOCAL_IMAGE } = await import('../container/converge.ts');
   const { defaultContainerOptions } = await import('../container/desired.ts');
   const { LocalTransport } = await import('../transport/local.ts');
@@ -153,7 +149,7 @@ async function runDockerInstall(broker: Settings['broker'], settings: Settings, 
       },
     });
     let verified = true;
-    if (options.verify && !options.dryRun && report.status !== 'failed' && environment.verify) {
+    if (options.verify && !options.dryRun && settings.state === 'present' && report.status !== 'failed' && environment.verify) {
       const { verifyContainerAfterInstall } = await import('../verify/install-hook.ts');
       // A wildcard bind is reached through the Docker host's own address (127.0.0.1 for this machine).
       const address = dockerHost.kind === 'ssh' ? dockerHost.spec.host : '127.0.0.1';

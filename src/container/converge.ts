@@ -12,7 +12,7 @@ import { gatherContainerFacts, type ContainerFacts } from './facts.ts';
 import { officialImage } from './image-layouts.ts';
 import { ensureMosquittoImage, mosquittoImageTag } from './image.ts';
 import { desiredMosquittoContainer, mosquittoContainerFileNames } from './mosquitto-container.ts';
-import { planContainer, reloadPendingMarker } from './plan.ts';
+import { planContainer, planContainerAbsent, reloadPendingMarker } from './plan.ts';
 
 export interface ConvergeContainerOptions {
   dryRun?: boolean;
@@ -37,17 +37,21 @@ export async function resolveImage(settings: Settings, image: string | undefined
   return dryRun ? mosquittoImageTag(labImageTag('base')) : ensureMosquittoImage();
 }
 
-/** Facts → desired → plan, without applying: what --dry-run and the tests look at. */
+/** Facts → desired → plan, without applying: what --dry-run and the tests look at (no desired container for `state: absent`). */
 export async function planContainerTarget(
   transport: Transport,
   settings: Settings,
   options: ContainerOptions,
   seeds: Pick<ConvergeContainerOptions, 'salt' | 'generateCookie'> = {},
-): Promise<{ facts: ContainerFacts; desired: DesiredContainer; steps: Step[] }> {
+): Promise<{ facts: ContainerFacts; desired: DesiredContainer | null; steps: Step[] }> {
   const names = settings.broker === 'emqx' ? emqxContainerFileNames : mosquittoContainerFileNames;
   const paths = [...names.map((file) => path.join(options.configDir, file)), reloadPendingMarker(options.configDir)];
   const facts = await gatherContainerFacts(transport, options.name, [dataVolume(options.name), logVolume(options.name)], paths);
   const stored = (file: string) => facts.files[path.join(options.configDir, file)] ?? null;
+  if (settings.state === 'absent') {
+    const volumeNames = [dataVolume(options.name), logVolume(options.name)];
+    return { facts, desired: null, steps: planContainerAbsent(facts, { name: options.name, configDir: options.configDir, volumeNames, purgeData: settings.purgeData }) };
+  }
   let desired: DesiredContainer;
   if (settings.broker === 'emqx') {
     const up = facts.container?.status === 'running' && facts.container.health !== 'starting';

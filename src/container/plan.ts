@@ -138,3 +138,36 @@ export function planContainer(facts: ContainerFacts, desired: DesiredContainer):
   steps.push(...desired.afterSteps);
   return steps;
 }
+
+/**
+ * Pure: `state: absent` for a container target. The container is stopped (SIGTERM, so the broker
+ * saves its data) and removed with its config directory; the volumes go only with purgeData.
+ */
+export function planContainerAbsent(facts: ContainerFacts, target: { name: string; configDir: string; volumeNames: string[]; purgeData: boolean }): Step[] {
+  if (facts.container !== null && facts.container.labels[LABEL_MANAGED] !== 'true') {
+    throw new Error(`a container named ${target.name} exists and mqtt-provision did not create it; it is left alone`);
+  }
+  const id = `container:${target.name}`;
+  const title = `container ${target.name}`;
+  const steps: Step[] = [
+    facts.container === null
+      ? noChange(id, title, 'absent')
+      : change(id, title, `${facts.container.status}, removing it`, [
+          { argv: ['docker', 'stop', '--time', '30', target.name] },
+          { argv: ['docker', 'rm', target.name] },
+        ]),
+  ];
+  const stored = Object.entries(facts.files).some(([file, content]) => file.startsWith(`${target.configDir}/`) && content !== null);
+  steps.push(
+    stored
+      ? change(`directory:${target.configDir}`, `directory ${target.configDir}`, 'remove the rendered config (it holds password hashes)', [{ argv: ['rm', '-rf', '--', target.configDir] }])
+      : noChange(`directory:${target.configDir}`, `directory ${target.configDir}`, 'absent'),
+  );
+  for (const volume of target.volumeNames) {
+    const volumeId = `volume:${volume}`;
+    if (!facts.volumes[volume]) steps.push(noChange(volumeId, `volume ${volume}`, 'absent'));
+    else if (!target.purgeData) steps.push(noChange(volumeId, `volume ${volume}`, 'kept (sessions and queued messages; purgeData removes it)'));
+    else steps.push(change(volumeId, `volume ${volume}`, 'purgeData', [{ argv: ['docker', 'volume', 'rm', volume] }]));
+  }
+  return steps;
+}

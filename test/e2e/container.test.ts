@@ -140,4 +140,15 @@ describe('container target on the local Docker engine', { timeout: 10 * 60_000 }
     assert.match(report.steps.find((step) => step.id === `container:${name}`)!.reason, /^recreate: image .+ → .+-retag\d+ \(volumes kept\)$/);
     assert.deepEqual(await drain(clientId, 20), Array.from({ length: 20 }, (_, i) => `m${i}`));
   });
+
+  it('state absent removes the container and its config and keeps the data volume; a second run changes nothing', async () => {
+    const absent = resolveSettings({ broker: 'mosquitto', state: 'absent', listeners: { mqtt: port }, admins: [{ name: 'admin', password }] });
+    const report = await convergeContainer(absent, options);
+    assert.equal(report.status, 'changed', report.error);
+    const local = new LocalTransport();
+    assert.notEqual((await local.exec(['docker', 'container', 'inspect', name])).code, 0, 'the container is gone');
+    assert.equal((await local.exec(['docker', 'volume', 'inspect', `${name}-data`])).code, 0, 'the data volume is kept');
+    assert.equal((await local.exec(['test', '-e', options.configDir])).code, 1, 'the config (password hashes) is gone');
+    assert.equal((await convergeContainer(absent, options)).status, 'ok');
+  });
 });

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { LABEL_CONFIG_HASH, LABEL_SPEC, type ContainerOptions, type DesiredContainer } from '../../src/container/desired.ts';
 import { desiredMosquittoContainer as desiredContainer } from '../../src/container/mosquitto-container.ts';
 import { parseContainerInspect, type ContainerFacts } from '../../src/container/facts.ts';
-import { planContainer, reloadPendingMarker, waitHealthy } from '../../src/container/plan.ts';
+import { planContainer, planContainerAbsent, reloadPendingMarker, waitHealthy } from '../../src/container/plan.ts';
 import type { Step } from '../../src/operations/step.ts';
 import { fixedSalt } from '../fixtures/facts.ts';
 import { mosquittoSettings } from '../fixtures/settings.ts';
@@ -159,5 +159,20 @@ describe('container planner', () => {
 
   it('refuses TLS listeners with --docker', () => {
     assert.throws(() => desiredContainer(mosquittoSettings({ listeners: { mqtt: 1883, mqtts: 8883 }, tls: { generate: { caDir: '/tmp/mp-unused-ca' } } }), options, null), /TLS listeners/);
+  });
+
+  it('state absent: stops and removes the container and its config, keeps the volumes unless purgeData, and refuses a foreign container', () => {
+    const desired = desiredContainer(mosquittoSettings(), options, null, fixedSalt());
+    const facts = convergedFacts(desired);
+    const target = { name: 'broker', configDir: '/srv/broker/config', volumeNames: ['broker-data', 'broker-log'], purgeData: false };
+    const steps = planContainerAbsent(facts, target);
+    assert.deepEqual(changed(steps), ['container:broker', 'directory:/srv/broker/config']);
+    assert.deepEqual(steps[0]!.commands.map((command) => command.argv.join(' ')), ['docker stop --time 30 broker', 'docker rm broker']);
+    assert.match(steps.find((step) => step.id === 'volume:broker-data')!.reason, /kept/);
+    assert.deepEqual(changed(planContainerAbsent(facts, { ...target, purgeData: true })), ['container:broker', 'directory:/srv/broker/config', 'volume:broker-data', 'volume:broker-log']);
+    assert.deepEqual(changed(planContainerAbsent(absent, target)), []);
+    const foreign = convergedFacts(desired);
+    foreign.container!.labels = {};
+    assert.throws(() => planContainerAbsent(foreign, target), /did not create it; it is left alone/);
   });
 });
