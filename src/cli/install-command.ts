@@ -132,7 +132,7 @@ async function runDockerInstall(broker: Settings['broker'], settings: Settings, 
   try {
     transport =
       dockerHost.kind === 'ssh'
-        ? await environment.connect(sshOptionsFor(dockerHost.spec, options, environment))
+        ? await environment.connect(sshOptionsFor(dockerHost.spec, sshCommon(options, environment), options.identity))
         : new LocalTransport(dockerHost.socket ? { env: { DOCKER_HOST: `unix://${dockerHost.socket}` } } : {});
   } catch (error) {
     environment.printError(`--docker-host ${options.dockerHost}: ${(error as Error).message}`);
@@ -168,21 +168,23 @@ async function runDockerInstall(broker: Settings['broker'], settings: Settings, 
   }
 }
 
-/** SSH options for one host: the flags shared by every target (keys, password, host keys, timeouts). */
-function sshOptionsFor(spec: { user: string; host: string; port: number }, options: InstallOptions, environment: InstallEnvironment, identity = options.identity): SshOptions {
+type SshCommon = Omit<SshOptions, 'user' | 'host' | 'port' | 'identityFile'>;
+
+/** What every SSH connection of a run shares (password, host keys, timeouts); the password file is read once. */
+function sshCommon(options: InstallOptions, environment: InstallEnvironment): SshCommon {
   let password: Secret | undefined;
   if (options.sshPasswordFile !== undefined) password = new Secret(readFileSync(options.sshPasswordFile, 'utf8').replace(/\r?\n$/, ''));
   else if (environment.env.MQTT_SSH_PASSWORD) password = new Secret(environment.env.MQTT_SSH_PASSWORD);
   return {
-    user: spec.user,
-    host: spec.host,
-    port: spec.port,
     connectTimeoutMs: options.connectTimeoutSeconds * 1000,
     retries: options.retries,
     hostKeys: { check: options.hostKeyCheck, file: options.knownHosts },
     ...(password ? { password } : {}),
-    ...(identity ? { identityFile: identity } : {}),
   };
+}
+
+function sshOptionsFor(spec: { user: string; host: string; port: number }, common: SshCommon, identity: string | undefined): SshOptions {
+  return { user: spec.user, host: spec.host, port: spec.port, ...common, ...(identity ? { identityFile: identity } : {}) };
 }
 
 function buildTargets(options: InstallOptions, environment: InstallEnvironment): InstallTarget[] {
@@ -197,8 +199,9 @@ function buildTargets(options: InstallOptions, environment: InstallEnvironment):
       specs.push({ ...spec, ports: host.ports, identity: identity ?? host.identity });
     }
   }
+  const common = sshCommon(options, environment);
   return specs.map((spec) => {
-    const sshOptions = sshOptionsFor(spec, options, environment, spec.identity);
+    const sshOptions = sshOptionsFor(spec, common, spec.identity);
     return {
       label: formatHostSpec(spec),
       address: spec.host,

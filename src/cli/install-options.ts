@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { imageReferencePattern } from '../container/image-layouts.ts';
 import { InputError } from '../settings/input-error.ts';
 import type { HostKeyCheck } from '../transport/known-hosts.ts';
 
@@ -172,7 +173,7 @@ export function parseInstallOptions(args: string[]): InstallOptions {
   if (!options.docker && (options.image !== undefined || options.dockerHost !== undefined || options.containerName !== undefined || values.bind !== undefined || options.memory !== undefined || options.cpus !== undefined)) {
     throw new InputError('--docker', '--docker-host, --image, --container-name, --bind, --memory and --cpus only apply with --docker');
   }
-  if (options.image !== undefined && !/^[a-z0-9][a-z0-9._/:@-]*$/.test(options.image)) {
+  if (options.image !== undefined && !imageReferencePattern.test(options.image)) {
     throw new InputError('--image', `must be an image reference like eclipse-mosquitto:2.0.22 (or "local"), got "${options.image}"`);
   }
   if (options.memory !== undefined && !/^[1-9][0-9]*[kmg]?$/i.test(options.memory)) {

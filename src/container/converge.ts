@@ -46,10 +46,10 @@ export async function planContainerTarget(
 ): Promise<{ facts: ContainerFacts; desired: DesiredContainer | null; steps: Step[] }> {
   const names = settings.broker === 'emqx' ? emqxContainerFileNames : mosquittoContainerFileNames;
   const paths = [...names.map((file) => path.join(options.configDir, file)), reloadPendingMarker(options.configDir)];
-  const facts = await gatherContainerFacts(transport, options.name, [dataVolume(options.name), logVolume(options.name)], paths);
+  const volumeNames = [dataVolume(options.name), logVolume(options.name)];
+  const facts = await gatherContainerFacts(transport, options.name, volumeNames, paths);
   const stored = (file: string) => facts.files[path.join(options.configDir, file)] ?? null;
   if (settings.state === 'absent') {
-    const volumeNames = [dataVolume(options.name), logVolume(options.name)];
     return { facts, desired: null, steps: planContainerAbsent(facts, { name: options.name, configDir: options.configDir, volumeNames, purgeData: settings.purgeData }) };
   }
   let desired: DesiredContainer;

@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { ManagedFile } from '../operations/managed-file.ts';
 import type { Command, Step } from '../operations/step.ts';
 import type { Settings } from '../settings/load.ts';
+import { quoteCommand } from '../transport/shell-quote.ts';
 
 /** Where and how the broker container runs; everything the settings file does not say. */
 export interface ContainerOptions {
@@ -84,7 +85,7 @@ export function configHash(files: ManagedFile[]): string {
 export function runArgv(name: string, spec: ContainerSpec, hash: string): string[] {
   const [kind, ...test] = spec.healthcheck ?? [];
   // --health-cmd is run by the image's /bin/sh; an exec-form test is quoted for it here.
-  const healthCommand = kind === 'CMD-SHELL' ? test.join(' ') : test.map((word) => `'${word.replace(/'/g, `'\\''`)}'`).join(' ');
+  const healthCommand = kind === 'CMD-SHELL' ? test.join(' ') : quoteCommand(test);
   return [
     'docker', 'run', '--detach', '--name', name,
     '--label', `${LABEL_MANAGED}=true`,

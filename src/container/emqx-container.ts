@@ -40,13 +40,16 @@ export function emqxVersionOf(imageReference: string, settings: Settings): strin
   throw new Error(`cannot tell the EMQX release of image "${imageReference}" from its tag: set version in the settings (e.g. "5.8.8")`);
 }
 
+/** How the guard of `inContainer` says the image has no curl (EX_UNAVAILABLE), apart from a script's own failure. */
+export const NO_CURL_EXIT = 69;
+
 /**
  * Runs a REST script inside the container, where the API listens on 127.0.0.1. The script still
  * travels on stdin (`docker exec -i`), so no secret reaches an argument list on either side.
  */
 export function inContainer(name: string, command: Command): Command {
   const guard =
-    'command -v curl >/dev/null 2>&1 || { echo "this image has no curl, which mqtt-provision needs inside the container for EMQX\'s REST API: use the official emqx image (e.g. emqx:5.8.8) or add curl" >&2; exit 1; }; exec "$@"';
+    `command -v curl >/dev/null 2>&1 || { echo "this image has no curl, which mqtt-provision needs inside the container for EMQX's REST API: use the official emqx image (e.g. emqx:5.8.8) or add curl" >&2; exit ${NO_CURL_EXIT}; }; exec "$@"`;
   return { argv: ['docker', 'exec', '-i', name, 'sh', '-c', guard, 'mqtt-provision-exec', ...command.argv], ...(command.stdin !== undefined ? { stdin: command.stdin } : {}) };
 }
 
@@ -131,9 +134,9 @@ export async function gatherEmqxContainerApi(transport: Transport, name: string,
   const facts = roleFacts({ config: storedConfig, usersState: null }, '', null);
   const cookie = currentCookie(settings, facts);
   const command = apiFactScript({ port: dashboardPort(settings), servicePassword: cookie === null ? null : servicePassword(cookie) }, settings.admins);
-  const curl = await transport.exec(['docker', 'exec', name, 'sh', '-c', 'command -v curl']);
-  if (curl.code !== 0) return null;
-  const result = await transport.exec(['docker', 'exec', '-i', name, ...command.argv], { stdin: command.stdin! });
+  const probe = inContainer(name, command);
+  const result = await transport.exec(probe.argv, { stdin: probe.stdin! });
+  if (result.code === NO_CURL_EXIT) return null;
   if (result.code !== 0) throw new Error(`the EMQX REST API probe in container ${name} failed (exit ${result.code}): ${result.stderr.trim()}`);
   return parseApiFacts(result.stdout, settings.admins.map((admin) => admin.name));
 }

@@ -38,6 +38,9 @@ export function parseContainerInspect(json: string): ContainerState {
   };
 }
 
+/** Prints one line per file argument: "-" when it does not exist, else "+" and its base64 content; stops at an unreadable one. */
+const readFilesScript = 'for f; do if [ -e "$f" ]; then c=$(base64 -w0 < "$f") || exit 1; printf "+%s\\n" "$c"; else echo -; fi; done';
+
 /**
  * Reads the facts on the Docker host through the transport (this machine, or the --docker-host
  * over SSH): the docker CLI with argument lists, and the stored config files. Touches nothing.
@@ -55,13 +58,16 @@ export async function gatherContainerFacts(transport: Transport, name: string, v
     volumes[volume] = out.code === 0;
   }
 
+  // One exec for every stored file (like the host probe): a line each, "-" when absent, else base64.
   const files: Record<string, string | null> = {};
-  for (const path of filePaths) {
-    // Exit 3 means absent; anything else non-zero (permissions, I/O) is an error, not "absent".
-    const out = await transport.exec(['sh', '-c', 'if [ -e "$1" ]; then exec cat -- "$1"; else exit 3; fi', 'mqtt-provision-read', path]);
-    if (out.code === 3) files[path] = null;
-    else if (out.code === 0) files[path] = out.stdout;
-    else throw new Error(`reading ${path} failed: ${out.stderr.trim() || `exit ${out.code}`}`);
+  if (filePaths.length > 0) {
+    const read = await transport.exec(['sh', '-c', readFilesScript, 'mqtt-provision-read', ...filePaths]);
+    if (read.code !== 0) throw new Error(`reading the stored config failed: ${read.stderr.trim() || `exit ${read.code}`}`);
+    const lines = read.stdout.split('\n');
+    filePaths.forEach((path, index) => {
+      const line = lines[index] ?? '-';
+      files[path] = line === '-' ? null : Buffer.from(line.slice(1), 'base64').toString('utf8');
+    });
   }
   return { container, volumes, files };
 }

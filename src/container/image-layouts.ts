@@ -67,6 +67,9 @@ export const imageLayouts: Record<Settings['broker'], BrokerImageLayout> = {
   },
 };
 
+/** What Docker accepts as an image reference (lower-case repository, tag, digest): checked before any engine is asked. */
+export const imageReferencePattern = /^[a-z0-9][a-z0-9._/:@-]*$/;
+
 /** The official image for these settings: the override, else a plain release in settings.version, else the pinned tag. */
 export function officialImage(settings: Settings, override?: string): string {
   if (override) return override;

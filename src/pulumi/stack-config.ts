@@ -5,6 +5,7 @@ import { InputError, InputErrors } from '../settings/input-error.ts';
 import { resolveSettings, type Settings } from '../settings/load.ts';
 import { listenerNames } from '../settings/schema.ts';
 import { parseHostSpec } from '../transport/host-spec.ts';
+import { imageReferencePattern } from '../container/image-layouts.ts';
 
 /**
  * Reads a stack's `mqtt-provision:*` config into validated settings and targets. Settings go through
@@ -77,7 +78,7 @@ const labInventory = z
 const containerEntry = z
   .object({
     name: resourceName,
-    image: z.string().regex(/^[a-z0-9][a-z0-9._/:@-]*$/, 'must be an image reference like eclipse-mosquitto:2.0.22').optional(),
+    image: z.string().regex(imageReferencePattern, 'must be an image reference like eclipse-mosquitto:2.0.22').optional(),
     bindAddress: z.string().min(1).default('127.0.0.1'),
     ports: z.partialRecord(z.enum(listenerNames), port).default({}),
   })

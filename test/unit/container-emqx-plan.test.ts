@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { LABEL_CONFIG_HASH, LABEL_MANAGED, LABEL_SPEC, type ContainerOptions, type DesiredContainer } from '../../src/container/desired.ts';
-import { desiredEmqxContainer, emqxVersionOf, gatherEmqxContainerApi, inContainer } from '../../src/container/emqx-container.ts';
+import { desiredEmqxContainer, emqxVersionOf, gatherEmqxContainerApi, inContainer, NO_CURL_EXIT } from '../../src/container/emqx-container.ts';
 import type { ContainerFacts } from '../../src/container/facts.ts';
 import { planContainer, reloadPendingMarker } from '../../src/container/plan.ts';
 import type { Step } from '../../src/operations/step.ts';
@@ -62,7 +62,7 @@ describe('EMQX container planner', () => {
     for (const expected of ['127.0.0.1:1883:1883/tcp', '127.0.0.1:18083:18083/tcp', 'emqx1-data:/opt/emqx/data', 'emqx1-log:/opt/emqx/log', '/srv/emqx1/config/emqx.conf:/opt/emqx/etc/emqx.conf:ro', 'EMQX_NODE_NAME=emqx@127.0.0.1', '2g']) {
       assert.ok(run.includes(expected), `docker run has ${expected}`);
     }
-    assert.equal(run[run.indexOf('--health-cmd') + 1], "'/opt/emqx/bin/emqx' 'ctl' 'status'");
+    assert.equal(run[run.indexOf('--health-cmd') + 1], '/opt/emqx/bin/emqx ctl status');
     assert.deepEqual(step(steps, 'container:emqx1').commands[1]!.argv.slice(-2), ['emqx1', '120']);
 
     // Secrets travel on stdin only: neither the cookie nor a password is in any argument list.
@@ -125,20 +125,25 @@ describe('EMQX container planner', () => {
     assert.equal(wrapped.stdin, 'echo hi');
   });
 
-  it('reads the API facts through docker exec, and plans every REST step when the image has no curl', async () => {
+  it('reads the API facts through one docker exec, and plans every REST step when the image has no curl', async () => {
     const calls: string[][] = [];
     const transport = (curl: boolean): Transport => ({
       label: 'local',
       exec: async (argv): Promise<ExecResult> => {
         calls.push([...argv]);
-        if (argv.includes('command -v curl')) return { code: curl ? 0 : 1, stdout: '', stderr: '' };
+        // The guard of inContainer, as the image's shell would run it.
+        if (!curl) return { code: NO_CURL_EXIT, stdout: '', stderr: 'this image has no curl' };
         return { code: 0, stdout: 'api\treachable\nservice\tok\nlogin\t0\tok\n', stderr: '' };
       },
       close: async () => {},
     });
     assert.equal(await gatherEmqxContainerApi(transport(false), 'emqx1', settings(), null), null);
+    assert.equal(calls.length, 1);
     const api = await gatherEmqxContainerApi(transport(true), 'emqx1', settings(), null);
     assert.deepEqual([api!.reachable, api!.serviceLogin, api!.logins], [true, true, { admin: true }]);
-    assert.deepEqual(calls.at(-1)!.slice(0, 6), ['docker', 'exec', '-i', 'emqx1', 'sh', '-s']);
+    assert.equal(calls.length, 2);
+    assert.deepEqual(calls.at(-1)!.slice(0, 5), ['docker', 'exec', '-i', 'emqx1', 'sh']);
+    const script = calls.at(-1)!.indexOf('mqtt-provision-exec') + 1;
+    assert.deepEqual(calls.at(-1)!.slice(script, script + 2), ['sh', '-s'], 'the fact script runs as sh -s, reading itself from stdin');
   });
 });
