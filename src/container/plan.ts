@@ -25,6 +25,11 @@ export function reloadPendingMarker(configDir: string): string {
   return path.join(configDir, '.mqtt-provision-reload-pending');
 }
 
+/** `docker stop` (SIGTERM: the broker saves sessions and queues), then `docker rm`; never `rm -f`, which would SIGKILL it. */
+function stopAndRemove(name: string, stopTimeoutSeconds: number): Command[] {
+  return [{ argv: ['docker', 'stop', '--time', String(stopTimeoutSeconds), name] }, { argv: ['docker', 'rm', name] }];
+}
+
 function specText(spec: ContainerSpec | null): string {
   return spec === null ? '' : `${JSON.stringify(spec, null, 2)}\n`;
 }
@@ -117,11 +122,9 @@ export function planContainer(facts: ContainerFacts, desired: DesiredContainer):
   if (container === null) {
     steps.push(change(id, title, 'absent', [run, wait, clearMarker], { diff: createTwoFilesPatch(title, title, '', specText(desired.spec), 'docker', 'desired'), diagnostics }));
   } else if (reasons.length > 0) {
-    // `docker stop` (SIGTERM) lets the broker save sessions and queues; `rm -f` would SIGKILL it.
     steps.push(
       change(id, title, `recreate: ${reasons.join(', ')} (volumes kept)`, [
-        { argv: ['docker', 'stop', '--time', String(desired.spec.stopTimeoutSeconds), desired.name] },
-        { argv: ['docker', 'rm', desired.name] },
+        ...stopAndRemove(desired.name, desired.spec.stopTimeoutSeconds),
         run,
         wait,
         clearMarker,
@@ -152,10 +155,7 @@ export function planContainerAbsent(facts: ContainerFacts, target: { name: strin
   const steps: Step[] = [
     facts.container === null
       ? noChange(id, title, 'absent')
-      : change(id, title, `${facts.container.status}, removing it`, [
-          { argv: ['docker', 'stop', '--time', '30', target.name] },
-          { argv: ['docker', 'rm', target.name] },
-        ]),
+      : change(id, title, `${facts.container.status}, removing it`, stopAndRemove(target.name, currentSpec(facts.container.labels)?.stopTimeoutSeconds ?? 30)),
   ];
   const stored = Object.entries(facts.files).some(([file, content]) => file.startsWith(`${target.configDir}/`) && content !== null);
   steps.push(
