@@ -106,7 +106,9 @@ done
 chown -R deploy:deploy /home/deploy/.ssh`;
 
 export async function startLabHosts(opts: StartLabHostsOptions): Promise<LabHost[]> {
-  const prefix = opts.prefix ?? DEFAULT_PREFIX;
+  // MQTT_LAB_SUFFIX keeps the hosts of two checkouts' test runs on one machine apart.
+  const suffix = process.env.MQTT_LAB_SUFFIX;
+  const prefix = (opts.prefix ?? DEFAULT_PREFIX) + (suffix ? `-${suffix}` : '');
   const publish = [...new Set([22, ...(opts.publish ?? DEFAULT_PUBLISH)])];
   if (!Number.isInteger(opts.count) || opts.count < 1) throw new Error(`count must be a positive integer, got ${opts.count}`);
   if (!/^[a-zA-Z0-9][a-zA-Z0-9-]*$/.test(prefix)) throw new Error(`prefix must be a valid hostname part, got ${prefix}`);
