@@ -109,9 +109,37 @@ export async function runInstall(broker: Settings['broker'], args: string[], env
       if (report.status !== 'failed') verified = (await environment.verify(targets[index]!, settings, print, report.status === 'changed')) && verified;
     }
   }
-  if (options.json) environment.print(JSON.stringify({ broker, dryRun: options.dryRun, hosts: reports }, null, 2));
-  else environment.print(formatRecap(reports));
-  return reports.some((report: HostReport) => report.status === 'failed') || !verified ? 1 : 0;
+  if (options.json) environment.print(JSON.stringify({ broker, dryRun: options.dryRun, ...checkSummary(options, reports), hosts: reports }, null, 2));
+  else environment.print(formatRecap(reports) + checkLine(options, reports));
+  return exitCode(options, reports, verified);
+}
+
+/**
+ * 1 when a host failed (or did not verify): a drift check that could not look at a host must not
+ * pass; 3 when --check found something that would change; else 0.
+ */
+export function exitCode(options: Pick<InstallOptions, 'check'>, reports: HostReport[], verified: boolean): number {
+  if (reports.some((report) => report.status === 'failed') || !verified) return 1;
+  if (options.check && reports.some((report) => report.status === 'changed')) return 3;
+  return 0;
+}
+
+/** --check --json: which steps would change, per host. */
+function checkSummary(options: InstallOptions, reports: HostReport[]): { check?: { inSync: boolean; drift: Record<string, string[]> } } {
+  if (!options.check) return {};
+  const drift: Record<string, string[]> = {};
+  for (const report of reports) {
+    const steps = report.steps.filter((step) => step.status === 'changed').map((step) => step.id);
+    if (steps.length > 0) drift[report.host] = steps;
+  }
+  return { check: { inSync: Object.keys(drift).length === 0 && reports.every((report) => report.status !== 'failed'), drift } };
+}
+
+function checkLine(options: InstallOptions, reports: HostReport[]): string {
+  if (!options.check) return '';
+  const drifted = reports.filter((report) => report.status === 'changed').map((report) => report.host);
+  if (reports.some((report) => report.status === 'failed')) return '\n\ncheck: could not check every host (exit 1)';
+  return drifted.length === 0 ? '\n\ncheck: in sync' : `\n\ncheck: drift on ${drifted.join(', ')} (exit 3)`;
 }
 
 /** --docker: converge one container, on this machine's engine or a Docker host over SSH, with the same settings and templates. */
@@ -160,9 +188,9 @@ async function runDockerInstall(broker: Settings['broker'], settings: Settings, 
         report.status === 'changed',
       );
     }
-    if (options.json) environment.print(JSON.stringify({ broker, dryRun: options.dryRun, hosts: [report] }, null, 2));
-    else environment.print(formatRecap([report]));
-    return report.status === 'failed' || !verified ? 1 : 0;
+    if (options.json) environment.print(JSON.stringify({ broker, dryRun: options.dryRun, ...checkSummary(options, [report]), hosts: [report] }, null, 2));
+    else environment.print(formatRecap([report]) + checkLine(options, [report]));
+    return exitCode(options, [report], verified);
   } finally {
     await transport.close();
   }
@@ -170,8 +198,11 @@ async function runDockerInstall(broker: Settings['broker'], settings: Settings, 
 
 type SshCommon = Omit<SshOptions, 'user' | 'host' | 'port' | 'identityFile'>;
 
+/** The flags that say which hosts a run reaches and how: shared by install and status. */
+export type TargetOptions = Pick<InstallOptions, 'hosts' | 'inventory' | 'identity' | 'sshPasswordFile' | 'connectTimeoutSeconds' | 'retries' | 'hostKeyCheck' | 'knownHosts'>;
+
 /** What every SSH connection of a run shares (password, host keys, timeouts); the password file is read once. */
-function sshCommon(options: InstallOptions, environment: InstallEnvironment): SshCommon {
+function sshCommon(options: TargetOptions, environment: Pick<InstallEnvironment, 'env'>): SshCommon {
   let password: Secret | undefined;
   if (options.sshPasswordFile !== undefined) password = new Secret(readFileSync(options.sshPasswordFile, 'utf8').replace(/\r?\n$/, ''));
   else if (environment.env.MQTT_SSH_PASSWORD) password = new Secret(environment.env.MQTT_SSH_PASSWORD);
@@ -187,7 +218,7 @@ function sshOptionsFor(spec: { user: string; host: string; port: number }, commo
   return { user: spec.user, host: spec.host, port: spec.port, ...common, ...(identity ? { identityFile: identity } : {}) };
 }
 
-function buildTargets(options: InstallOptions, environment: InstallEnvironment): InstallTarget[] {
+export function buildTargets(options: TargetOptions, environment: Pick<InstallEnvironment, 'env' | 'connect'>): InstallTarget[] {
   const identity = options.identity;
   if (identity !== undefined) checkReadable(identity, '--identity');
   if (options.sshPasswordFile !== undefined) checkReadable(options.sshPasswordFile, '--ssh-password-file');
