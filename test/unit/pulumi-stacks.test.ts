@@ -266,7 +266,7 @@ describe('the Pulumi program under mocks', () => {
     await assert.rejects(runProgram('prod', config), (error: Error) => {
       assert.match(error.message, /^invalid config in stacks\/Pulumi\.prod\.yaml:/);
       assert.match(error.message, /settings\.session\.maxQueuedMessages: /);
-      assert.match(error.message, /settings\.session: unknown key "maxQueue"; see the README's settings table for the allowed keys/);
+      assert.match(error.message, /settings\.session: unknown key "maxQueue"; allowed here: persistent, expirySeconds, maxQueuedMessages/);
       return true;
     });
   });
