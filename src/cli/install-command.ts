@@ -11,6 +11,7 @@ import { formatHostSpec, parseHostSpec } from '../transport/host-spec.ts';
 import { SshTransport, type SshOptions } from '../transport/ssh.ts';
 import type { Transport } from '../transport/transport.ts';
 import { readInventory } from './inventory-file.ts';
+import { limitTargets } from './limit.ts';
 import { parseDockerHost, type DockerHost } from '../container/docker-host.ts';
 import { installUsage, parseInstallOptions, type InstallOptions } from './install-options.ts';
 import { formatRecap, formatStepLine } from './progress-printer.ts';
@@ -199,7 +200,7 @@ async function runDockerInstall(broker: Settings['broker'], settings: Settings, 
 type SshCommon = Omit<SshOptions, 'user' | 'host' | 'port' | 'identityFile'>;
 
 /** The flags that say which hosts a run reaches and how: shared by install and status. */
-export type TargetOptions = Pick<InstallOptions, 'hosts' | 'inventory' | 'identity' | 'sshPasswordFile' | 'connectTimeoutSeconds' | 'retries' | 'hostKeyCheck' | 'knownHosts'>;
+export type TargetOptions = Pick<InstallOptions, 'hosts' | 'inventory' | 'limit' | 'identity' | 'sshPasswordFile' | 'connectTimeoutSeconds' | 'retries' | 'hostKeyCheck' | 'knownHosts'>;
 
 /** What every SSH connection of a run shares (password, host keys, timeouts); the password file is read once. */
 function sshCommon(options: TargetOptions, environment: Pick<InstallEnvironment, 'env'>): SshCommon {
@@ -222,19 +223,26 @@ export function buildTargets(options: TargetOptions, environment: Pick<InstallEn
   const identity = options.identity;
   if (identity !== undefined) checkReadable(identity, '--identity');
   if (options.sshPasswordFile !== undefined) checkReadable(options.sshPasswordFile, '--ssh-password-file');
-  const specs = options.hosts.map((text) => ({ ...parseHostSpec(text), ports: {} as Record<number, number>, identity }));
+  const all = options.hosts.map((text) => {
+    const spec = parseHostSpec(text);
+    return { ...spec, label: formatHostSpec(spec), ports: {} as Record<number, number>, identity };
+  });
   if (options.inventory) {
     for (const host of readInventory(options.inventory)) {
       const spec = parseHostSpec(`${host.user}@${host.address.includes(':') ? `[${host.address}]` : host.address}:${host.port}`, '--inventory');
-      if (identity === undefined && host.identity !== undefined) checkReadable(host.identity, '--inventory identity');
-      specs.push({ ...spec, ports: host.ports, identity: identity ?? host.identity });
+      // The inventory's own name for a host is what its operators call it: output uses it.
+      all.push({ ...spec, label: host.label ?? formatHostSpec(spec), ports: host.ports, identity: identity ?? host.identity });
     }
+  }
+  const specs = options.limit === undefined ? all : limitTargets(all, options.limit);
+  for (const spec of specs) {
+    if (identity === undefined && spec.identity !== undefined) checkReadable(spec.identity, '--inventory identity');
   }
   const common = sshCommon(options, environment);
   return specs.map((spec) => {
     const sshOptions = sshOptionsFor(spec, common, spec.identity);
     return {
-      label: formatHostSpec(spec),
+      label: spec.label,
       address: spec.host,
       ports: spec.ports,
       connect: () => environment.connect(sshOptions),

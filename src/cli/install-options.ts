@@ -8,6 +8,8 @@ import type { HostKeyCheck } from '../transport/known-hosts.ts';
 export interface InstallOptions {
   hosts: string[];
   inventory?: string;
+  /** Only the targets matching these comma-separated names or patterns (`*`, `?`, `!` to exclude). */
+  limit?: string;
   identity?: string;
   sshPasswordFile?: string;
   settings?: string;
@@ -48,6 +50,8 @@ export const installUsage = (script: string): string => `Usage: npx zx scripts/$
 Targets (at least one, unless --render-to):
   --host [user@]host[:port]   a host to converge over SSH; repeat for more (they run in parallel)
   --inventory FILE            hosts from a YAML/JSON inventory (e.g. .lab/inventory.json)
+  --limit PATTERNS            only these hosts: comma-separated names, addresses or patterns
+                              (* and ?), "!" in front to leave some out, e.g. 'broker-*,!broker-3'
   --identity FILE             SSH private key (default: ssh-agent / the inventory's key)
   --ssh-password-file FILE    SSH password instead of a key (or env MQTT_SSH_PASSWORD)
   --known-hosts FILE          host keys to check against (default ~/.ssh/known_hosts)
@@ -110,6 +114,7 @@ export function parseInstallOptions(args: string[]): InstallOptions {
       options: {
         host: { type: 'string', multiple: true },
         inventory: { type: 'string' },
+        limit: { type: 'string' },
         identity: { type: 'string' },
         'ssh-password-file': { type: 'string' },
         settings: { type: 'string' },
@@ -160,6 +165,7 @@ export function parseInstallOptions(args: string[]): InstallOptions {
   if (values['max-fail'] !== undefined) options.maxFail = positiveInteger(values['max-fail'], '--max-fail', 1);
   for (const [key, flag] of [
     ['inventory', 'inventory'],
+    ['limit', 'limit'],
     ['identity', 'identity'],
     ['sshPasswordFile', 'ssh-password-file'],
     ['settings', 'settings'],

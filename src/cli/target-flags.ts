@@ -8,6 +8,7 @@ import type { TargetOptions } from './install-command.ts';
 export const targetFlags = {
   host: { type: 'string', multiple: true },
   inventory: { type: 'string' },
+  limit: { type: 'string' },
   identity: { type: 'string' },
   'ssh-password-file': { type: 'string' },
   'connect-timeout': { type: 'string' },
@@ -16,7 +17,7 @@ export const targetFlags = {
   'host-key-check': { type: 'string' },
 } as const;
 
-export const targetUsage = `  --host [user@]host[:port], --inventory FILE, --identity FILE, --ssh-password-file FILE,
+export const targetUsage = `  --host [user@]host[:port], --inventory FILE, --limit PATTERNS, --identity FILE, --ssh-password-file FILE,
   --known-hosts FILE, --host-key-check MODE, --connect-timeout SECONDS, --retries N
                               which hosts and how to reach them, as for install-*.mts`;
 
@@ -41,6 +42,7 @@ export function targetOptions(values: TargetValues): TargetOptions {
     hostKeyCheck: check as HostKeyCheck,
   };
   if (values.inventory !== undefined) options.inventory = values.inventory;
+  if (values.limit !== undefined) options.limit = values.limit;
   if (values.identity !== undefined) options.identity = values.identity;
   if (values['ssh-password-file'] !== undefined) options.sshPasswordFile = values['ssh-password-file'];
   return options;
