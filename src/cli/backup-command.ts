@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { mosquittoBackupCommand, mosquittoBackupPaths, type BackupManifest } from '../backup/archive.ts';
+import { mosquittoBackupCommand, mosquittoBackupPaths, type BackupManifest } from '../brokers/mosquitto/backup.ts';
 import { mosquittoLayout } from '../brokers/mosquitto/layout.ts';
 import { gatherFacts } from '../facts/gather.ts';
 import { InputError, InputErrors } from '../settings/input-error.ts';

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { mosquittoRestoreCommand, type BackupManifest } from '../backup/archive.ts';
+import { mosquittoRestoreCommand, type BackupManifest } from '../brokers/mosquitto/backup.ts';
 import { convergeHost } from '../engine/converge-host.ts';
 import { InputError, InputErrors } from '../settings/input-error.ts';
 import { loadSettings, type Settings } from '../settings/load.ts';
