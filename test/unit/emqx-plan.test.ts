@@ -76,24 +76,27 @@ describe('EMQX planner', () => {
     assert.equal(emqxFacts('rocky9').emqx, undefined, 'no emqx command, no status');
   });
 
-  it('installs EMQX 5.7.2 (the last el7 build) with EPEL and openssl11 on a fresh CentOS 7 host', () => {
+  it('installs the pinned 5.8.6 el7 build with EPEL and openssl11 on a fresh CentOS 7 host', () => {
+    // release.yaml of v5.8.1–v5.8.9 pushes el7 amd64 and arm64 rpms again (v5.8.0 has no el7 job).
     const steps = planEmqx(emqxFacts('centos7', 'firewalld\trunning\t\t\n'), emqxSettings(), planOptions());
-    const rpm = 'emqx-5.7.2-el7-amd64.rpm';
+    const rpm = 'emqx-5.8.6-el7-amd64.rpm';
     assert.deepEqual(commandsOf(steps), [
       'yum install -y epel-release',
       'yum install -y openssl11',
-      download(rpm, '5.7.2'),
+      download(rpm, '5.8.6'),
       `yum install -y ${cache}/${rpm}`,
       `rm -f ${cache}/${rpm}`,
       ...configureAndRestart,
       'firewall-cmd -q --add-port=1883/tcp',
       'firewall-cmd -q --permanent --add-port=1883/tcp',
     ]);
-    assert.match(steps.find((step) => step.id === 'package:emqx')!.reason, /5\.8\.6 has no el7 build; 5\.7\.2 is the last release for CentOS 7/);
+    assert.equal(steps.find((step) => step.id === 'package:emqx')!.reason, 'not installed');
   });
 
-  it('refuses a 5.8 pin on CentOS 7, which EMQX no longer builds for', () => {
-    assert.throws(() => planEmqx(emqxFacts('centos7'), emqxSettings({ version: '5.8.6' }), planOptions()), /EMQX 5\.8\.6 has no el7 build.*pin version 5\.7\.2/);
+  it('refuses 5.8.0 on CentOS 7, the one release without an el7 build, and takes 5.7.2 and arm64', () => {
+    assert.throws(() => planEmqx(emqxFacts('centos7'), emqxSettings({ version: '5.8.0' }), planOptions()), /EMQX 5\.8\.0 has no el7 build.*5\.8\.1 or later, or 5\.7\.2/);
+    assert.equal(commandsOf(planEmqx(emqxFacts('centos7'), emqxSettings({ version: '5.7.2' }), planOptions()))[3], `yum install -y ${cache}/emqx-5.7.2-el7-amd64.rpm`);
+    assert.equal(commandsOf(planEmqx(emqxFacts('centos7', 'arch\taarch64\n'), emqxSettings(), planOptions()))[3], `yum install -y ${cache}/emqx-5.8.6-el7-arm64.rpm`);
   });
 
   it('installs the pinned 5.8.6 el9 build with dnf on a fresh Rocky 9 host', () => {

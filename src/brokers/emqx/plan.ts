@@ -22,7 +22,7 @@ import { chooseEmqxPackage, type EmqxPackage } from './package-source.ts';
 import { aclScript, adminsScript, mqttUsersScript, serviceAccountScript, type ServiceTarget } from './rest-scripts.ts';
 import { dashboardAdminProblems } from './settings.ts';
 import { parseUsersState, renderUsersState, stateMatches, type MqttUser } from './users-state.ts';
-import { emqxFeatures, isInstalledVersion } from './version.ts';
+import { emqxFeatures, enterpriseOnlyProblem, isInstalledVersion } from './version.ts';
 
 /** What a test swaps for determinism; a real run leaves all of it at the defaults. */
 export interface EmqxPlanOptions {
@@ -76,9 +76,8 @@ function planPresent(facts: HostFacts, settings: Settings, options: EmqxPlanOpti
   if (settings.emqx.durableSessions && !features.durableSessions) {
     throw new Error(`durable sessions need EMQX 5.7 or later; this host gets ${emqxPackage.version}`);
   }
-  if (settings.emqx.cluster.seeds.length > 1 && features.businessSource) {
-    throw new Error(`EMQX ${emqxPackage.version} is BSL-licensed and its default license forbids clustering; pin 5.8.x`);
-  }
+  const enterprise = enterpriseOnlyProblem(emqxPackage.version);
+  if (enterprise) throw new Error(enterprise);
   const el7 = os.releaseTag(facts) === 'el7';
   const steps: Step[] = [];
 
