@@ -108,7 +108,7 @@ export function desiredEmqxContainer(settings: Settings, options: ContainerOptio
   };
   const target = { port: dashboardPort(settings), servicePassword: servicePassword(cookie) };
   const cookieChanges = cookieInConfig(stored.config) !== cookie.reveal();
-  const afterSteps = restSteps(facts, settings, target, cookieChanges, planOptions.salt, { usersStateFile: usersStatePath, script: (command) => inContainer(options.name, command) });
+  const afterSteps = restSteps(facts, settings, target, cookieChanges, planOptions.salt, { usersStateFile: usersStatePath, dataDir: image.dataDir, script: (command) => inContainer(options.name, command) });
   return {
     name: options.name,
     spec,

@@ -119,6 +119,7 @@ describe('EMQX settings', () => {
     assert.match(problem('abcdefgh\t')!, /two kinds/);
     assert.match(problem('abcdefgh€')!, /ASCII/);
     assert.match(problem('passwörd1')!, /ASCII/);
+    assert.match(problem('abcdefg1\nx')!, /line break/);
     for (const ok of ['abcdefg!', 'abc def gh', 'ABCDEFG~', '1234567`', 'abcdefg1', 'a\\bcdefg1']) assert.equal(problem(ok), null, ok);
     assert.match(problem('a1!')!, /8–64/);
     assert.match(problem(`a1${'x'.repeat(63)}`)!, /8–64/);

@@ -204,10 +204,12 @@ function checkedConfigStep(facts: HostFacts, file: ManagedFile): Step {
  */
 export interface RestPlacement {
   usersStateFile: string;
+  /** EMQX's data dir as the node sees it: where a password file for `emqx eval` is put. */
+  dataDir: string;
   script: (command: Command) => Command;
 }
 
-const onHost: RestPlacement = { usersStateFile: layout.usersStateFile, script: (command) => command };
+const onHost: RestPlacement = { usersStateFile: layout.usersStateFile, dataDir: layout.dataDir, script: (command) => command };
 
 /** Dashboard service account, admins, ACL rules and MQTT users, all through the local REST API. */
 export function restSteps(facts: HostFacts, settings: Settings, target: ServiceTarget, cookieChanges: boolean, salt?: () => Buffer, place: RestPlacement = onHost): Step[] {
@@ -240,7 +242,7 @@ export function restSteps(facts: HostFacts, settings: Settings, target: ServiceT
   steps.push(
     adminReasons.length === 0
       ? noChange('emqx-admins', 'dashboard admins', `${settings.admins.map((admin) => admin.name).join(', ')} log in; admin/public refused`)
-      : change('emqx-admins', 'dashboard admins', adminReasons.join('; '), [place.script(adminsScript(target, stale, replaceDefault))]),
+      : change('emqx-admins', 'dashboard admins', adminReasons.join('; '), [place.script(adminsScript(target, stale, replaceDefault, place.dataDir))]),
   );
 
   const rules = renderAclRules(settings);

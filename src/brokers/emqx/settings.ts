@@ -19,6 +19,8 @@ const dashboardSpecialCharacters = '!@#$%^&*()_+-=[]{}"|;\':,./<>?`~ ';
 
 export function dashboardPasswordProblem(password: string): string | null {
   if (/[^\x00-\x7f]/.test(password)) return 'EMQX dashboard passwords hold ASCII characters only';
+  // EMQX would take one, but the CLI reset carries the password as one here-document line.
+  if (/[\r\n]/.test(password)) return 'EMQX dashboard passwords cannot hold a line break here';
   if (password.length < 8 || password.length > 64) return 'EMQX dashboard passwords must be 8–64 characters';
   const groups = [/[A-Za-z]/.test(password), /[0-9]/.test(password), [...password].some((char) => dashboardSpecialCharacters.includes(char))];
   if (groups.filter(Boolean).length < 2) {
