@@ -302,6 +302,26 @@ describe('EMQX planner', () => {
     assert.ok(changedIds(steps).includes('restart:emqx'));
   });
 
+  it('re-asserts owners and modes of our files after a Debian upgrade, whose postinst chowns and chmods /etc/emqx', () => {
+    // deploy/packages/deb/debian/postinst (v5.7.2–v5.8.8): chown -R emqx:emqx /etc/emqx; chmod 0644 /etc/emqx/*.
+    const facts = converged(emqxFacts('debian12', 'cmd\tcurl\n'));
+    facts.packages.emqx = '5.7.2';
+    const steps = planEmqx(facts, emqxSettings(), planOptions());
+    const ids = steps.map((step) => step.id);
+    const modes = steps.find((step) => step.id === 'package-postinst:emqx')!;
+    assert.ok(ids.indexOf('package:emqx') < ids.indexOf('package-postinst:emqx') && ids.indexOf('package-postinst:emqx') < ids.indexOf('restart:emqx'));
+    assert.deepEqual(modes.commands.map((command) => command.argv.join(' ')), [
+      `chown root:emqx ${conf}`,
+      `chmod 0640 ${conf}`,
+      `chown root:root ${state}`,
+      `chmod 0600 ${state}`,
+    ]);
+    // rpm's %post leaves /etc/emqx alone (deploy/packages/rpm/emqx.spec): nothing to re-assert on Rocky.
+    const rocky = converged(emqxFacts('rocky9'));
+    rocky.packages.emqx = '5.7.2-1.el9';
+    assert.ok(!planEmqx(rocky, emqxSettings(), planOptions()).some((step) => step.id === 'package-postinst:emqx'));
+  });
+
   it('names a cluster node after the seed that is this host, and leaves the cluster ports to the operator', () => {
     const settings = resolveSettings(clusterSettings);
     const steps = planEmqx(emqxFacts('rocky9'), settings, planOptions());

@@ -86,10 +86,16 @@ function planPresent(facts: HostFacts, settings: Settings, options: EmqxPlanOpti
   steps.push(prerequisitesStep(os, facts, el7));
   const packageStep = emqxPackageStep(os, facts, emqxPackage, options.readPackage ?? ((path) => readFileSync(path)));
   steps.push(packageStep);
+  const tls = tlsFiles(settings, facts, emqxTlsLayout, options.issuer);
+  const cookie = chooseCookie(settings, facts, options.generateCookie ?? generateCookie);
+  const config = emqxConfigFile(settings, { version: emqxPackage.version, nodeName: chooseNodeName(settings, facts), cookie });
+  if (packageStep.change && os.packageFormat === 'deb') {
+    const modes = postinstModesStep(facts, [config, usersStateFile(layout.usersStateFile), ...tls.files]);
+    if (modes) steps.push(modes);
+  }
 
   const markerAt = steps.length;
   // TLS files before emqx.conf, so `emqx check_config` and the restart find the files it names.
-  const tls = tlsFiles(settings, facts, emqxTlsLayout, options.issuer);
   const tlsChanged: string[] = [];
   if (tls.files.length > 0) {
     steps.push(directoryStep(facts, { path: layout.tlsDir, owner: 'root', group: layout.user, mode: '0750' }));
@@ -101,8 +107,6 @@ function planPresent(facts: HostFacts, settings: Settings, options: EmqxPlanOpti
     }
   }
 
-  const cookie = chooseCookie(settings, facts, options.generateCookie ?? generateCookie);
-  const config = emqxConfigFile(settings, { version: emqxPackage.version, nodeName: chooseNodeName(settings, facts), cookie });
   const configStep = checkedConfigStep(facts, config);
   steps.push(configStep);
   const configRewritten = configStep.commands.some((command) => command.argv.includes('mqtt-provision-write'));
@@ -140,6 +144,31 @@ function planPresent(facts: HostFacts, settings: Settings, options: EmqxPlanOpti
     steps.push(noChange('cluster-ports', 'cluster ports 4370/tcp, 5370/tcp', 'not opened by mqtt-provision: allow them between the cluster nodes only'));
   }
   return steps;
+}
+
+/**
+ * The .deb's postinst (deploy/packages/deb/debian/postinst, v5.7.2–v5.8.8) runs `chown -R
+ * emqx:emqx /etc/emqx` and `chmod 0644 /etc/emqx/*` on every install and upgrade: emqx.conf (the
+ * cookie), the users state and the TLS key would stay readable until the next run. Their owners and
+ * modes are put back right after the package, in the same run, for the files that already exist
+ * (a file this run writes gets them from its write). rpm's %post leaves /etc/emqx alone.
+ */
+function postinstModesStep(facts: HostFacts, files: ManagedFile[]): Step | null {
+  const commands: Command[] = [];
+  if (facts.directories[layout.tlsDir] && files.some((file) => file.path.startsWith(`${layout.tlsDir}/`))) {
+    commands.push({ argv: ['chown', `root:${layout.user}`, layout.tlsDir] }, { argv: ['chmod', '0750', layout.tlsDir] });
+  }
+  for (const file of files) {
+    if (!facts.files[file.path]) continue;
+    commands.push({ argv: ['chown', `${file.owner}:${file.group}`, file.path] }, { argv: ['chmod', file.mode, file.path] });
+  }
+  if (commands.length === 0) return null;
+  return change(`package-postinst:${layout.packageName}`, 'owners and modes after the package', "the package's postinst chowns and chmods /etc/emqx", commands);
+}
+
+/** The users state file: hashes of MQTT passwords, root only. */
+function usersStateFile(path: string, content = ''): ManagedFile {
+  return { path, content, mode: '0600', owner: 'root', group: 'root', secret: true, apply: 'reload' };
 }
 
 /**
@@ -294,15 +323,7 @@ function mqttUsersStep(
   // others are left alone and named in the reason (JSON-quoted) for a human to remove.
   const deletes = strangers.filter((name) => userNamePattern.test(name));
   const untouchable = strangers.filter((name) => !userNamePattern.test(name));
-  const stateFile: ManagedFile = {
-    path: place.usersStateFile,
-    content: renderUsersState(wanted, stateFact?.content, salt),
-    mode: '0600',
-    owner: 'root',
-    group: 'root',
-    secret: true,
-    apply: 'reload',
-  };
+  const stateFile = usersStateFile(place.usersStateFile, renderUsersState(wanted, stateFact?.content, salt));
   const stateCommands: Command[] = [];
   if (stateFact === null || stateFact.sha256 !== sha256(stateFile.content)) stateCommands.push(atomicWrite(stateFile));
   else {
