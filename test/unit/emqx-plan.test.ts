@@ -4,7 +4,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { planEmqx } from '../../src/brokers/emqx/plan.ts';
+import { checkConfigCommand, planEmqx } from '../../src/brokers/emqx/plan.ts';
 import type { HostFacts } from '../../src/facts/host-facts.ts';
 import { resolveSettings } from '../../src/settings/load.ts';
 import { convergedEmqxFacts, emqxFacts, fixtureCookie, planOptions } from '../fixtures/emqx-facts.ts';
@@ -38,6 +38,8 @@ const waitStarted =
   'sh -c i=0; while [ "$i" -lt 120 ]; do case "$(emqx ctl status 2>&1)" in *"is started"*) exit 0 ;; esac; i=$((i + 1)); sleep 1; done; ' +
   'echo "EMQX did not report started within 120 s" >&2; exit 1 mqtt-provision-wait-emqx';
 
+/** `emqx check_config`, wrapped so a failure names the file EMQX blamed (test/unit/emqx-check-config.test.ts). */
+const checkConfig = checkConfigCommand.argv.join(' ');
 /** From writing emqx.conf to the last REST call: the same on every OS. */
 const marker = pendingMarker('emqx');
 const markPending = markPendingFor('emqx');
@@ -46,7 +48,7 @@ const rewriteAndRestart = [
   markPending,
   backup(conf),
   write(conf, 'root:emqx', '0640'),
-  'emqx check_config',
+  checkConfig,
   'systemctl restart emqx',
   'systemctl is-active --quiet emqx',
   waitStarted,

@@ -45,8 +45,26 @@ export function emqxFactQuery(): FactQuery {
   };
 }
 
-/** `emqx check_config` validates /etc/emqx/emqx.conf in place (and EMQX_* variables); exit 1 when EMQX would refuse it. */
-export const checkConfigCommand: Command = { argv: ['emqx', 'check_config'] };
+/**
+ * `emqx check_config` (bin/emqx) checks base.hocon (5.8.4+), cluster.hocon and emqx.conf together,
+ * and EMQX_* variables; exit 1 when EMQX would refuse them. Only emqx.conf is ours, so a failure
+ * says which of the files EMQX's error names (or that it names none), then EMQX's own text.
+ */
+export const checkConfigCommand: Command = {
+  argv: [
+    'sh',
+    '-c',
+    'if out=$(emqx check_config 2>&1); then exit 0; fi; named=""; ' +
+      'for f in "$@"; do case "$out" in *"$f"*) if [ "$f" = "$1" ]; then w="written by mqtt-provision"; else w="EMQX\'s own, not written by mqtt-provision"; fi; named="$named${named:+, }$f ($w)" ;; esac; done; ' +
+      'if [ -n "$named" ]; then echo "emqx check_config failed: the error names $named" >&2; ' +
+      'else echo "emqx check_config failed: the error names no file; it checks $3, $2 and $1 together" >&2; fi; ' +
+      'printf \'%s\\n\' "$out" >&2; exit 1',
+    'mqtt-provision-check-config',
+    layout.configFile,
+    layout.clusterHocon,
+    layout.baseHocon,
+  ],
+};
 
 /**
  * `systemctl is-active` says nothing about EMQX, whose unit is Type=simple: this waits until
