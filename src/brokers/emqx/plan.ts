@@ -13,6 +13,7 @@ import type { Settings } from '../../settings/load.ts';
 import { userNamePattern } from '../../settings/schema.ts';
 import { servedPorts } from '../served-ports.ts';
 import { renderAclRules } from './acl.ts';
+import { isStaticCluster, nodesToRejoin, waitRejoinedCommand } from './cluster.ts';
 import { dashboardPort, emqxConfigFile, emqxTlsLayout } from './files.ts';
 import { directoryStep } from '../../operations/directories.ts';
 import { tlsFiles, type TlsIssuer } from '../../tls/server-files.ts';
@@ -106,7 +107,8 @@ function planPresent(facts: HostFacts, settings: Settings, options: EmqxPlanOpti
   steps.push(packageStep);
   const tls = tlsFiles(settings, facts, emqxTlsLayout, options.issuer);
   const cookie = chooseCookie(settings, facts, options.generateCookie ?? generateCookie);
-  const config = emqxConfigFile(settings, { version: emqxPackage.version, nodeName: chooseNodeName(settings, facts), cookie });
+  const nodeName = chooseNodeName(settings, facts);
+  const config = emqxConfigFile(settings, { version: emqxPackage.version, nodeName, cookie });
   if (packageStep.change && os.packageFormat === 'deb') {
     const modes = postinstModesStep(facts, [config, usersStateFile(layout.usersStateFile), ...tls.files]);
     if (modes) steps.push(modes);
@@ -144,7 +146,12 @@ function planPresent(facts: HostFacts, settings: Settings, options: EmqxPlanOpti
       restartStep({
         service: layout.service,
         reason: restartReasons.join(', '),
-        checks: [{ argv: ['systemctl', 'is-active', '--quiet', layout.service] }, waitStartedCommand],
+        checks: [
+          { argv: ['systemctl', 'is-active', '--quiet', layout.service] },
+          waitStartedCommand,
+          // A cluster node is done only when it is back in the cluster; the engine rolls node by node.
+          ...(isStaticCluster(settings) ? [waitRejoinedCommand(nodesToRejoin(settings, facts, nodeName))] : []),
+        ],
         restore: restored.map(restoreFile),
         cleanup: restored.length > 0 ? [removeBackups(restored)] : [],
       }),
