@@ -3,7 +3,7 @@ import { currentCookie, parseApiFacts } from '../brokers/emqx/api-facts.ts';
 import { dashboardPort, emqxConfigFile } from '../brokers/emqx/files.ts';
 import { chooseCookie, cookieInConfig, defaultNodeName, generateCookie, servicePassword } from '../brokers/emqx/identity.ts';
 import { emqxLayout } from '../brokers/emqx/layout.ts';
-import { restSteps } from '../brokers/emqx/plan.ts';
+import { restSteps } from '../brokers/emqx/rest-steps.ts';
 import { apiFactScript } from '../brokers/emqx/rest-scripts.ts';
 import { dashboardAdminProblems } from '../brokers/emqx/settings.ts';
 import { atLeast, emqxFeatures, enterpriseOnlyProblem } from '../brokers/emqx/version.ts';
