@@ -31,8 +31,8 @@ export function dashboardPasswordProblem(password: string): string | null {
 
 /**
  * Admins become EMQX dashboard users, whose rules are stricter than the shared settings'. Checked
- * when planning (the host fails before any change) rather than when loading, so settings shared
- * with Mosquitto still load; returns one line per problem.
+ * when EMQX settings load (exit 2, src/settings/load.ts; Mosquitto settings are not held to them)
+ * and again by the planners; returns one line per problem.
  */
 export function dashboardAdminProblems(admins: Credential[]): string[] {
   const problems: string[] = [];
