@@ -9,7 +9,7 @@ import { extraRepositoryStep, packagesAbsentStep, packagesPresentStep, type Want
 import { pendingRestartMarker, pendingRestartStep, restartStep, serviceEnabledStep } from '../../operations/service.ts';
 import { change, noChange, type Command, type Step } from '../../operations/step.ts';
 import { osFamilyOf, type OsFamily } from '../../os/os-family.ts';
-import type { Settings } from '../../settings/load.ts';
+import { clientUsers, type Settings } from '../../settings/load.ts';
 import { userNamePattern } from '../../settings/schema.ts';
 import { servedPorts } from '../served-ports.ts';
 import { renderAclRules } from './acl.ts';
@@ -277,7 +277,7 @@ function mqttUsersStep(
   const title = 'MQTT users (built-in database)';
   const wanted: MqttUser[] = [
     ...settings.admins.map((admin) => ({ ...admin, superuser: true })),
-    ...settings.users.map(({ name, password }) => ({ name, password, superuser: false })),
+    ...clientUsers(settings).map(({ name, password }) => ({ name, password, superuser: false })),
   ];
   const stateFact = facts.files[place.usersStateFile] ?? null;
   const state = parseUsersState(stateFact?.content);
