@@ -26,9 +26,9 @@ const topicFilter = z
   .refine((value) => !/[\0\r\n]/.test(value), 'must not contain NUL or line breaks')
   .refine(wildcardsStandAlone, 'wildcards must fill a whole level ("+" in any level, "#" only as the last)');
 
-/** A topic as a plain string (QoS 1) or `{ topic, qos }`. */
-const consumerTopic = z.union([
-  topicFilter.transform((topic) => ({ topic, qos: 1 as 0 | 1 | 2 })),
+/** A topic as a plain string (QoS 1) or `{ topic, qos }`; a string is made an object first, so errors name `topic` or `qos`. */
+const consumerTopic = z.preprocess(
+  (value) => (typeof value === 'string' ? { topic: value } : value),
   z
     .object({
       topic: topicFilter,
@@ -36,7 +36,7 @@ const consumerTopic = z.union([
       qos: z.union([z.literal(0), z.literal(1), z.literal(2)]).default(1),
     })
     .strict(),
-]);
+);
 
 export const consumerSchema = z
   .object({
