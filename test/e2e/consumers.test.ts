@@ -235,6 +235,8 @@ describe('consumers on a lab host', () => {
     assert.equal(statuses['consumer telegraf retention'], 'pass', text);
     assert.equal(statuses['consumer flume-ingest retention'], 'pass', text);
     assert.equal(statuses.cleanup, 'pass', text);
+    assert.equal(statuses['offline retention'], 'pass', text);
+    assert.equal(report.passed, true, text);
     const telegrafCheck = report.checks.find((check) => check.name === 'consumer telegraf retention')!;
     assert.equal(telegrafCheck.figures?.['received distinct'], 5000, text);
     assert.match(telegrafCheck.detail, new RegExp(`client id ${settings.consumers[0]!.clientId}, user telegraf`), text);

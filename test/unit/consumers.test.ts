@@ -17,6 +17,7 @@ import { derivedClientId } from '../../src/settings/consumers.ts';
 import { InputError, InputErrors } from '../../src/settings/input-error.ts';
 import { resolveSettings, type Settings } from '../../src/settings/load.ts';
 import { emptyFacts } from '../../src/facts/empty-facts.ts';
+import { toPlainSettings } from '../../src/pulumi/plain-settings.ts';
 import { probeTopic } from '../../src/verify/consumer-retention.ts';
 import { consumerProbes, installVerifyOptions } from '../../src/verify/install-hook.ts';
 
@@ -82,6 +83,13 @@ describe('consumer settings', () => {
       assert.match(inputErrorOf(() => settingsWith(consumers)), message);
     });
   }
+
+  it('survives the plain-settings round trip into the Pulumi provider unchanged', () => {
+    const settings = settingsWith([flume, telegraf]);
+    const again = resolveSettings(toPlainSettings(settings));
+    assert.deepEqual(toPlainSettings(again).consumers, toPlainSettings(settings).consumers);
+    assert.equal(again.users.length, 0);
+  });
 
   it('gives each consumer a user that may read exactly its topics, in Mosquitto\'s ACL and password file', () => {
     const settings = settingsWith([telegraf]);
