@@ -12,6 +12,7 @@ import { runLintCommand } from '../../src/consumers/lint-command.ts';
 import { consumerEndpoint, endpointUrl } from '../../src/consumers/endpoint.ts';
 import { lintConsumerText } from '../../src/consumers/lint.ts';
 import { renderConsumerFiles } from '../../src/consumers/render.ts';
+import { writeConsumerConfigs } from '../../src/consumers/write-configs.ts';
 import { consumerWarnings } from '../../src/consumers/warnings.ts';
 import { derivedClientId } from '../../src/settings/consumers.ts';
 import { InputError, InputErrors } from '../../src/settings/input-error.ts';
@@ -191,6 +192,20 @@ describe('rendered consumer configs', () => {
     const input = (parseToml(file.content) as { inputs: { mqtt_consumer: Array<Record<string, unknown>> } }).inputs.mqtt_consumer[0]!;
     assert.deepEqual(input.servers, ['ssl://mqtt.example:8883']);
     assert.equal(input.tls_ca, '/etc/consumer/ca.crt');
+  });
+
+  it('writes the deployment CA beside the configs and points the TLS consumers at it', () => {
+    const caDir = join(directory, 'ca-write');
+    const tls = resolveSettings({ broker: 'mosquitto', admins, consumers: [telegraf, generic], listeners: { mqtts: 8883 }, tls: { generate: { caDir, subjectAltNames: ['mqtt.example'] } } });
+    const out = join(directory, 'tls-configs');
+    const written = writeConsumerConfigs(out, tls, consumerEndpoint(tls, 'mqtt.example'));
+    assert.ok(written.includes(join(out, 'ca.crt')));
+    assert.equal(readFileSync(join(out, 'ca.crt'), 'utf8'), readFileSync(join(caDir, 'ca.crt'), 'utf8'));
+    const input = (parseToml(readFileSync(join(out, 'telegraf', 'telegraf-mqtt.conf'), 'utf8')) as { inputs: { mqtt_consumer: Array<Record<string, unknown>> } }).inputs.mqtt_consumer[0]!;
+    assert.equal(input.tls_ca, join(out, 'ca.crt'));
+    assert.equal(JSON.parse(readFileSync(join(out, 'archiver', 'consumer.json'), 'utf8')).caFile, join(out, 'ca.crt'));
+    assert.equal(statSync(join(out, 'archiver')).mode & 0o777, 0o700);
+    assert.equal(statSync(join(out, 'archiver', 'password')).mode & 0o777, 0o600);
   });
 
   it('passes its own lint (Flume and Telegraf; lint reads no JSON)', () => {
