@@ -1,4 +1,5 @@
 import type { Secret } from '../secret.ts';
+import type { Settings } from '../settings/load.ts';
 import { attemptConnect, describeOutcome, type BrokerLogin } from './mqtt-client.ts';
 import { describeShortfall, runRetentionRound } from './retention-round.ts';
 import type { VerifyContext } from './verify-context.ts';
@@ -11,6 +12,11 @@ export interface ConsumerProbe {
   username: string;
   password: Secret;
   topics: Array<{ topic: string; qos: 0 | 1 | 2 }>;
+}
+
+/** The settings' consumers as verify probes: own client id, own user, own topics. */
+export function consumerProbes(settings: Pick<Settings, 'consumers'>): ConsumerProbe[] {
+  return settings.consumers.map((consumer) => ({ name: consumer.name, clientId: consumer.clientId, username: consumer.name, password: consumer.password, topics: consumer.topics }));
 }
 
 /**

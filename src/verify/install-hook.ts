@@ -5,18 +5,15 @@ import { loadOrCreateCa } from '../tls/ca-store.ts';
 import { issueClientCertificate } from '../tls/certificates.ts';
 import type { Transport } from '../transport/transport.ts';
 import { waitHealthy } from '../container/plan.ts';
-import type { ConsumerProbe } from './consumer-retention.ts';
+import { consumerProbes } from './consumer-retention.ts';
+
+export { consumerProbes };
 import { restartViaSystemctl } from './restart-service.ts';
 import { verifyBroker, type VerifyOptions } from './verify-broker.ts';
 import { formatVerifyReport, type VerifyReport } from './verify-report.ts';
 
 /** A no-op converge's verify must not take over a consumer that may already be running. */
 const NO_CHANGE_NO_CONSUMERS = 'nothing changed in this run, and a running consumer\'s session is not taken over just for this check (it would receive the test messages and lose its queue)';
-
-/** The consumers as verify probes: own client id, own user, own topics. */
-export function consumerProbes(settings: Pick<Settings, 'consumers'>): ConsumerProbe[] {
-  return settings.consumers.map((consumer) => ({ name: consumer.name, clientId: consumer.clientId, username: consumer.name, password: consumer.password, topics: consumer.topics }));
-}
 
 /** Consumers are checked only on a run that changed the broker (their users are new or changed): see VerifyOptions.consumers. */
 function withConsumers(options: VerifyOptions, settings: Pick<Settings, 'consumers'>, mayDisturb: boolean): void {
