@@ -15,6 +15,9 @@ import { limitTargets } from './limit.ts';
 import { parseDockerHost, type DockerHost } from '../container/docker-host.ts';
 import { installUsage, parseInstallOptions, type InstallOptions } from './install-options.ts';
 import { formatRecap, formatStepLine } from './progress-printer.ts';
+import { consumerOutput, type ConsumerOutput } from '../consumers/install-output.ts';
+import { consumerWarnings } from '../consumers/warnings.ts';
+import { writeConsumerConfigs } from '../consumers/write-configs.ts';
 
 export interface InstallTarget extends HostTarget {
   address: string;
@@ -53,6 +56,7 @@ export async function runInstall(broker: Settings['broker'], args: string[], env
   let settings: Settings;
   let targets: InstallTarget[];
   let dockerHost: DockerHost = { kind: 'local' };
+  let consumers: ConsumerOutput | undefined;
   try {
     options = parseInstallOptions(args);
     if (options.help) {
@@ -73,6 +77,8 @@ export async function runInstall(broker: Settings['broker'], args: string[], env
     targets = buildTargets(options, environment);
     if (options.docker) dockerHost = parseDockerHost(options.dockerHost);
     checkTemplatesRender(settings);
+    const first = targets[0] ?? (options.docker && dockerHost.kind === 'ssh' ? { address: dockerHost.spec.host, ports: {} } : options.docker ? { address: '127.0.0.1', ports: {} } : undefined);
+    consumers = consumerOutput(options, settings, first);
   } catch (error) {
     if (error instanceof InputError || error instanceof InputErrors) {
       environment.printError(`invalid input:\n${error.message}\n\nRun with --help for the flags, or see README.md "Settings".`);
@@ -81,9 +87,12 @@ export async function runInstall(broker: Settings['broker'], args: string[], env
     throw error;
   }
 
+  for (const warning of consumerWarnings(settings)) environment.printError(`warning: ${warning}`);
+
   if (options.renderTo) {
     try {
       renderTo(options.renderTo, settings, environment);
+      if (consumers) writeConsumers(consumers, settings, environment);
     } catch (error) {
       // Rendering without a host can only fail on what the settings say (e.g. no TLS name to certify).
       environment.printError(`invalid input:\n--render-to: ${(error as Error).message}`);
@@ -91,6 +100,10 @@ export async function runInstall(broker: Settings['broker'], args: string[], env
     }
     return 0;
   }
+
+  // Written before the converge, and not on a dry run: they are local files, and a consumer set up
+  // from them meanwhile only finds its user once the converge created it.
+  if (consumers && !options.dryRun) writeConsumers(consumers, settings, environment);
 
   if (options.docker) return runDockerInstall(broker, settings, options, dockerHost, environment);
 
@@ -266,6 +279,10 @@ function checkReadable(path: string, flag: string): void {
   } catch {
     throw new InputError(flag, `cannot read ${path}`);
   }
+}
+
+function writeConsumers(output: ConsumerOutput, settings: Settings, environment: InstallEnvironment): void {
+  for (const path of writeConsumerConfigs(output.directory, settings, output.endpoint)) environment.printError(`rendered ${path}`);
 }
 
 /** Writes what would be installed, secret files at 0600, for review or for a config-management repo. */

@@ -43,6 +43,10 @@ export interface InstallOptions {
   /** `docker run --memory` and `--cpus` limits; undefined keeps the container defaults. */
   memory?: string;
   cpus?: string;
+  /** Write each consumer's rendered config (Flume, Telegraf, generic) and password file here. */
+  consumerConfigs?: string;
+  /** HOST or HOST:PORT the consumer configs connect to (default: the first TLS name, else the first target). */
+  consumerBroker?: string;
 }
 
 export const installUsage = (script: string): string => `Usage: npx zx scripts/${script} [options]
@@ -79,6 +83,11 @@ Behaviour:
   --dry-run                   gather facts and show what would change, with diffs; change nothing
   --check                     drift check (for CI): a dry run that exits 3 when anything would change
   --render-to DIR             write the rendered config files to DIR and contact no host
+                              (consumer configs too, in DIR/consumers, unless --consumer-configs)
+  --consumer-configs DIR      write each consumer's config (Flume, Telegraf, JSON + env) and its
+                              0600 password file to DIR/<name>/ (see README, "Consumers")
+  --consumer-broker HOST[:PORT]  the address those configs connect to (default: the first
+                              tls.generate.subjectAltNames entry, else the first --host)
   --json                      print one JSON document with per-host, per-step results
   --no-verify                 skip the broker verification after converging
   --concurrency N             hosts converged at once (default 10)
@@ -141,6 +150,8 @@ export function parseInstallOptions(args: string[]): InstallOptions {
         'host-key-check': { type: 'string' },
         memory: { type: 'string' },
         cpus: { type: 'string' },
+        'consumer-configs': { type: 'string' },
+        'consumer-broker': { type: 'string' },
       },
     }));
   } catch (error) {
@@ -179,6 +190,8 @@ export function parseInstallOptions(args: string[]): InstallOptions {
     ['containerName', 'container-name'],
     ['memory', 'memory'],
     ['cpus', 'cpus'],
+    ['consumerConfigs', 'consumer-configs'],
+    ['consumerBroker', 'consumer-broker'],
   ] as const) {
     const value = values[flag];
     if (value !== undefined) options[key] = value;

@@ -3,7 +3,7 @@ import { mosquittoConfig } from '../brokers/mosquitto/files.ts';
 import { hashPassword } from '../brokers/mosquitto/password-hash.ts';
 import { sha256 } from '../operations/files.ts';
 import { renderTemplate } from '../render/render-template.ts';
-import type { Settings } from '../settings/load.ts';
+import { clientUsers, type Settings } from '../settings/load.ts';
 import type { ListenerName } from './stack-config.ts';
 import { imageLayouts, mosquittoImagePaths, officialImage } from '../container/image-layouts.ts';
 
@@ -96,7 +96,7 @@ function mosquittoContainerFiles(settings: Settings, seed: string): ContainerFil
   // The TLS files live in the host layout only; a container would point at paths it does not have.
   if (settings.tls) throw new Error('settings.tls: TLS listeners are not supported for containers yet; use a host');
   const config = mosquittoConfig(settings, mosquittoImagePaths);
-  const passwords = [...settings.admins, ...settings.users]
+  const passwords = [...settings.admins, ...clientUsers(settings)]
     .map(({ name, password }) => `${name}:${hashPassword(password.reveal(), stableSalt(seed, name))}\n`)
     .join('');
   return [
@@ -104,7 +104,7 @@ function mosquittoContainerFiles(settings: Settings, seed: string): ContainerFil
     { path: mosquittoImagePaths.passwordFile, content: passwords, mode: '0600', ...owner, secret: true },
     {
       path: mosquittoImagePaths.aclFile,
-      content: renderTemplate('mosquitto-acl', { admins: settings.admins, users: settings.users }, settings.templates),
+      content: renderTemplate('mosquitto-acl', { admins: settings.admins, users: clientUsers(settings) }, settings.templates),
       mode: '0600',
       ...owner,
       secret: false,

@@ -1,5 +1,6 @@
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { z } from 'zod';
+import { consumerWarnings } from '../consumers/warnings.ts';
 import { readInventory } from '../lab/inventory.ts';
 import { InputError, InputErrors } from '../settings/input-error.ts';
 import { resolveSettings, type Settings } from '../settings/load.ts';
@@ -93,6 +94,7 @@ export async function readStackConfig(reader: ConfigReader, baseDir: string): Pr
 
   const kind = parseKey(reader, 'deployment', deployment, errors, 'set it to "hosts" (SSH) or "containers" (Docker)');
   const settings = readSettings(reader, baseDir, errors, warnings);
+  if (settings) warnings.push(...consumerWarnings(settings));
   const purgeDataOnDelete = parseKey(reader, 'purgeDataOnDelete', z.boolean(), errors) ?? false;
 
   const hosts: HostEntry[] = [];
@@ -139,7 +141,7 @@ function readSettings(reader: ConfigReader, baseDir: string, errors: InputError[
   const raw = parseKey(reader, 'settings', z.record(z.string(), z.unknown()), errors, 'give the broker settings: the same keys as a settings file');
   if (!raw) return undefined;
   const withPasswords: Record<string, unknown> = { ...raw };
-  for (const list of ['admins', 'users'] as const) {
+  for (const list of ['admins', 'users', 'consumers'] as const) {
     const entries = raw[list];
     if (!Array.isArray(entries)) continue;
     withPasswords[list] = entries.map((entry: unknown, index) => {

@@ -5,6 +5,7 @@ import type { z } from 'zod';
 import { dashboardAdminProblems, resolveEmqxSettings } from '../brokers/emqx/settings.ts';
 import { Secret } from '../secret.ts';
 import { resolveTlsSettings, type TlsSettings } from '../tls/tls-settings.ts';
+import { consumerUsers, resolveConsumers, type Consumer } from './consumers.ts';
 import { InputError, InputErrors } from './input-error.ts';
 import { settingsSchema, type ParsedSettings, type SettingsInput } from './schema.ts';
 import { closestKey, knownKeysAt } from './suggest.ts';
@@ -20,9 +21,11 @@ export interface AclRule {
 }
 
 /** Validated settings with every password read into a Secret and every path made absolute. */
-export interface Settings extends Omit<ParsedSettings, 'admins' | 'users' | 'tls'> {
+export interface Settings extends Omit<ParsedSettings, 'admins' | 'users' | 'tls' | 'consumers'> {
   admins: Credential[];
   users: Array<Credential & { acl: AclRule[] }>;
+  /** Consumers with their fixed client ids; their MQTT users come from clientUsers(), not from `users`. */
+  consumers: Consumer[];
   /** Present when the settings have a `tls` block: supplied PEM files read in, or the generated CA's directory. */
   tls?: TlsSettings;
 }
@@ -99,7 +102,8 @@ export function resolveSettings(raw: unknown, overrides: SettingsOverrides = {},
   }));
   // Flags name paths relative to where the command runs, not to the settings file.
   applyAdminOverride(admins, overrides, process.cwd(), errors);
-  checkUniqueNames([...admins, ...users], errors);
+  const consumers = resolveConsumers(settings.consumers, settings.broker, (entry, field) => resolveCredentials([{ name: 'consumer', ...entry }], field, baseDir, errors)[0]?.password, errors);
+  checkUniqueNames([...admins, ...users, ...consumers], errors);
   const adminOverrideFailed = overrides.adminUser !== undefined && errors.length > 0;
   if (settings.state === 'present' && admins.length === 0 && !adminOverrideFailed) {
     errors.push(new InputError('admins', 'at least one admin is required (anonymous access is always off); use --admin-user and --admin-password-file'));
@@ -113,7 +117,15 @@ export function resolveSettings(raw: unknown, overrides: SettingsOverrides = {},
   }
   if (errors.length > 0) throw new InputErrors(errors);
   const { tls: _tlsInput, ...rest } = settings;
-  return { ...rest, admins, users, templates, emqx, ...(tls ? { tls } : {}) };
+  return { ...rest, admins, users, consumers, templates, emqx, ...(tls ? { tls } : {}) };
+}
+
+/**
+ * Every MQTT client user the broker gets: `users` and one read-only user per consumer. The one
+ * list the password files, ACL files and EMQX's user database are rendered from.
+ */
+export function clientUsers(settings: Pick<Settings, 'users' | 'consumers'>): Array<Credential & { acl: AclRule[] }> {
+  return [...settings.users, ...consumerUsers(settings.consumers)];
 }
 
 function issueToInputError(issue: z.core.$ZodIssue): InputError {
@@ -154,13 +166,15 @@ function checkListeners(settings: ParsedSettings, errors: InputError[]): void {
 
 function resolveCredentials(
   entries: ParsedSettings['admins'],
-  list: 'admins' | 'users',
+  /** `admins`, `users`, or a consumer's own field (`settings.consumers[2]`). */
+  list: string,
   baseDir: string,
   errors: InputError[],
 ): Credential[] {
   const resolved: Credential[] = [];
   entries.forEach((entry, index) => {
-    const field = `settings.${list}[${index}]`;
+    // A consumer is resolved one at a time and names its own field.
+    const field = list.startsWith('settings.') ? list : `settings.${list}[${index}]`;
     if (entry.password !== undefined && entry.passwordFile !== undefined) {
       errors.push(new InputError(field, 'give either "password" or "passwordFile", not both'));
       return;
@@ -223,7 +237,7 @@ function checkPassword(value: string, field: string, errors: InputError[]): Secr
 function checkUniqueNames(credentials: Credential[], errors: InputError[]): void {
   const seen = new Set<string>();
   for (const { name } of credentials) {
-    if (seen.has(name)) errors.push(new InputError('settings.users', `user name "${name}" is given twice (admins and users share one namespace)`));
+    if (seen.has(name)) errors.push(new InputError('settings.users', `user name "${name}" is given twice (admins, users and consumers share one namespace)`));
     seen.add(name);
   }
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { Secret } from '../secret.ts';
+import { consumerSchema } from './consumers.ts';
 
 /**
  * The one description of a broker deployment, shared by the zx front doors, the Pulumi program and
@@ -105,6 +106,8 @@ export const settingsSchema = z
     users: z
       .array(z.object({ ...credentials, acl: z.array(aclRule).default([]) }).strict())
       .default([]),
+    /** Subscribers that must not lose messages: fixed client id, a read-only user for their topics, a rendered config (see src/settings/consumers.ts). */
+    consumers: z.array(consumerSchema).default([]),
     /**
      * TLS for the `mqtts` and `wss` listeners (required when either is set). Either supplied
      * certificates (`ca`, `cert`, `key`: all three, PEM files on the controller) or `generate`:

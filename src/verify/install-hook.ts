@@ -5,9 +5,22 @@ import { loadOrCreateCa } from '../tls/ca-store.ts';
 import { issueClientCertificate } from '../tls/certificates.ts';
 import type { Transport } from '../transport/transport.ts';
 import { waitHealthy } from '../container/plan.ts';
+import { consumerProbes } from './consumer-retention.ts';
+
+export { consumerProbes };
 import { restartViaSystemctl } from './restart-service.ts';
 import { verifyBroker, type VerifyOptions } from './verify-broker.ts';
 import { formatVerifyReport, type VerifyReport } from './verify-report.ts';
+
+/** A no-op converge's verify must not take over a consumer that may already be running. */
+const NO_CHANGE_NO_CONSUMERS = 'nothing changed in this run, and a running consumer\'s session is not taken over just for this check (it would receive the test messages and lose its queue)';
+
+/** Consumers are checked only on a run that changed the broker (their users are new or changed): see VerifyOptions.consumers. */
+function withConsumers(options: VerifyOptions, settings: Pick<Settings, 'consumers'>, mayDisturb: boolean): void {
+  if (settings.consumers.length === 0) return;
+  if (mayDisturb) options.consumers = consumerProbes(settings);
+  else options.consumerSkipReason = NO_CHANGE_NO_CONSUMERS;
+}
 
 /** Verify after a no-op converge must not disturb a production broker's clients. */
 const NO_CHANGE_NO_RESTART = 'nothing changed in this run, and a converged broker is not restarted just for this check (verify-broker.mts --restart-host runs it)';
@@ -68,6 +81,7 @@ export function installVerifyOptions(
   }
   if (options.messages !== undefined) verifyOptions.messages = options.messages;
   if (options.log) verifyOptions.log = options.log;
+  withConsumers(verifyOptions, settings, options.mayRestart !== false);
   // Only a Mosquitto with persistence promises that queued messages outlive a restart.
   if (settings.broker === 'mosquitto' && settings.persistence.enabled) {
     if (options.mayRestart === false) verifyOptions.restartSkipReason = NO_CHANGE_NO_RESTART;
@@ -131,6 +145,7 @@ export async function verifyContainerAfterInstall(container: ContainerTarget, se
     options.username = admin.name;
     options.password = admin.password;
   }
+  withConsumers(options, settings, mayRestart);
   // As on hosts: only a Mosquitto with persistence promises that queued messages outlive a restart.
   if (settings.broker === 'mosquitto' && settings.persistence.enabled) {
     if (!mayRestart) options.restartSkipReason = NO_CHANGE_NO_RESTART;

@@ -76,7 +76,7 @@ export class Connection {
   }
 
   /** Subscribes and returns the granted QoS; a refusal (0x80) or a closed connection throws. */
-  async subscribe(topic: string, qos: 0 | 1 = 1, timeoutMs = 10_000): Promise<number> {
+  async subscribe(topic: string, qos: 0 | 1 | 2 = 1, timeoutMs = 10_000): Promise<number> {
     const grants = await bounded(this.client.subscribeAsync(topic, { qos }), timeoutMs, `no SUBACK for ${topic} within ${timeoutMs} ms`);
     const granted = grants[0]?.qos;
     if (granted === undefined || granted === 128) throw new Error(`the broker refused the subscription to ${topic}`);

@@ -1,6 +1,7 @@
 import { MessageCollector, type DrainEnd } from './message-collector.ts';
 import { publishSequence } from './publish-window.ts';
 import { describeRanges } from './sequence-tally.ts';
+import type { BrokerLogin } from './mqtt-client.ts';
 import { connectTracked, type VerifyContext } from './verify-context.ts';
 
 export interface RetentionRoundOptions {
@@ -8,6 +9,10 @@ export interface RetentionRoundOptions {
   clientId: string;
   topic: string;
   messages: number;
+  /** Who the subscriber logs in as (default: the verifier's login); a consumer's own user walks its real ACL path. */
+  login?: BrokerLogin;
+  /** What the subscriber subscribes to (default: `topic` at QoS 1); `topic` must match one of them. */
+  subscriptions?: Array<{ topic: string; qos: 0 | 1 | 2 }>;
   /** Runs after every publish was acknowledged and before the subscriber comes back (a broker restart). */
   whileOffline?: () => Promise<Record<string, number>>;
 }
@@ -34,14 +39,18 @@ export async function runRetentionRound(context: VerifyContext, options: Retenti
   const startedAt = performance.now();
   const { clientId, topic, messages } = options;
 
-  const subscriber = await connectTracked(context, { clientId, clean: false });
+  const login = options.login ?? context.login;
+  const subscriptions = options.subscriptions ?? [{ topic, qos: 1 }];
+  const subscriber = await connectTracked(context, { clientId, clean: false }, login);
   try {
-    const granted = await subscriber.subscribe(topic, 1);
-    if (granted !== 1) throw new Error(`the broker granted QoS ${granted} instead of 1 on ${topic}, so it will not queue for an offline subscriber`);
+    for (const subscription of subscriptions) {
+      const granted = await subscriber.subscribe(subscription.topic, subscription.qos);
+      if (granted < 1) throw new Error(`the broker granted QoS ${granted} instead of ${subscription.qos} on ${subscription.topic}, so it will not queue for an offline subscriber`);
+    }
   } finally {
     await subscriber.end();
   }
-  context.log(`${clientId} subscribed to ${topic} (clean session off) and went offline; publishing ${messages} QoS 1 messages`);
+  context.log(`${clientId} subscribed to ${subscriptions.map((entry) => entry.topic).join(', ')} (clean session off) and went offline; publishing ${messages} QoS 1 messages`);
 
   const publisher = await connectTracked(context, { clientId: context.clientId('pub'), clean: true });
   let publishMs: number;
@@ -55,7 +64,7 @@ export async function runRetentionRound(context: VerifyContext, options: Retenti
   const extraFigures = options.whileOffline ? await options.whileOffline() : {};
 
   const collector = new MessageCollector(topic, messages);
-  const comeback = await connectTracked(context, { clientId, clean: false, onMessage: collector.handle });
+  const comeback = await connectTracked(context, { clientId, clean: false, onMessage: collector.handle }, login);
   let drain;
   try {
     drain = await collector.wait(comeback, { quietMs: context.quietMs, timeoutMs: context.timeoutMs });

@@ -19,6 +19,8 @@ export interface VerifyArguments {
   /** known_hosts for --restart-host (default ~/.ssh/known_hosts, unknown hosts recorded). */
   knownHosts?: string;
   service: string;
+  /** A settings file whose `consumers:` get the offline-retention check with their own client id, user and topics. */
+  consumers?: string;
   json: boolean;
   help: boolean;
 }
@@ -38,6 +40,9 @@ strangers, and (with --restart-host) keeps them across a restart. Leaves no sess
   --identity FILE          SSH private key for --restart-host (required with it)
   --known-hosts FILE       host keys for --restart-host (default ~/.ssh/known_hosts; new hosts are recorded)
   --service NAME           systemd unit to restart (default mosquitto)
+  --consumers FILE.yaml    also check each consumer in this settings file as itself (its client id,
+                           user and topics; --user publishes). It takes each client id over while it
+                           runs: only for consumers that are stopped or not yet started
   --json                   print the report as JSON
   -h, --help               this text
 
@@ -63,6 +68,7 @@ export function parseVerifyArguments(args: readonly string[]): VerifyArguments {
         identity: { type: 'string' },
         'known-hosts': { type: 'string' },
         service: { type: 'string' },
+        consumers: { type: 'string' },
         json: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
@@ -115,6 +121,10 @@ export function parseVerifyArguments(args: readonly string[]): VerifyArguments {
     if (values['known-hosts'] !== undefined) parsed.knownHosts = values['known-hosts'];
   } else if (values.identity !== undefined) {
     throw new InputError('--identity', 'only means something with --restart-host');
+  }
+  if (values.consumers !== undefined) {
+    if (parsed.user === undefined) throw new InputError('--consumers', 'needs --user and --password-file: a user that may publish to the consumers\' topics');
+    parsed.consumers = values.consumers;
   }
   return parsed;
 }

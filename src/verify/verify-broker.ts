@@ -1,6 +1,7 @@
 import { checkAuth } from './auth-check.ts';
 import { cleanUpSessions } from './cleanup.ts';
 import { checkClientIdTrap } from './client-id-trap.ts';
+import { checkConsumerRetention } from './consumer-retention.ts';
 import { checkOfflineRetention } from './offline-retention.ts';
 import { checkReachability } from './reachability.ts';
 import { checkRestartSurvival } from './restart-survival.ts';
@@ -45,11 +46,13 @@ export async function verifyBroker(options: VerifyOptions): Promise<VerifyReport
       ['offline retention', checkOfflineRetention],
       ['restart survival', checkRestartSurvival],
       ['client-id trap', checkClientIdTrap],
+      ...context.consumers.map((consumer): [string, (context: VerifyContext) => Promise<VerifyCheck>] => [`consumer ${consumer.name} retention`, (ctx) => checkConsumerRetention(ctx, consumer)]),
     ];
     for (const [name, check] of later) {
       if (reachable.status === 'fail') checks.push({ name, status: 'skip', detail: `no client got through to ${context.login.url} (see reachability mqtt)` });
       else await run(name, check);
     }
+    if (context.consumerSkipReason !== undefined) checks.push({ name: 'consumer retention', status: 'skip', detail: context.consumerSkipReason });
   } finally {
     if (context.usedClientIds.size > 0) await run('cleanup', cleanUpSessions);
     else checks.push({ name: 'cleanup', status: 'skip', detail: 'no session was opened' });

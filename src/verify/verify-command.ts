@@ -2,7 +2,9 @@ import { X509Certificate } from 'node:crypto';
 import { accessSync, constants, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { InputError } from '../settings/input-error.ts';
+import { InputError, InputErrors } from '../settings/input-error.ts';
+import { loadSettings } from '../settings/load.ts';
+import { consumerProbes } from './consumer-retention.ts';
 import { SshTransport, type SshOptions } from '../transport/ssh.ts';
 import type { Transport } from '../transport/transport.ts';
 import { restartViaSystemctl } from './restart-service.ts';
@@ -42,6 +44,12 @@ export async function runVerifyCommand(args: readonly string[], environment: Ver
       options.username = parsed.user;
       options.password = readPasswordFile(parsed.passwordFile);
     }
+    if (parsed.consumers !== undefined && parsed.user !== undefined && parsed.passwordFile !== undefined) {
+      // The verifier's user stands in as the admin, so a settings file that names none still loads.
+      const settings = loadSettings(parsed.consumers, { adminUser: parsed.user, adminPasswordFile: parsed.passwordFile });
+      if (settings.consumers.length === 0) throw new InputError('--consumers', `${parsed.consumers} has no "consumers:"`);
+      options.consumers = consumerProbes(settings);
+    }
     const { restartHost, identity } = parsed;
     if (restartHost !== undefined && identity !== undefined) {
       try {
@@ -60,7 +68,7 @@ export async function runVerifyCommand(args: readonly string[], environment: Ver
       options.restartBroker = restartViaSystemctl(() => environment.connect(ssh), parsed.service);
     }
   } catch (error) {
-    if (error instanceof InputError) {
+    if (error instanceof InputError || error instanceof InputErrors) {
       environment.printError(`invalid input: ${error.message}\nRun with --help for the flags.`);
       return 2;
     }

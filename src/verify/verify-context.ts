@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Secret } from '../secret.ts';
+import type { ConsumerProbe } from './consumer-retention.ts';
 import { connectOrThrow, type BrokerLogin, type Connection, type ConnectRequest } from './mqtt-client.ts';
 
 export interface VerifyOptions {
@@ -37,6 +38,13 @@ export interface VerifyOptions {
   trapMessages?: number;
   /** Progress lines for people; never receives a password. */
   log?: (line: string) => void;
+  /**
+   * Consumers whose own client id, user and topics get the offline-retention check too. It takes
+   * the client id over while it runs and ends its session afterwards: only for consumers not yet
+   * running (or stopped), which is why a no-change install leaves them out (consumerSkipReason).
+   */
+  consumers?: ConsumerProbe[];
+  consumerSkipReason?: string;
 }
 
 /** Everything one run shares: resolved options, its random id, and every client id it used. */
@@ -54,6 +62,8 @@ export interface VerifyContext {
   restartTimeoutMs: number;
   publishWindow: number;
   trapMessages: number;
+  consumers: ConsumerProbe[];
+  consumerSkipReason: string | undefined;
   log: (line: string) => void;
   /** Client ids the broker accepted; the cleanup check ends each one's session. */
   usedClientIds: Set<string>;
@@ -94,6 +104,8 @@ export function createContext(options: VerifyOptions, runId = newRunId()): Verif
     restartTimeoutMs: options.restartTimeoutMs ?? 90_000,
     publishWindow: options.publishWindow ?? 1000,
     trapMessages: options.trapMessages ?? 10,
+    consumers: options.consumers ?? [],
+    consumerSkipReason: options.consumerSkipReason,
     log: (line) => log(`verify ${runId}: ${line}`),
     usedClientIds: new Set(),
     clientId: (role) => `mp-verify-${runId}-${role}`,

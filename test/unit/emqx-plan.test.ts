@@ -252,6 +252,16 @@ describe('EMQX planner', () => {
     assert.match(steps.find((step) => step.id === 'emqx-acl')!.diff!, /^\+\{allow, \{username, "sensor"\}, publish, \["sensors\/#"\]\}\.$/m);
   });
 
+  it('creates a consumer\'s user in the built-in database with subscribe-only rules for its topics', () => {
+    const settings = emqxSettings({ consumers: [{ name: 'telegraf', kind: 'telegraf', topics: ['sensors/+/temp'], password: 'tg-pass' }] });
+    const steps = planEmqx(converged(emqxFacts('rocky9')), settings, planOptions());
+    assert.deepEqual(changedIds(steps), ['emqx-acl', 'emqx-mqtt-users']);
+    assert.equal(steps.find((step) => step.id === 'emqx-mqtt-users')!.reason, 'set telegraf');
+    const acl = steps.find((step) => step.id === 'emqx-acl')!.diff!;
+    assert.match(acl, /^\+\{allow, \{username, "telegraf"\}, subscribe, \["sensors\/\+\/temp"\]\}\.$/m);
+    assert.doesNotMatch(acl, /"telegraf"\}, (publish|all)/);
+  });
+
   it('never scripts a user name read back from the host that our rules would refuse', () => {
     const hostile = "a$(touch /tmp/pwned)'b";
     const facts = converged(emqxFacts('rocky9'));

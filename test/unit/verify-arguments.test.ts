@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { InputError } from '../../src/settings/input-error.ts';
 import { parseVerifyArguments, readPasswordFile } from '../../src/verify/verify-arguments.ts';
+import { derivedClientId } from '../../src/settings/consumers.ts';
 import { runVerifyCommand, type VerifyCommandEnvironment } from '../../src/verify/verify-command.ts';
 import type { VerifyOptions } from '../../src/verify/verify-context.ts';
 import { buildReport, type VerifyReport } from '../../src/verify/verify-report.ts';
@@ -151,5 +152,20 @@ describe('verify-broker command', () => {
     const args = ['--url', 'mqtt://127.0.0.1:2302', '--restart-host', 'root@127.0.0.1:2301', '--identity', '/nonexistent/key'];
     assert.equal(await runVerifyCommand(args, env), 2);
     assert.match(err.join('\n'), /--identity/);
+  });
+  it('checks the consumers of --consumers FILE as themselves, and refuses it without --user', async () => {
+    const directory = mkdtempSync(join(tmpdir(), 'verify-cmd-'));
+    writeFileSync(join(directory, 'pw'), 'admin secret\n');
+    writeFileSync(join(directory, 'settings.yaml'), 'broker: mosquitto\nconsumers:\n  - { name: flume-ingest, kind: flume, topics: [flume-demo], password: fl-pass }\n');
+    const { env, calls } = environment(passing);
+    const args = ['--url', 'mqtt://127.0.0.1:1883', '--user', 'admin', '--password-file', join(directory, 'pw'), '--consumers', join(directory, 'settings.yaml')];
+    assert.equal(await runVerifyCommand(args, env), 0);
+    assert.deepEqual(calls[0]?.consumers?.map(({ name, clientId, username, topics }) => ({ name, clientId, username, topics })), [
+      { name: 'flume-ingest', clientId: derivedClientId('mosquitto', 'flume-ingest'), username: 'flume-ingest', topics: [{ topic: 'flume-demo', qos: 1 }] },
+    ]);
+    const refused = environment(passing);
+    assert.equal(await runVerifyCommand(['--url', 'mqtt://127.0.0.1:1883', '--consumers', join(directory, 'settings.yaml')], refused.env), 2);
+    assert.match(refused.err.join('\n'), /--consumers: needs --user/);
+    assert.equal(refused.calls.length, 0);
   });
 });

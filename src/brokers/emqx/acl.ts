@@ -1,4 +1,4 @@
-import type { Settings } from '../../settings/load.ts';
+import { clientUsers, type Settings } from '../../settings/load.ts';
 
 const actions = { read: 'subscribe', write: 'publish', readwrite: 'all' } as const;
 
@@ -14,7 +14,7 @@ function erlangString(text: string): string {
  */
 export function renderAclRules(settings: Settings): string {
   const lines = ['%% Managed by mqtt-provision: replaced on every run. Admins are superusers and skip these rules.'];
-  for (const user of settings.users) {
+  for (const user of clientUsers(settings)) {
     const who = `{username, ${erlangString(user.name)}}`;
     if (user.acl.length === 0) lines.push(`{allow, ${who}, all, ["#"]}.`);
     for (const rule of user.acl) lines.push(`{allow, ${who}, ${actions[rule.access]}, [${erlangString(rule.topic)}]}.`);

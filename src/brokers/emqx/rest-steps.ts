@@ -2,7 +2,7 @@ import type { EmqxApiFact, HostFacts } from '../../facts/host-facts.ts';
 import { atomicWrite, sha256 } from '../../operations/files.ts';
 import type { ManagedFile } from '../../operations/managed-file.ts';
 import { change, noChange, type Command, type Step } from '../../operations/step.ts';
-import type { Settings } from '../../settings/load.ts';
+import { clientUsers, type Settings } from '../../settings/load.ts';
 import { userNamePattern } from '../../settings/schema.ts';
 import { renderAclRules } from './acl.ts';
 import { emqxLayout as layout } from './layout.ts';
@@ -100,7 +100,7 @@ function mqttUsersStep(
   const title = 'MQTT users (built-in database)';
   const wanted: MqttUser[] = [
     ...settings.admins.map((admin) => ({ ...admin, superuser: true })),
-    ...settings.users.map(({ name, password }) => ({ name, password, superuser: false })),
+    ...clientUsers(settings).map(({ name, password }) => ({ name, password, superuser: false })),
   ];
   const stateFact = facts.files[place.usersStateFile] ?? null;
   const state = parseUsersState(stateFact?.content);

@@ -1,7 +1,7 @@
 import type { HostFacts } from '../../facts/host-facts.ts';
 import type { ManagedFile } from '../../operations/managed-file.ts';
 import { renderTemplate } from '../../render/render-template.ts';
-import type { Settings } from '../../settings/load.ts';
+import { clientUsers, type Settings } from '../../settings/load.ts';
 import { mosquittoLayout as layout } from './layout.ts';
 import { renderPasswordFile } from './password-file.ts';
 import { defaultIssuer, tlsFiles, tlsLayoutIn, type TlsFiles, type TlsIssuer } from '../../tls/server-files.ts';
@@ -70,7 +70,7 @@ export function mosquittoFilesWithTls(settings: Settings, facts: HostFacts, salt
       : { path: layout.configFile, content: mosquittoConfig(settings, paths), mode: '0640', owner: 'root', group: layout.user, secret: true, apply: 'restart' },
     {
       path: layout.passwordFile,
-      content: renderPasswordFile([...settings.admins, ...settings.users], facts.files[layout.passwordFile]?.content ?? null, salt),
+      content: renderPasswordFile([...settings.admins, ...clientUsers(settings)], facts.files[layout.passwordFile]?.content ?? null, salt),
       mode: '0640',
       ...owner,
       secret: true,
@@ -78,7 +78,7 @@ export function mosquittoFilesWithTls(settings: Settings, facts: HostFacts, salt
     },
     {
       path: layout.aclFile,
-      content: renderTemplate('mosquitto-acl', { admins: settings.admins, users: settings.users }, settings.templates),
+      content: renderTemplate('mosquitto-acl', { admins: settings.admins, users: clientUsers(settings) }, settings.templates),
       mode: '0640',
       ...owner,
       apply: 'reload',

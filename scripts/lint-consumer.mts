@@ -1,0 +1,12 @@
+#!/usr/bin/env zx
+// Report the ways an existing MQTT consumer config loses messages; exit 0 none, 1 found, 2 unreadable input.
+import { isEntryPoint, scriptArguments } from '../src/cli/script-arguments.ts';
+import { runLintCommand } from '../src/consumers/lint-command.ts';
+
+if (isEntryPoint(import.meta.url)) {
+  process.exitCode = runLintCommand(
+    scriptArguments(import.meta.url),
+    (text) => process.stdout.write(`${text}\n`),
+    (text) => process.stderr.write(`${text}\n`),
+  );
+}
