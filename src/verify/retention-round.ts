@@ -10,6 +10,11 @@ export interface RetentionRoundOptions {
   messages: number;
   /** Runs after every publish was acknowledged and before the subscriber comes back (a broker restart). */
   whileOffline?: () => Promise<Record<string, number>>;
+  /**
+   * A second offline subscriber to the same messages that comes back before whileOffline: what
+   * it receives is what the broker kept before the restart, so a queue cap is not blamed on it.
+   */
+  countBeforeClientId?: string;
 }
 
 export interface RetentionRoundResult {
@@ -22,6 +27,8 @@ export interface RetentionRoundResult {
   /** The broker's CONNACK "session present" flag when the subscriber came back. */
   sessionPresent: boolean;
   drainEnd: DrainEnd;
+  /** What the countBefore subscriber received (the broker's queue before whileOffline), when one was asked for. */
+  keptBefore?: number;
   figures: Record<string, number>;
 }
 
@@ -34,12 +41,14 @@ export async function runRetentionRound(context: VerifyContext, options: Retenti
   const startedAt = performance.now();
   const { clientId, topic, messages } = options;
 
-  const subscriber = await connectTracked(context, { clientId, clean: false });
-  try {
-    const granted = await subscriber.subscribe(topic, 1);
-    if (granted !== 1) throw new Error(`the broker granted QoS ${granted} instead of 1 on ${topic}, so it will not queue for an offline subscriber`);
-  } finally {
-    await subscriber.end();
+  for (const id of [clientId, ...(options.countBeforeClientId ? [options.countBeforeClientId] : [])]) {
+    const subscriber = await connectTracked(context, { clientId: id, clean: false });
+    try {
+      const granted = await subscriber.subscribe(topic, 1);
+      if (granted !== 1) throw new Error(`the broker granted QoS ${granted} instead of 1 on ${topic}, so it will not queue for an offline subscriber`);
+    } finally {
+      await subscriber.end();
+    }
   }
   context.log(`${clientId} subscribed to ${topic} (clean session off) and went offline; publishing ${messages} QoS 1 messages`);
 
@@ -52,16 +61,16 @@ export async function runRetentionRound(context: VerifyContext, options: Retenti
   }
   context.log(`the broker acknowledged ${messages} publishes in ${Math.round(publishMs)} ms`);
 
+  let keptBefore: number | undefined;
+  if (options.countBeforeClientId) {
+    const before = await drainSession(context, options.countBeforeClientId, topic, messages);
+    keptBefore = before.collector.tally.distinct;
+    context.log(`${options.countBeforeClientId} came back before the restart and received ${keptBefore} of ${messages}`);
+  }
+
   const extraFigures = options.whileOffline ? await options.whileOffline() : {};
 
-  const collector = new MessageCollector(topic, messages);
-  const comeback = await connectTracked(context, { clientId, clean: false, onMessage: collector.handle });
-  let drain;
-  try {
-    drain = await collector.wait(comeback, { quietMs: context.quietMs, timeoutMs: context.timeoutMs });
-  } finally {
-    await comeback.end();
-  }
+  const { collector, comeback, drain } = await drainSession(context, clientId, topic, messages);
   const { tally } = collector;
   context.log(`${clientId} came back (session present: ${comeback.sessionPresent ? 1 : 0}) and received ${tally.distinct} of ${messages} (${drain.end})`);
 
@@ -73,7 +82,9 @@ export async function runRetentionRound(context: VerifyContext, options: Retenti
     missingText: describeRanges(tally.missingRanges()),
     sessionPresent: comeback.sessionPresent,
     drainEnd: drain.end,
+    ...(keptBefore === undefined ? {} : { keptBefore }),
     figures: {
+      ...(keptBefore === undefined ? {} : { 'kept before restart': keptBefore }),
       published: messages,
       'received distinct': tally.distinct,
       duplicates: tally.duplicates,
@@ -84,6 +95,19 @@ export async function runRetentionRound(context: VerifyContext, options: Retenti
       ...extraFigures,
     },
   };
+}
+
+/** Reconnects a persistent session and counts what the broker kept for it. */
+async function drainSession(context: VerifyContext, clientId: string, topic: string, messages: number) {
+  const collector = new MessageCollector(topic, messages);
+  const comeback = await connectTracked(context, { clientId, clean: false, onMessage: collector.handle });
+  let drain;
+  try {
+    drain = await collector.wait(comeback, { quietMs: context.quietMs, timeoutMs: context.timeoutMs });
+  } finally {
+    await comeback.end();
+  }
+  return { collector, comeback, drain };
 }
 
 function rate(count: number, milliseconds: number): number {

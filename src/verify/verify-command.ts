@@ -15,6 +15,20 @@ export interface VerifyCommandEnvironment {
   printError: (text: string) => void;
   connect: (options: SshOptions) => Promise<Transport>;
   verify: (options: VerifyOptions) => Promise<VerifyReport>;
+  /** Calls the handler on SIGINT or SIGTERM until the returned function removes it; none in tests that do not ask. */
+  onInterrupt?: (handler: (signal: NodeJS.Signals) => void) => () => void;
+}
+
+/** Exit codes of a run stopped by a signal, as a shell reports them (128 + signal number). */
+export const interruptExitCodes: Partial<Record<NodeJS.Signals, number>> = { SIGINT: 130, SIGTERM: 143 };
+
+/** Listens for SIGINT and SIGTERM once each: a second Ctrl-C during the cleanup still stops the process. */
+export function processInterrupts(handler: (signal: NodeJS.Signals) => void): () => void {
+  const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM'];
+  for (const signal of signals) process.once(signal, handler);
+  return () => {
+    for (const signal of signals) process.off(signal, handler);
+  };
 }
 
 export const defaultVerifyEnvironment: VerifyCommandEnvironment = {
@@ -22,6 +36,7 @@ export const defaultVerifyEnvironment: VerifyCommandEnvironment = {
   printError: (text) => process.stderr.write(`${text}\n`),
   connect: (options) => SshTransport.connect(options),
   verify: verifyBroker,
+  onInterrupt: processInterrupts,
 };
 
 /** scripts/verify-broker.mts's logic; returns the exit code: 0 passed, 1 a check failed, 2 bad input. */
@@ -66,8 +81,20 @@ export async function runVerifyCommand(args: readonly string[], environment: Ver
     }
     throw error;
   }
-  const report = await environment.verify(options);
+  const controller = new AbortController();
+  let stoppedBy: NodeJS.Signals | undefined;
+  const removeHandler = environment.onInterrupt?.((signal) => {
+    stoppedBy = signal;
+    controller.abort(signal);
+  });
+  let report: VerifyReport;
+  try {
+    report = await environment.verify({ ...options, signal: controller.signal });
+  } finally {
+    removeHandler?.();
+  }
   environment.print(json ? JSON.stringify(report, null, 2) : formatVerifyReport(report));
+  if (stoppedBy !== undefined) return interruptExitCodes[stoppedBy] ?? 1;
   return report.passed ? 0 : 1;
 }
 

@@ -47,6 +47,10 @@ describe('verify-broker flags', () => {
     assert.throws(() => parseVerifyArguments([...url, '--messages', '0']), inputErrorOn('--messages'));
     assert.throws(() => parseVerifyArguments([...url, '--messages', '1e3']), inputErrorOn('--messages'));
     assert.throws(() => parseVerifyArguments([]), inputErrorOn('--url'));
+    // MQTT over TCP has no path or query: refused rather than silently ignored.
+    assert.throws(() => parseVerifyArguments(['--url', 'mqtt://127.0.0.1:1883/mqtt']), inputErrorOn('--url'));
+    assert.throws(() => parseVerifyArguments(['--url', 'mqtt://127.0.0.1:1883?x=1']), inputErrorOn('--url'));
+    assert.equal(parseVerifyArguments(['--url', 'mqtt://127.0.0.1:1883/']).mqttUrl, 'mqtt://127.0.0.1:1883/');
     assert.throws(() => parseVerifyArguments(['--url', 'http://127.0.0.1']), inputErrorOn('--url'));
     assert.throws(() => parseVerifyArguments(['--url', 'mqtt://u:p@127.0.0.1']), inputErrorOn('--url'));
     assert.throws(() => parseVerifyArguments([...url, '--ws-url', 'mqtt://127.0.0.1']), inputErrorOn('--ws-url'));
