@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { InputError } from '../settings/input-error.ts';
 import { SshTransport, type SshOptions } from '../transport/ssh.ts';
 import type { Transport } from '../transport/transport.ts';
+import { interruptExitCodes, processInterrupts, withInterrupts } from './interrupts.ts';
 import { restartViaSystemctl } from './restart-service.ts';
 import { parseVerifyArguments, readPasswordFile, verifyUsage } from './verify-arguments.ts';
 import { verifyBroker, type VerifyOptions } from './verify-broker.ts';
@@ -17,18 +18,6 @@ export interface VerifyCommandEnvironment {
   verify: (options: VerifyOptions) => Promise<VerifyReport>;
   /** Calls the handler on SIGINT or SIGTERM until the returned function removes it; none in tests that do not ask. */
   onInterrupt?: (handler: (signal: NodeJS.Signals) => void) => () => void;
-}
-
-/** Exit codes of a run stopped by a signal, as a shell reports them (128 + signal number). */
-export const interruptExitCodes: Partial<Record<NodeJS.Signals, number>> = { SIGINT: 130, SIGTERM: 143 };
-
-/** Listens for SIGINT and SIGTERM once each: a second Ctrl-C during the cleanup still stops the process. */
-export function processInterrupts(handler: (signal: NodeJS.Signals) => void): () => void {
-  const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM'];
-  for (const signal of signals) process.once(signal, handler);
-  return () => {
-    for (const signal of signals) process.off(signal, handler);
-  };
 }
 
 export const defaultVerifyEnvironment: VerifyCommandEnvironment = {
@@ -81,18 +70,7 @@ export async function runVerifyCommand(args: readonly string[], environment: Ver
     }
     throw error;
   }
-  const controller = new AbortController();
-  let stoppedBy: NodeJS.Signals | undefined;
-  const removeHandler = environment.onInterrupt?.((signal) => {
-    stoppedBy = signal;
-    controller.abort(signal);
-  });
-  let report: VerifyReport;
-  try {
-    report = await environment.verify({ ...options, signal: controller.signal });
-  } finally {
-    removeHandler?.();
-  }
+  const { result: report, stoppedBy } = await withInterrupts(environment.onInterrupt, (signal) => environment.verify({ ...options, signal }));
   environment.print(json ? JSON.stringify(report, null, 2) : formatVerifyReport(report));
   if (stoppedBy !== undefined) return interruptExitCodes[stoppedBy] ?? 1;
   return report.passed ? 0 : 1;

@@ -156,6 +156,13 @@ describe('--docker faults (issue 22)', { timeout: 10 * 60_000 }, () => {
     assert.equal(purge.status, 'failed');
     assert.equal(await sh(['docker', 'run', '--rm', '--volume', `${volume}:/data`, image, 'cat', '/data/keep']), 'precious');
     await sh(['docker', 'volume', 'rm', volume]);
+
+    // The same for a foreign container of that name: refused, and the recap counts the refusal.
+    await sh(['docker', 'create', '--name', b.name, image]);
+    const foreign = await convergeContainer(b.settings(), b.options);
+    assert.match(foreign.error ?? '', /exists and mqtt-provision did not create it/);
+    assert.match(formatRecap([foreign]), /failed=1/);
+    await sh(['docker', 'rm', b.name]);
   });
 
   it('state absent removes the config directory and the parent named after the container', async () => {

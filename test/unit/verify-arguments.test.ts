@@ -111,6 +111,28 @@ describe('verify-broker command', () => {
     assert.match(failed.out.join('\n'), /^FAIL {2}offline retention: received 1000 of 5000/m);
   });
 
+  it('aborts the verify on SIGINT, removes its handler afterwards, and exits 130', async () => {
+    const { env, out } = environment(passing);
+    let fire: ((signal: NodeJS.Signals) => void) | undefined;
+    let removed = false;
+    env.onInterrupt = (handler) => {
+      fire = handler;
+      return () => {
+        removed = true;
+      };
+    };
+    let aborted = false;
+    env.verify = async (options) => {
+      fire!('SIGINT');
+      aborted = options.signal?.aborted === true;
+      return buildReport('r', [{ name: 'interrupted', status: 'fail', detail: 'stopped by SIGINT' }, { name: 'cleanup', status: 'pass', detail: 'ended 3 sessions' }]);
+    };
+    assert.equal(await runVerifyCommand(['--url', 'mqtt://127.0.0.1:1883'], env), 130);
+    assert.equal(aborted, true);
+    assert.equal(removed, true);
+    assert.match(out.join('\n'), /^PASS {2}cleanup/m);
+  });
+
   it('prints JSON with --json and never the password', async () => {
     const directory = mkdtempSync(join(tmpdir(), 'verify-cmd-'));
     writeFileSync(join(directory, 'pw'), 'hunter2 secret\n');
