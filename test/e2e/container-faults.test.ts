@@ -57,13 +57,16 @@ async function queueAndDrain(url: string, clientId: string, count: number): Prom
   for (let i = 0; i < count; i++) await publisher.publishAsync(topic, `m${i}`, { qos: 1 });
   await publisher.endAsync();
   const received = new Set<string>();
-  const back = await mqtt.connectAsync(url, { username: 'admin', password, clientId, clean: false, reconnectPeriod: 0 });
-  await new Promise<void>((resolve) => {
-    let quiet = setTimeout(resolve, 2000);
+  // Listening before the CONNECT leaves: the kept session's in-flight messages come with the CONNACK.
+  const back = mqtt.connect(url, { username: 'admin', password, clientId, clean: false, reconnectPeriod: 0 });
+  // Done when all arrived, or when none came for 5 s (the machine is shared: a short pause is no end).
+  await new Promise<void>((resolve, reject) => {
+    let quiet = setTimeout(resolve, 5000);
+    back.on('error', reject);
     back.on('message', (_topic, payload) => {
       received.add(payload.toString());
       clearTimeout(quiet);
-      quiet = setTimeout(resolve, received.size === count ? 0 : 2000);
+      quiet = setTimeout(resolve, received.size === count ? 0 : 5000);
     });
   });
   await back.endAsync();
