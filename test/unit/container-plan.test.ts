@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { LABEL_CONFIG_HASH, LABEL_SPEC, type ContainerOptions, type DesiredContainer } from '../../src/container/desired.ts';
 import { desiredMosquittoContainer, HEALTH_USER } from '../../src/container/mosquitto-container.ts';
-import { parseContainerInspect, type ContainerFacts } from '../../src/container/facts.ts';
-import { planContainer, planContainerAbsent, reloadPendingMarker, waitHealthy } from '../../src/container/plan.ts';
+import { parseContainerInspect, parseMountIdentities, type ContainerFacts } from '../../src/container/facts.ts';
+import { planContainer, planContainerAbsent, reloadPendingMarker, restartPendingMarker, waitHealthy } from '../../src/container/plan.ts';
 import type { Step } from '../../src/operations/step.ts';
 import { fixedSalt } from '../fixtures/facts.ts';
 import { mosquittoSettings } from '../fixtures/settings.ts';
@@ -197,5 +197,66 @@ describe('container planner', () => {
     const foreign = convergedFacts(desired);
     foreign.container!.labels = {};
     assert.throws(() => planContainerAbsent(foreign, target), /did not create it; it is left alone/);
+  });
+
+  it('restarts a running container whose mosquitto.conf was edited by hand (the label still matches), with a marker for an interrupted run', () => {
+    const desired = desiredContainer(mosquittoSettings(), options, null, fixedSalt());
+    const edited = convergedFacts(desired);
+    edited.files['/srv/broker/config/mosquitto.conf'] = edited.files['/srv/broker/config/mosquitto.conf']!.replace('max_queued_messages 100000', 'max_queued_messages 100');
+    const steps = planContainer(edited, desired);
+    assert.deepEqual(changed(steps), ['restart-pending', 'file:/srv/broker/config/mosquitto.conf', 'container:broker']);
+    assert.match(steps.find((step) => step.id === 'container:broker')!.reason, /^restart: mosquitto\.conf differs from what it was rendered as$/);
+    assert.deepEqual(argvOf(steps, 'container:broker'), ['docker restart --time', waitHealthy('broker').argv.slice(0, 3).join(' '), 'rm -f /srv/broker/config/.mqtt-provision-reload-pending']);
+    const interrupted = convergedFacts(desired);
+    interrupted.files[restartPendingMarker('/srv/broker/config')] = '';
+    assert.deepEqual(changed(planContainer(interrupted, desired)), ['container:broker']);
+    // A stopped container reads the files when started: no restart step, no marker.
+    const stopped = convergedFacts(desired, 'exited');
+    stopped.files['/srv/broker/config/mosquitto.conf'] = 'edited';
+    assert.deepEqual(changed(planContainer(stopped, desired)), ['file:/srv/broker/config/mosquitto.conf', 'container:broker']);
+  });
+
+  it('restarts instead of signalling when the mounted config directory was replaced, and recreates the directory first', () => {
+    const desired = desiredContainer(mosquittoSettings(), options, null, fixedSalt());
+    const replaced = convergedFacts(desired);
+    replaced.replacedMounts = ['/mosquitto/config'];
+    assert.deepEqual(changed(planContainer(replaced, desired)), ['container:broker']);
+    const deleted: ContainerFacts = { ...convergedFacts(desired), replacedMounts: ['/mosquitto/config'], directories: {} };
+    for (const file of desired.files) deleted.files[file.path] = null;
+    const steps = planContainer(deleted, desired);
+    assert.equal(changed(steps)[0], 'directory:/srv/broker/config');
+    assert.equal(changed(steps).at(-1), 'container:broker');
+    assert.ok(!changed(steps).includes('reload'), 'no SIGHUP into the detached directory');
+    assert.match(steps.find((step) => step.id === 'container:broker')!.reason, /the directory mounted at \/mosquitto\/config was replaced/);
+  });
+
+  it('tells replaced mounts from device:inode pairs, ignoring ones it could not read', () => {
+    const binds = [{ source: '/a', destination: '/x' }, { source: '/b', destination: '/y' }, { source: '/c', destination: '/z' }];
+    assert.deepEqual(parseMountIdentities(binds, '64:10 64:10\nmissing 64:11\n64:12 unknown\n'), ['/y']);
+    assert.deepEqual(parseMountIdentities(binds, '64:10 64:99\n'), ['/x']);
+  });
+
+  it('refuses volumes without our label and --cpus above the Docker host', () => {
+    const desired = desiredContainer(mosquittoSettings(), options, null, fixedSalt());
+    const foreign = convergedFacts(desired);
+    foreign.volumes['broker-data'] = { managed: false };
+    assert.throws(() => planContainer(foreign, desired), /volume broker-data exists without the mqtt-provision\.managed label/);
+    const target = { name: 'broker', configDir: '/srv/broker/config', volumeNames: ['broker-data', 'broker-log'], purgeData: true };
+    assert.throws(() => planContainerAbsent(foreign, target), /purgeData will not remove it/);
+    const kept = planContainerAbsent(foreign, { ...target, purgeData: false });
+    assert.match(kept.find((step) => step.id === 'volume:broker-data')!.reason, /not created by mqtt-provision; left alone/);
+    assert.match(kept.find((step) => step.id === 'volume:broker-log')!.reason, /^kept \(the broker's log directory/);
+    const big = desiredContainer(mosquittoSettings(), { ...options, cpus: '4' }, null, fixedSalt());
+    assert.throws(() => planContainer(convergedFacts(desired), big), /--cpus 4 is more than the 2 CPUs of the Docker host/);
+  });
+
+  it('state absent removes an empty config directory and the parent named after the container', () => {
+    const named = { name: 'broker', configDir: '/srv/broker/config', volumeNames: ['broker-data', 'broker-log'], purgeData: false };
+    const empty: ContainerFacts = { ...absent, directories: { '/srv/broker/config': true } };
+    const steps = planContainerAbsent(empty, named);
+    assert.deepEqual(changed(steps), ['directory:/srv/broker/config']);
+    assert.deepEqual(steps[1]!.commands.map((command) => command.argv.at(-1)), ['/srv/broker/config', '/srv/broker']);
+    const other = planContainerAbsent({ ...absent, directories: { '/srv/shared/config': true } }, { ...named, configDir: '/srv/shared/config' });
+    assert.deepEqual(other[1]!.commands.map((command) => command.argv.join(' ')), ['rm -rf -- /srv/shared/config'], 'a parent not named after the container is not ours');
   });
 });
