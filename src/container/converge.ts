@@ -51,7 +51,7 @@ export async function planContainerTarget(
   // The config directory and its parent are reported as directories (absent: whether to remove them).
   const paths = [...names.map((file) => path.join(options.configDir, file)), ...markers, options.configDir, path.dirname(options.configDir)];
   const volumeNames = [dataVolume(options.name), logVolume(options.name)];
-  const facts = await gatherContainerFacts(transport, options.name, volumeNames, paths);
+  const facts = await gatherContainerFacts(transport, options.name, volumeNames, paths, settings.state === 'present' && Number(options.cpus) > 1);
   const stored = (file: string) => facts.files[path.join(options.configDir, file)] ?? null;
   if (settings.state === 'absent') {
     return { facts, desired: null, steps: planContainerAbsent(facts, { name: options.name, configDir: options.configDir, volumeNames, purgeData: settings.purgeData }) };

@@ -95,9 +95,10 @@ export function parseMountIdentities(binds: BindMount[], output: string): string
 /**
  * Reads the facts on the Docker host through the transport (this machine, or the --docker-host
  * over SSH): the docker CLI with argument lists, and the stored config files. Touches nothing.
- * `paths` are read as files, or reported as directories when they are ones.
+ * `paths` are read as files, or reported as directories when they are ones; `askCpus` asks the
+ * engine for the host's CPUs.
  */
-export async function gatherContainerFacts(transport: Transport, name: string, volumeNames: string[], paths: string[]): Promise<ContainerFacts> {
+export async function gatherContainerFacts(transport: Transport, name: string, volumeNames: string[], paths: string[], askCpus = true): Promise<ContainerFacts> {
   const inspect = await transport.exec(['docker', 'container', 'inspect', name]);
   let container: ContainerState | null = null;
   if (inspect.code === 0) container = parseContainerInspect(inspect.stdout);
@@ -131,7 +132,8 @@ export async function gatherContainerFacts(transport: Transport, name: string, v
     if (identities.code === 0) replacedMounts = parseMountIdentities(container.binds, identities.stdout);
   }
 
-  const info = await transport.exec(['docker', 'info', '--format', '{{.NCPU}}']);
-  const hostCpus = info.code === 0 && /^\d+$/.test(info.stdout.trim()) ? Number(info.stdout.trim()) : 0;
+  // `docker info` costs a round trip and tens of ms: asked only when a limit above one CPU could exceed the host.
+  const info = askCpus ? await transport.exec(['docker', 'info', '--format', '{{.NCPU}}']) : null;
+  const hostCpus = info !== null && info.code === 0 && /^\d+$/.test(info.stdout.trim()) ? Number(info.stdout.trim()) : 0;
   return { container, volumes, files, directories, replacedMounts, hostCpus };
 }
