@@ -15,4 +15,10 @@ export interface BrokerRole {
    * must travel on stdin, never as probe arguments), e.g. EMQX's REST API logins.
    */
   extraFacts?(transport: Transport, facts: HostFacts, settings: Settings): Promise<HostFacts>;
+  /**
+   * True when these settings make the hosts one system that must change one host at a time (an
+   * EMQX static cluster): the engine then converges them in order, serially, and starts no host
+   * after one failed, whatever --concurrency says.
+   */
+  rolling?(settings: Settings): boolean;
 }

@@ -2,6 +2,7 @@ import { emptyFacts } from '../facts/empty-facts.ts';
 import type { Settings } from '../settings/load.ts';
 import type { BrokerRole } from './broker-role.ts';
 import { gatherEmqxApiFacts } from './emqx/api-facts.ts';
+import { gatherClusterFacts, isStaticCluster } from './emqx/cluster.ts';
 import { emqxRenderFiles } from './emqx/render-files.ts';
 import { emqxFactQuery, planEmqx } from './emqx/plan.ts';
 import { mosquittoFiles } from './mosquitto/files.ts';
@@ -18,7 +19,8 @@ const roles: Partial<Record<Settings['broker'], BrokerRole>> = {
     factQuery: emqxFactQuery,
     plan: (facts, settings) => planEmqx(facts, settings),
     renderFiles: emqxRenderFiles,
-    extraFacts: gatherEmqxApiFacts,
+    extraFacts: async (transport, facts, settings) => gatherClusterFacts(transport, await gatherEmqxApiFacts(transport, facts, settings), settings),
+    rolling: isStaticCluster,
   },
 };
 

@@ -11,6 +11,7 @@ import { formatHostSpec, parseHostSpec } from '../transport/host-spec.ts';
 import { SshTransport, type SshOptions } from '../transport/ssh.ts';
 import type { Transport } from '../transport/transport.ts';
 import { readInventory } from './inventory-file.ts';
+import { limitTargets } from './limit.ts';
 import { parseDockerHost, type DockerHost } from '../container/docker-host.ts';
 import { installUsage, parseInstallOptions, type InstallOptions } from './install-options.ts';
 import { formatRecap, formatStepLine } from './progress-printer.ts';
@@ -117,10 +118,38 @@ export async function runInstall(broker: Settings['broker'], args: string[], env
       }
     }));
   }
-  if (options.json) environment.print(JSON.stringify({ broker, dryRun: options.dryRun, hosts: reports }, null, 2));
-  else environment.print(formatRecap(reports));
+  if (options.json) environment.print(JSON.stringify({ broker, dryRun: options.dryRun, ...checkSummary(options, reports), hosts: reports }, null, 2));
+  else environment.print(formatRecap(reports) + checkLine(options, reports));
   if (stoppedBy !== undefined) return interruptExitCodes[stoppedBy] ?? 1;
-  return reports.some((report: HostReport) => report.status === 'failed') || !verified ? 1 : 0;
+  return exitCode(options, reports, verified);
+}
+
+/**
+ * 1 when a host failed (or did not verify): a drift check that could not look at a host must not
+ * pass; 3 when --check found something that would change; else 0.
+ */
+export function exitCode(options: Pick<InstallOptions, 'check'>, reports: HostReport[], verified: boolean): number {
+  if (reports.some((report) => report.status === 'failed') || !verified) return 1;
+  if (options.check && reports.some((report) => report.status === 'changed')) return 3;
+  return 0;
+}
+
+/** --check --json: which steps would change, per host. */
+function checkSummary(options: InstallOptions, reports: HostReport[]): { check?: { inSync: boolean; drift: Record<string, string[]> } } {
+  if (!options.check) return {};
+  const drift: Record<string, string[]> = {};
+  for (const report of reports) {
+    const steps = report.steps.filter((step) => step.status === 'changed').map((step) => step.id);
+    if (steps.length > 0) drift[report.host] = steps;
+  }
+  return { check: { inSync: Object.keys(drift).length === 0 && reports.every((report) => report.status !== 'failed'), drift } };
+}
+
+function checkLine(options: InstallOptions, reports: HostReport[]): string {
+  if (!options.check) return '';
+  const drifted = reports.filter((report) => report.status === 'changed').map((report) => report.host);
+  if (reports.some((report) => report.status === 'failed')) return '\n\ncheck: could not check every host (exit 1)';
+  return drifted.length === 0 ? '\n\ncheck: in sync' : `\n\ncheck: drift on ${drifted.join(', ')} (exit 3)`;
 }
 
 /** --docker: converge one container, on this machine's engine or a Docker host over SSH, with the same settings and templates. */
@@ -173,10 +202,10 @@ async function runDockerInstall(broker: Settings['broker'], settings: Settings, 
         ),
       ));
     }
-    if (options.json) environment.print(JSON.stringify({ broker, dryRun: options.dryRun, hosts: [report] }, null, 2));
-    else environment.print(formatRecap([report]));
+    if (options.json) environment.print(JSON.stringify({ broker, dryRun: options.dryRun, ...checkSummary(options, [report]), hosts: [report] }, null, 2));
+    else environment.print(formatRecap([report]) + checkLine(options, [report]));
     if (stoppedBy !== undefined) return interruptExitCodes[stoppedBy] ?? 1;
-    return report.status === 'failed' || !verified ? 1 : 0;
+    return exitCode(options, [report], verified);
   } finally {
     await transport.close();
   }
@@ -184,8 +213,11 @@ async function runDockerInstall(broker: Settings['broker'], settings: Settings, 
 
 type SshCommon = Omit<SshOptions, 'user' | 'host' | 'port' | 'identityFile'>;
 
+/** The flags that say which hosts a run reaches and how: shared by install and status. */
+export type TargetOptions = Pick<InstallOptions, 'hosts' | 'inventory' | 'limit' | 'identity' | 'sshPasswordFile' | 'connectTimeoutSeconds' | 'retries' | 'hostKeyCheck' | 'knownHosts'>;
+
 /** What every SSH connection of a run shares (password, host keys, timeouts); the password file is read once. */
-function sshCommon(options: InstallOptions, environment: InstallEnvironment): SshCommon {
+function sshCommon(options: TargetOptions, environment: Pick<InstallEnvironment, 'env'>): SshCommon {
   let password: Secret | undefined;
   if (options.sshPasswordFile !== undefined) password = new Secret(readFileSync(options.sshPasswordFile, 'utf8').replace(/\r?\n$/, ''));
   else if (environment.env.MQTT_SSH_PASSWORD) password = new Secret(environment.env.MQTT_SSH_PASSWORD);
@@ -201,23 +233,30 @@ function sshOptionsFor(spec: { user: string; host: string; port: number }, commo
   return { user: spec.user, host: spec.host, port: spec.port, ...common, ...(identity ? { identityFile: identity } : {}) };
 }
 
-function buildTargets(options: InstallOptions, environment: InstallEnvironment): InstallTarget[] {
+export function buildTargets(options: TargetOptions, environment: Pick<InstallEnvironment, 'env' | 'connect'>): InstallTarget[] {
   const identity = options.identity;
   if (identity !== undefined) checkReadable(identity, '--identity');
   if (options.sshPasswordFile !== undefined) checkReadable(options.sshPasswordFile, '--ssh-password-file');
-  const specs = options.hosts.map((text) => ({ ...parseHostSpec(text), ports: {} as Record<number, number>, identity }));
+  const all = options.hosts.map((text) => {
+    const spec = parseHostSpec(text);
+    return { ...spec, label: formatHostSpec(spec), ports: {} as Record<number, number>, identity };
+  });
   if (options.inventory) {
     for (const host of readInventory(options.inventory)) {
       const spec = parseHostSpec(`${host.user}@${host.address.includes(':') ? `[${host.address}]` : host.address}:${host.port}`, '--inventory');
-      if (identity === undefined && host.identity !== undefined) checkReadable(host.identity, '--inventory identity');
-      specs.push({ ...spec, ports: host.ports, identity: identity ?? host.identity });
+      // The inventory's own name for a host is what its operators call it: output uses it.
+      all.push({ ...spec, label: host.label ?? formatHostSpec(spec), ports: host.ports, identity: identity ?? host.identity });
     }
+  }
+  const specs = options.limit === undefined ? all : limitTargets(all, options.limit);
+  for (const spec of specs) {
+    if (identity === undefined && spec.identity !== undefined) checkReadable(spec.identity, '--inventory identity');
   }
   const common = sshCommon(options, environment);
   return specs.map((spec) => {
     const sshOptions = sshOptionsFor(spec, common, spec.identity);
     return {
-      label: formatHostSpec(spec),
+      label: spec.label,
       address: spec.host,
       ports: spec.ports,
       connect: () => environment.connect(sshOptions),

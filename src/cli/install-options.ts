@@ -8,6 +8,8 @@ import type { HostKeyCheck } from '../transport/known-hosts.ts';
 export interface InstallOptions {
   hosts: string[];
   inventory?: string;
+  /** Only the targets matching these comma-separated names or patterns (`*`, `?`, `!` to exclude). */
+  limit?: string;
   identity?: string;
   sshPasswordFile?: string;
   settings?: string;
@@ -17,6 +19,8 @@ export interface InstallOptions {
   /** EMQX: a local .rpm/.deb to upload and install instead of downloading (air-gapped hosts). */
   package?: string;
   dryRun: boolean;
+  /** Drift check for CI: a dry run whose exit code says whether anything would change (3). */
+  check: boolean;
   renderTo?: string;
   json: boolean;
   verify: boolean;
@@ -46,6 +50,8 @@ export const installUsage = (script: string): string => `Usage: npx zx scripts/$
 Targets (at least one, unless --render-to):
   --host [user@]host[:port]   a host to converge over SSH; repeat for more (they run in parallel)
   --inventory FILE            hosts from a YAML/JSON inventory (e.g. .lab/inventory.json)
+  --limit PATTERNS            only these hosts: comma-separated names, addresses or patterns
+                              (* and ?), "!" in front to leave some out, e.g. 'broker-*,!broker-3'
   --identity FILE             SSH private key (default: ssh-agent / the inventory's key)
   --ssh-password-file FILE    SSH password instead of a key (or env MQTT_SSH_PASSWORD)
   --known-hosts FILE          host keys to check against (default ~/.ssh/known_hosts)
@@ -71,6 +77,7 @@ Settings:
 
 Behaviour:
   --dry-run                   gather facts and show what would change, with diffs; change nothing
+  --check                     drift check (for CI): a dry run that exits 3 when anything would change
   --render-to DIR             write the rendered config files to DIR and contact no host
   --json                      print one JSON document with per-host, per-step results
   --no-verify                 skip the broker verification after converging
@@ -80,7 +87,8 @@ Behaviour:
   --retries N                 extra SSH connection attempts with backoff (default 2)
   -h, --help                  this text
 
-Exit codes: 0 success, 1 a host failed, 2 invalid input (nothing was touched).`;
+Exit codes: 0 success (--check: in sync), 1 a host failed or did not verify, 2 invalid input
+(nothing was touched), 3 --check found drift.`;
 
 function positiveInteger(value: string | undefined, flag: string, fallback: number, minimum = 1): number {
   if (value === undefined) return fallback;
@@ -106,6 +114,7 @@ export function parseInstallOptions(args: string[]): InstallOptions {
       options: {
         host: { type: 'string', multiple: true },
         inventory: { type: 'string' },
+        limit: { type: 'string' },
         identity: { type: 'string' },
         'ssh-password-file': { type: 'string' },
         settings: { type: 'string' },
@@ -114,6 +123,7 @@ export function parseInstallOptions(args: string[]): InstallOptions {
         version: { type: 'string' },
         package: { type: 'string' },
         'dry-run': { type: 'boolean', default: false },
+        check: { type: 'boolean', default: false },
         'render-to': { type: 'string' },
         json: { type: 'boolean', default: false },
         'no-verify': { type: 'boolean', default: false },
@@ -138,7 +148,9 @@ export function parseInstallOptions(args: string[]): InstallOptions {
   }
   const options: InstallOptions = {
     hosts: values.host ?? [],
-    dryRun: values['dry-run'],
+    // --check is a dry run: nothing is changed, only the exit code differs.
+    dryRun: values['dry-run'] || values.check,
+    check: values.check,
     json: values.json,
     verify: !values['no-verify'],
     concurrency: positiveInteger(values.concurrency, '--concurrency', 10),
@@ -153,6 +165,7 @@ export function parseInstallOptions(args: string[]): InstallOptions {
   if (values['max-fail'] !== undefined) options.maxFail = positiveInteger(values['max-fail'], '--max-fail', 1);
   for (const [key, flag] of [
     ['inventory', 'inventory'],
+    ['limit', 'limit'],
     ['identity', 'identity'],
     ['sshPasswordFile', 'ssh-password-file'],
     ['settings', 'settings'],
@@ -193,6 +206,9 @@ export function parseInstallOptions(args: string[]): InstallOptions {
     throw new InputError('--container-name', `must be letters, digits, "_", "." or "-" (at most 63), got "${options.containerName}"`);
   }
   if (!/^[0-9a-fA-F.:]+$/.test(options.bind)) throw new InputError('--bind', `must be an IP address, got "${options.bind}"`);
+  if (options.check && options.renderTo !== undefined) {
+    throw new InputError('--check', 'compares hosts with the settings; --render-to contacts no host: use one or the other');
+  }
   if (options.renderTo !== undefined && (options.hosts.length > 0 || options.inventory !== undefined || options.docker)) {
     throw new InputError('--render-to', 'only renders and contacts no host: leave out --host, --inventory and --docker');
   }

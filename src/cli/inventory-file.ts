@@ -32,6 +32,8 @@ const inventorySchema = z
 
 export interface InventoryHost {
   name: string;
+  /** The inventory's own name for the host, when it gives one: the label output uses. */
+  label?: string;
   address: string;
   user: string;
   port: number;
@@ -57,6 +59,7 @@ export function readInventory(path: string): InventoryHost[] {
     const identity = host.identity ?? keyPath;
     return {
       name: host.name ?? host.address,
+      ...(host.name ? { label: host.name } : {}),
       address: host.address,
       user: host.user ?? 'root',
       port: host.sshPort ?? host.port ?? 22,

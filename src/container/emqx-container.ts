@@ -3,10 +3,10 @@ import { currentCookie, parseApiFacts } from '../brokers/emqx/api-facts.ts';
 import { dashboardPort, emqxConfigFile } from '../brokers/emqx/files.ts';
 import { chooseCookie, cookieInConfig, defaultNodeName, generateCookie, servicePassword } from '../brokers/emqx/identity.ts';
 import { emqxLayout } from '../brokers/emqx/layout.ts';
-import { restSteps } from '../brokers/emqx/plan.ts';
+import { restSteps } from '../brokers/emqx/rest-steps.ts';
 import { apiFactScript } from '../brokers/emqx/rest-scripts.ts';
 import { dashboardAdminProblems } from '../brokers/emqx/settings.ts';
-import { emqxFeatures } from '../brokers/emqx/version.ts';
+import { atLeast, emqxFeatures, enterpriseOnlyProblem } from '../brokers/emqx/version.ts';
 import { servedPorts } from '../brokers/served-ports.ts';
 import { emptyFacts } from '../facts/empty-facts.ts';
 import type { EmqxApiFact, HostFacts } from '../facts/host-facts.ts';
@@ -15,7 +15,7 @@ import type { Command } from '../operations/step.ts';
 import type { Settings } from '../settings/load.ts';
 import type { Transport } from '../transport/transport.ts';
 import { configHash, dataVolume, logVolume, refuseTls, runArgv, type ContainerOptions, type ContainerSpec, type DesiredContainer } from './desired.ts';
-import { emqxImagePaths, imageLayouts } from './image-layouts.ts';
+import { emqxImageCurlSince, emqxImagePaths, imageLayouts } from './image-layouts.ts';
 
 const image = imageLayouts.emqx;
 
@@ -40,6 +40,18 @@ export function emqxVersionOf(imageReference: string, settings: Settings): strin
   throw new Error(`cannot tell the EMQX release of image "${imageReference}" from its tag: set version in the settings (e.g. "5.8.8")`);
 }
 
+/**
+ * Whether an EMQX image has the curl the REST steps run inside it: Docker's official `emqx` image
+ * always (it downloads EMQX with curl and keeps it), emqx/emqx from 5.8.5, null when unknown (a
+ * custom image: the guard of `inContainer` finds out at run time).
+ */
+export function emqxImageShipsCurl(reference: string): boolean | null {
+  const match = /^(?:(?:docker\.io|registry-1\.docker\.io)\/)?((?:library\/)?emqx|emqx\/emqx):(\d+\.\d+\.\d+)$/.exec(reference);
+  if (!match) return null;
+  if (match[1] !== 'emqx/emqx') return true;
+  return atLeast(match[2]!, emqxImageCurlSince);
+}
+
 /** How the guard of `inContainer` says the image has no curl (EX_UNAVAILABLE), apart from a script's own failure. */
 export const NO_CURL_EXIT = 69;
 
@@ -49,7 +61,7 @@ export const NO_CURL_EXIT = 69;
  */
 export function inContainer(name: string, command: Command): Command {
   const guard =
-    `command -v curl >/dev/null 2>&1 || { echo "this image has no curl, which mqtt-provision needs inside the container for EMQX's REST API: use the official emqx image (e.g. emqx:5.8.8) or add curl" >&2; exit ${NO_CURL_EXIT}; }; exec "$@"`;
+    `command -v curl >/dev/null 2>&1 || { echo "this image has no curl, which mqtt-provision needs inside the container for EMQX's REST API: use the official emqx image (e.g. emqx:5.8.8), emqx/emqx:${emqxImageCurlSince} or later, or add curl" >&2; exit ${NO_CURL_EXIT}; }; exec "$@"`;
   return { argv: ['docker', 'exec', '-i', name, 'sh', '-c', guard, 'mqtt-provision-exec', ...command.argv], ...(command.stdin !== undefined ? { stdin: command.stdin } : {}) };
 }
 
@@ -73,7 +85,12 @@ export function desiredEmqxContainer(settings: Settings, options: ContainerOptio
   const problems = dashboardAdminProblems(settings.admins);
   if (problems.length > 0) throw new Error(`the admins cannot be EMQX dashboard users:\n${problems.join('\n')}`);
   if (settings.emqx.cluster.seeds.length > 1) throw new Error('emqx.cluster: a cluster is supported on SSH hosts only, not with --docker');
+  if (emqxImageShipsCurl(options.image) === false) {
+    throw new Error(`image ${options.image} has no curl, which the REST steps run inside the container (emqx/emqx installs it from ${emqxImageCurlSince}): use emqx/emqx:${emqxImageCurlSince} or later, or emqx:${image.defaultTag}`);
+  }
   const version = emqxVersionOf(options.image, settings);
+  const enterprise = enterpriseOnlyProblem(version);
+  if (enterprise) throw new Error(`image ${options.image}: ${enterprise}`);
   const features = emqxFeatures(version);
   if (settings.emqx.durableSessions && !features.durableSessions) throw new Error(`durable sessions need EMQX 5.7 or later; image ${options.image} runs ${version}`);
 
@@ -108,7 +125,7 @@ export function desiredEmqxContainer(settings: Settings, options: ContainerOptio
   };
   const target = { port: dashboardPort(settings), servicePassword: servicePassword(cookie) };
   const cookieChanges = cookieInConfig(stored.config) !== cookie.reveal();
-  const afterSteps = restSteps(facts, settings, target, cookieChanges, planOptions.salt, { usersStateFile: usersStatePath, script: (command) => inContainer(options.name, command) });
+  const afterSteps = restSteps(facts, settings, target, cookieChanges, planOptions.salt, { usersStateFile: usersStatePath, dataDir: image.dataDir, script: (command) => inContainer(options.name, command) });
   return {
     name: options.name,
     spec,

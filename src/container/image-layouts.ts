@@ -52,9 +52,10 @@ export const imageLayouts: Record<Settings['broker'], BrokerImageLayout> = {
           ['CMD-SHELL', `mosquitto_sub -h 127.0.0.1 -p ${settings.listeners.mqtt} -t mqtt-provision/health -C 1 -W 3 2>&1 | grep -q 'not authori'`],
   },
   emqx: {
-    // Docker's official `emqx` image rather than emqx/emqx: it installs curl, which the REST steps
-    // (admins, users, ACL) run inside the container; emqx/emqx does not. 5.8.8 is the newest
-    // 5.8 there, still Apache-2.0 (5.9 moved to the BSL).
+    // Docker's official `emqx` image: it downloads EMQX with curl and keeps it, and the REST steps
+    // (admins, users, ACL) run curl inside the container. EMQX's own emqx/emqx images have curl
+    // too from 5.8.5 (deploy/docker/Dockerfile, "feat: add cURL to docker image"), none before
+    // (emqxImageShipsCurl). 5.8.8 is the newest open-source 5.8; 5.9+ is emqx-enterprise only.
     repository: 'emqx',
     defaultTag: '5.8.8',
     // Both images' Dockerfiles: `groupadd -r -g 1000 emqx && useradd -r -m -u 1000 -g emqx emqx`.
@@ -66,6 +67,9 @@ export const imageLayouts: Record<Settings['broker'], BrokerImageLayout> = {
     healthcheck: () => ['CMD', emqxImagePaths.emqx, 'ctl', 'status'],
   },
 };
+
+/** The first emqx/emqx release whose image installs curl (deploy/docker/Dockerfile at v5.8.5). */
+export const emqxImageCurlSince = '5.8.5';
 
 /** What Docker accepts as an image reference (lower-case repository, tag, digest): checked before any engine is asked. */
 export const imageReferencePattern = /^[a-z0-9][a-z0-9._/:@-]*$/;

@@ -1,4 +1,5 @@
 import type { Settings } from '../settings/load.ts';
+import { brokerRole } from '../brokers/registry.ts';
 import { convergeHost, type ConvergeOptions, type HostTarget } from './converge-host.ts';
 import type { HostReport } from './report.ts';
 
@@ -11,9 +12,12 @@ export interface FanOutOptions extends ConvergeOptions {
 
 /**
  * Converges many hosts in parallel, at most `concurrency` at once. One host's failure never stops
- * the others that already started; `maxFail` only keeps new ones from starting.
+ * the others that already started; `maxFail` only keeps new ones from starting. Hosts that form one
+ * system (an EMQX static cluster, `BrokerRole.rolling`) roll instead: in order, one at a time, and
+ * none starts after one failed, whatever `concurrency` and `maxFail` say.
  */
 export async function convergeAll(targets: HostTarget[], settings: Settings, options: FanOutOptions = {}): Promise<HostReport[]> {
+  if (brokerRole(settings.broker).rolling?.(settings)) return rollOut(targets, settings, options);
   const concurrency = Math.max(1, options.concurrency ?? 10);
   const reports: HostReport[] = new Array(targets.length);
   let next = 0;
@@ -32,5 +36,21 @@ export async function convergeAll(targets: HostTarget[], settings: Settings, opt
     }
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, targets.length) }, worker));
+  return reports;
+}
+
+async function rollOut(targets: HostTarget[], settings: Settings, options: FanOutOptions): Promise<HostReport[]> {
+  const reports: HostReport[] = [];
+  let stoppedAt: HostReport | undefined;
+  for (const target of targets) {
+    if (stoppedAt) {
+      const error = `not started: the rolling change stopped at ${stoppedAt.host}, which failed (${(stoppedAt.error ?? 'failed').split('\n')[0]}); this host is untouched`;
+      reports.push({ host: target.label, status: 'failed', dryRun: options.dryRun ?? false, steps: [], error, durationMs: 0 });
+      continue;
+    }
+    const report = await convergeHost(target, settings, options);
+    if (report.status === 'failed') stoppedAt = report;
+    reports.push(report);
+  }
   return reports;
 }

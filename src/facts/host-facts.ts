@@ -73,6 +73,8 @@ export interface EmqxApiFact {
 export interface EmqxFacts {
   status: EmqxStatusFact | null;
   api: EmqxApiFact | null;
+  /** running_nodes of `emqx ctl cluster status --json`, read on a cluster node whose EMQX runs; absent otherwise. */
+  clusterRunning?: string[] | null;
 }
 
 export interface HostFacts {

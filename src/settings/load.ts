@@ -7,6 +7,7 @@ import { Secret } from '../secret.ts';
 import { resolveTlsSettings, type TlsSettings } from '../tls/tls-settings.ts';
 import { InputError, InputErrors } from './input-error.ts';
 import { settingsSchema, type ParsedSettings, type SettingsInput } from './schema.ts';
+import { closestKey, knownKeysAt } from './suggest.ts';
 
 export interface Credential {
   name: string;
@@ -118,7 +119,13 @@ export function resolveSettings(raw: unknown, overrides: SettingsOverrides = {},
 function issueToInputError(issue: z.core.$ZodIssue): InputError {
   const field = ['settings', ...issue.path.map(String)].join('.').replace(/\.(\d+)(?=\.|$)/g, '[$1]');
   if (issue.code === 'unrecognized_keys') {
-    return new InputError(field, `unknown key ${issue.keys.map((key) => `"${key}"`).join(', ')}; see the README's settings table for the allowed keys`);
+    const known = knownKeysAt(settingsSchema, issue.path);
+    const described = issue.keys.map((key) => {
+      const suggestion = closestKey(key, known);
+      return suggestion ? `"${key}" (did you mean "${suggestion}"?)` : `"${key}"`;
+    });
+    const allowed = known.length > 0 && known.length <= 12 ? `allowed here: ${known.join(', ')}` : "see the README's settings table for the allowed keys";
+    return new InputError(field, `unknown key ${described.join(', ')}; ${allowed}`);
   }
   if (issue.code === 'invalid_value') {
     return new InputError(field, `must be one of ${issue.values.map((value) => JSON.stringify(value)).join(', ')}`);

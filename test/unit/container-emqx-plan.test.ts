@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { LABEL_CONFIG_HASH, LABEL_MANAGED, LABEL_SPEC, type ContainerOptions, type DesiredContainer } from '../../src/container/desired.ts';
-import { desiredEmqxContainer, emqxVersionOf, gatherEmqxContainerApi, inContainer, NO_CURL_EXIT } from '../../src/container/emqx-container.ts';
+import { desiredEmqxContainer, emqxImageShipsCurl, emqxVersionOf, gatherEmqxContainerApi, inContainer, NO_CURL_EXIT } from '../../src/container/emqx-container.ts';
 import type { ContainerFacts } from '../../src/container/facts.ts';
 import { planContainer, reloadPendingMarker } from '../../src/container/plan.ts';
 import type { Step } from '../../src/operations/step.ts';
@@ -126,6 +126,20 @@ describe('EMQX container planner', () => {
     assert.throws(() => desiredEmqxContainer(tls, options, { config: null, usersState: null }, null, seeds()), /TLS listeners/);
     const durable = emqxSettings({ emqx: { durableSessions: true } });
     assert.throws(() => desiredEmqxContainer(durable, { ...options, image: 'emqx:5.6.1' }, { config: null, usersState: null }, null, seeds()), /durable sessions need EMQX 5.7/);
+    assert.throws(() => desiredEmqxContainer(settings(), { ...options, image: 'emqx:5.9.0' }, { config: null, usersState: null }, null, seeds()), /emqx-enterprise/);
+  });
+
+  it('knows which EMQX images ship curl, and refuses emqx/emqx before 5.8.5 before anything runs', () => {
+    // emqx/emqx is built from deploy/docker/Dockerfile, which installs curl from v5.8.5 ("feat: add
+    // cURL to docker image"); Docker's official emqx image downloads EMQX with curl and keeps it.
+    assert.equal(emqxImageShipsCurl('emqx/emqx:5.8.6'), true);
+    assert.equal(emqxImageShipsCurl('docker.io/emqx/emqx:5.8.5'), true);
+    assert.equal(emqxImageShipsCurl('emqx/emqx:5.8.4'), false);
+    assert.equal(emqxImageShipsCurl('emqx/emqx:5.7.2'), false);
+    assert.equal(emqxImageShipsCurl('emqx:5.7.2'), true);
+    assert.equal(emqxImageShipsCurl('registry.example/emqx:custom'), null);
+    assert.throws(() => desiredEmqxContainer(settings(), { ...options, image: 'emqx/emqx:5.8.4' }, { config: null, usersState: null }, null, seeds()), /emqx\/emqx:5\.8\.4 has no curl.*5\.8\.5/);
+    assert.equal(desiredEmqxContainer(settings(), { ...options, image: 'emqx/emqx:5.8.6' }, { config: null, usersState: null }, null, seeds()).spec.image, 'emqx/emqx:5.8.6');
   });
 
   it('runs REST scripts only where curl exists, with a message naming the fix', () => {

@@ -4,7 +4,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { planEmqx } from '../../src/brokers/emqx/plan.ts';
+import { checkConfigCommand, planEmqx } from '../../src/brokers/emqx/plan.ts';
 import type { HostFacts } from '../../src/facts/host-facts.ts';
 import { resolveSettings } from '../../src/settings/load.ts';
 import { convergedEmqxFacts, emqxFacts, fixtureCookie, planOptions } from '../fixtures/emqx-facts.ts';
@@ -38,6 +38,8 @@ const waitStarted =
   'sh -c i=0; while [ "$i" -lt 120 ]; do case "$(emqx ctl status 2>&1)" in *"is started"*) exit 0 ;; esac; i=$((i + 1)); sleep 1; done; ' +
   'echo "EMQX did not report started within 120 s" >&2; exit 1 mqtt-provision-wait-emqx';
 
+/** `emqx check_config`, wrapped so a failure names the file EMQX blamed (test/unit/emqx-check-config.test.ts). */
+const checkConfig = checkConfigCommand.argv.join(' ');
 /** From writing emqx.conf to the last REST call: the same on every OS. */
 const marker = pendingMarker('emqx');
 const markPending = markPendingFor('emqx');
@@ -46,7 +48,7 @@ const rewriteAndRestart = [
   markPending,
   backup(conf),
   write(conf, 'root:emqx', '0640'),
-  'emqx check_config',
+  checkConfig,
   'systemctl restart emqx',
   'systemctl is-active --quiet emqx',
   waitStarted,
@@ -76,24 +78,27 @@ describe('EMQX planner', () => {
     assert.equal(emqxFacts('rocky9').emqx, undefined, 'no emqx command, no status');
   });
 
-  it('installs EMQX 5.7.2 (the last el7 build) with EPEL and openssl11 on a fresh CentOS 7 host', () => {
+  it('installs the pinned 5.8.6 el7 build with EPEL and openssl11 on a fresh CentOS 7 host', () => {
+    // release.yaml of v5.8.1–v5.8.9 pushes el7 amd64 and arm64 rpms again (v5.8.0 has no el7 job).
     const steps = planEmqx(emqxFacts('centos7', 'firewalld\trunning\t\t\n'), emqxSettings(), planOptions());
-    const rpm = 'emqx-5.7.2-el7-amd64.rpm';
+    const rpm = 'emqx-5.8.6-el7-amd64.rpm';
     assert.deepEqual(commandsOf(steps), [
       'yum install -y epel-release',
       'yum install -y openssl11',
-      download(rpm, '5.7.2'),
+      download(rpm, '5.8.6'),
       `yum install -y ${cache}/${rpm}`,
       `rm -f ${cache}/${rpm}`,
       ...configureAndRestart,
       'firewall-cmd -q --add-port=1883/tcp',
       'firewall-cmd -q --permanent --add-port=1883/tcp',
     ]);
-    assert.match(steps.find((step) => step.id === 'package:emqx')!.reason, /5\.8\.6 has no el7 build; 5\.7\.2 is the last release for CentOS 7/);
+    assert.equal(steps.find((step) => step.id === 'package:emqx')!.reason, 'not installed');
   });
 
-  it('refuses a 5.8 pin on CentOS 7, which EMQX no longer builds for', () => {
-    assert.throws(() => planEmqx(emqxFacts('centos7'), emqxSettings({ version: '5.8.6' }), planOptions()), /EMQX 5\.8\.6 has no el7 build.*pin version 5\.7\.2/);
+  it('refuses 5.8.0 on CentOS 7, the one release without an el7 build, and takes 5.7.2 and arm64', () => {
+    assert.throws(() => planEmqx(emqxFacts('centos7'), emqxSettings({ version: '5.8.0' }), planOptions()), /EMQX 5\.8\.0 has no el7 build.*5\.8\.1 or later, or 5\.7\.2/);
+    assert.equal(commandsOf(planEmqx(emqxFacts('centos7'), emqxSettings({ version: '5.7.2' }), planOptions()))[3], `yum install -y ${cache}/emqx-5.7.2-el7-amd64.rpm`);
+    assert.equal(commandsOf(planEmqx(emqxFacts('centos7', 'arch\taarch64\n'), emqxSettings(), planOptions()))[3], `yum install -y ${cache}/emqx-5.8.6-el7-arm64.rpm`);
   });
 
   it('installs the pinned 5.8.6 el9 build with dnf on a fresh Rocky 9 host', () => {
@@ -297,6 +302,26 @@ describe('EMQX planner', () => {
     const steps = planEmqx(facts, emqxSettings(), planOptions());
     assert.equal(steps.find((step) => step.id === 'package:emqx')!.reason, '5.7.2-1.el9 → 5.8.6');
     assert.ok(changedIds(steps).includes('restart:emqx'));
+  });
+
+  it('re-asserts owners and modes of our files after a Debian upgrade, whose postinst chowns and chmods /etc/emqx', () => {
+    // deploy/packages/deb/debian/postinst (v5.7.2–v5.8.8): chown -R emqx:emqx /etc/emqx; chmod 0644 /etc/emqx/*.
+    const facts = converged(emqxFacts('debian12', 'cmd\tcurl\n'));
+    facts.packages.emqx = '5.7.2';
+    const steps = planEmqx(facts, emqxSettings(), planOptions());
+    const ids = steps.map((step) => step.id);
+    const modes = steps.find((step) => step.id === 'package-postinst:emqx')!;
+    assert.ok(ids.indexOf('package:emqx') < ids.indexOf('package-postinst:emqx') && ids.indexOf('package-postinst:emqx') < ids.indexOf('restart:emqx'));
+    assert.deepEqual(modes.commands.map((command) => command.argv.join(' ')), [
+      `chown root:emqx ${conf}`,
+      `chmod 0640 ${conf}`,
+      `chown root:root ${state}`,
+      `chmod 0600 ${state}`,
+    ]);
+    // rpm's %post leaves /etc/emqx alone (deploy/packages/rpm/emqx.spec): nothing to re-assert on Rocky.
+    const rocky = converged(emqxFacts('rocky9'));
+    rocky.packages.emqx = '5.7.2-1.el9';
+    assert.ok(!planEmqx(rocky, emqxSettings(), planOptions()).some((step) => step.id === 'package-postinst:emqx'));
   });
 
   it('names a cluster node after the seed that is this host, and leaves the cluster ports to the operator', () => {

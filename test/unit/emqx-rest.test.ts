@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -15,6 +15,7 @@ import type { Command } from '../../src/operations/step.ts';
 import { Secret } from '../../src/secret.ts';
 import type { Settings } from '../../src/settings/load.ts';
 import type { Transport } from '../../src/transport/transport.ts';
+import { respond } from '../fixtures/emqx-fake-api.ts';
 import { parseCurlConfig, type FakeEmqxState } from '../fixtures/emqx-fake-curl.ts';
 import { convergedEmqxFacts, emqxFacts, fixtureCookie, planOptions } from '../fixtures/emqx-facts.ts';
 import { emqxSettings } from '../fixtures/emqx-settings.ts';
@@ -31,9 +32,11 @@ const service = servicePassword(cookie);
 const target = { port: 18083, servicePassword: service };
 
 interface Host {
+  directory: string;
   run(command: Command, shell: (typeof shells)[number]): { code: number; stdout: string; stderr: string };
   state(): FakeEmqxState;
   setState(state: FakeEmqxState): void;
+  /** Every argument list the fake curl and the fake emqx received, command name first. */
   curlArguments(): string[][];
 }
 
@@ -41,17 +44,23 @@ function fakeHost(initial: Partial<FakeEmqxState> = {}): Host {
   const directory = mkdtempSync(join(tmpdir(), 'emqx-fake-'));
   const statePath = join(directory, 'state.json');
   const logPath = join(directory, 'curl.log');
-  const fakeCurl = fileURLToPath(new URL('../fixtures/emqx-fake-curl.ts', import.meta.url));
-  writeFileSync(join(directory, 'curl'), `#!/bin/sh\nexec "${process.execPath}" "${fakeCurl}" "$@"\n`);
-  chmodSync(join(directory, 'curl'), 0o755);
+  // Both fakes first on PATH, sharing one state file: curl answers as the REST API, emqx as the CLI.
+  for (const [command, fixture] of [['curl', 'emqx-fake-curl.ts'], ['emqx', 'emqx-fake-emqx.ts']] as const) {
+    const source = fileURLToPath(new URL(`../fixtures/${fixture}`, import.meta.url));
+    writeFileSync(join(directory, command), `#!/bin/sh\nexec "${process.execPath}" "${source}" "$@"\n`);
+    chmodSync(join(directory, command), 0o755);
+  }
   writeFileSync(logPath, '');
   const state: FakeEmqxState = { running: true, dashboardUsers: { admin: 'public' }, mqttUsers: {}, acl: { present: true, rules: '{allow, all}.\n' }, tokens: {}, ...initial };
   writeFileSync(statePath, JSON.stringify(state));
   const env = { PATH: `${directory}:${process.env.PATH}`, FAKE_EMQX_STATE: statePath, FAKE_EMQX_LOG: logPath };
   return {
+    directory,
     run(command, shell) {
       assert.deepEqual(command.argv.slice(0, 3), ['sh', '-s', '--']);
-      const result = spawnSync(shell, command.argv.slice(1), { input: command.stdin, env, encoding: 'utf8' });
+      // The one host path a script writes to (EMQX's data dir, for the CLI password file) moves into the test's directory.
+      const input = command.stdin!.replace(/^datadir='\/var\/lib\/emqx'$/m, `datadir='${directory}'`);
+      const result = spawnSync(shell, command.argv.slice(1), { input, env, encoding: 'utf8' });
       return { code: result.status ?? -1, stdout: result.stdout, stderr: result.stderr };
     },
     state: () => JSON.parse(readFileSync(statePath, 'utf8')) as FakeEmqxState,
@@ -116,16 +125,20 @@ describe('EMQX REST scripts', () => {
     }
   });
 
-  it('hold secrets only in here-document lines that curl reads as its config', () => {
+  it('hold secrets only in here-document lines that curl or the CLI password file reads', () => {
     const secrets = ['correct-horse-1', `it's "quoted"`, service.reveal()];
     const commands = restCommands(emqxFacts('rocky9'), settings);
     assert.equal(commands.length, 4);
     for (const command of commands) {
       assert.ok(!command.argv.some((argument) => secrets.some((secret) => argument.includes(secret))));
-      for (const line of command.stdin!.split('\n')) {
+      const lines = command.stdin!.split('\n');
+      lines.forEach((line, index) => {
         const encoded = secrets.map((secret) => JSON.stringify(secret).slice(1, -1)).map((json) => curlConfigString(json).slice(1, -1));
-        if (encoded.some((secret) => line.includes(secret))) assert.match(line, /^data-binary = "/, `${command.argv[3]}: ${line}`);
-      }
+        if (!encoded.some((secret) => line.includes(secret))) return;
+        // The one raw line: the body of `cli_passwd NAME <<'MQTT_PROVISION_EOF'`, read by `cat` from stdin.
+        if (/^\s*cli_passwd \w+ <<'MQTT_PROVISION_EOF'$/.test(lines[index - 1] ?? '')) assert.ok(secrets.includes(line), line);
+        else assert.match(line, /^data-binary = "/, `${command.argv[3]}: ${line}`);
+      });
     }
   });
 
@@ -198,6 +211,49 @@ describe('EMQX REST scripts', () => {
       assert.equal(apiFacts(host, ops, shell).defaultAdmin, false);
     });
   }
+
+  {
+    const shell = 'dash';
+    it(`set the password of a wanted "admin" that a run gave a random password, through the CLI, with no secret in any argument (${shell})`, () => {
+      // EMQX refuses DELETE /users/admin (emqx_dashboard_api.erl) and change_pwd needs the old password.
+      const host = fakeHost({ dashboardUsers: { admin: 'Mp-0123456789abcdef0123456789abcdef0123456789abcdef', ops: 'ops-password-1', mqtt_provision: service.reveal() } });
+      const both = emqxSettings({ admins: [{ name: 'ops', password: 'ops-password-1' }, { name: 'admin', password: `new "admin" pass 2 \\` }] });
+      const api = apiFacts(host, both, shell);
+      const commands = restCommands(hostFacts(both, api), both);
+      assert.equal(commands[0]!.argv[3], 'mqtt-provision-emqx-admins');
+      for (const command of commands) {
+        const result = host.run(command, shell);
+        assert.equal(result.code, 0, `${command.argv[3]}: ${result.stderr}`);
+      }
+      assert.equal(host.state().dashboardUsers.admin, `new "admin" pass 2 \\`);
+      assert.deepEqual(apiFacts(host, both, shell).logins, { ops: true, admin: true });
+      const calls = host.curlArguments();
+      assert.ok(calls.some((argv) => argv[0] === 'emqx' && argv[1] === 'eval'), 'the reset went through emqx eval');
+      for (const argv of calls) assert.ok(!argv.join(' ').includes('new "admin"') && !argv.join(' ').includes('pass 2'), argv.join(' '));
+      assert.deepEqual(readdirSync(host.directory).filter((name) => name.startsWith('.mqtt-provision')), [], 'the password file is gone');
+    });
+  }
+
+  it('page through more built-in database users than one page holds', () => {
+    const many = Object.fromEntries(Array.from({ length: 10_050 }, (_, index) => [`u${index}`, { password: 'x', superuser: false }]));
+    const host = fakeHost({ dashboardUsers: { admin: 'correct-horse-1', mqtt_provision: service.reveal() }, mqttUsers: many });
+    const api = apiFacts(host, settings, 'dash');
+    assert.equal(api.mqttUsers!.length, 10_050);
+    assert.equal(api.mqttUsers!.at(-1)!.name, 'u10049');
+  });
+
+  it('are answered by a fake that refuses what EMQX refuses', () => {
+    const state = (): FakeEmqxState => ({ running: true, dashboardUsers: { admin: 'public', ops: 'ops-password-1' }, mqttUsers: {}, acl: { present: true, rules: '' }, tokens: {} });
+    const node = state();
+    const [, login] = respond(node, { url: 'http://127.0.0.1:18083/api/v5/login', method: 'POST', headers: [], body: JSON.stringify({ username: 'ops', password: 'ops-password-1' }) }) as [number, { token: string }];
+    const call = (method: string, path: string, body = '') => respond(node, { url: `http://127.0.0.1:18083/api/v5${path}`, method, headers: [`Authorization: Bearer ${login.token}`], body });
+    assert.deepEqual(call('DELETE', '/users/admin'), [400, { code: 'NOT_ALLOWED', message: 'Cannot delete user "admin"' }]);
+    assert.deepEqual(call('DELETE', '/users/ops'), [400, { code: 'NOT_ALLOWED', message: 'Cannot delete self' }]);
+    assert.equal(call('POST', '/users/admin/change_pwd', JSON.stringify({ old_pwd: 'wrong-pass-1', new_pwd: 'next-pass-1' }))[0], 400);
+    assert.equal(call('GET', '/authentication/password_based:built_in_database/users?page=1&limit=10001')[0], 400);
+    assert.equal(call('POST', '/users', JSON.stringify({ username: 'x', password: 'abcdefgh\\' }))[0], 400, 'a backslash is no special character');
+    assert.deepEqual(respond(node, { url: 'http://127.0.0.1:18083/api/v5/users', method: 'GET', headers: [], body: '' })[0], 401);
+  });
 
   it('stop with a clear message when no login works', () => {
     const host = fakeHost({ dashboardUsers: { admin: 'someone-changed-it-1' } });

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { parseInstallOptions } from '../../src/cli/install-options.ts';
 import { chooseCookie, chooseNodeName, cookieInConfig, generateCookie } from '../../src/brokers/emqx/identity.ts';
-import { dashboardAdminProblems } from '../../src/brokers/emqx/settings.ts';
+import { dashboardAdminProblems, dashboardPasswordProblem } from '../../src/brokers/emqx/settings.ts';
 import { emqxFeatures, isInstalledVersion } from '../../src/brokers/emqx/version.ts';
 import { versionFromPackageName } from '../../src/brokers/emqx/package-source.ts';
 import { emptyFacts } from '../../src/facts/empty-facts.ts';
@@ -45,7 +45,11 @@ describe('EMQX settings', () => {
     ['a version before 5.0.23', { version: '5.0.20' }, /dashboard edits override emqx\.conf/],
     ['not a version', { version: 'latest' }, /not an EMQX version/],
     ['durable sessions before 5.7', { version: '5.6.1', emqx: { durableSessions: true } }, /needs EMQX 5\.7/],
-    ['a cluster on the BSL line', { ...clusterSettings, version: '5.9.0' }, /forbids clustering/],
+    ['a cluster on the BSL line', { ...clusterSettings, version: '5.9.0' }, /emqx-enterprise/],
+    // e5.9.0's deploy/packages: the package, service and file are emqx-enterprise; the open-source emqx ends with 5.8.x.
+    ['a single node on 5.9', { version: '5.9.0' }, /settings\.version: EMQX 5\.9\.0 .*emqx-enterprise.*5\.8/],
+    ['a 5.10 pin', { version: '5.10.1' }, /emqx-enterprise/],
+    ['a non-ASCII admin password', { admins: [{ name: 'admin', password: 'pässwort-1' }] }, /ASCII/],
     ['an unknown emqx key', { emqx: { clustr: {} } }, /unknown key "clustr"/],
     ['a package that does not exist', { emqx: { package: '/no/such/emqx-5.8.6-el9-amd64.rpm' } }, /cannot read/],
   ];
@@ -76,6 +80,13 @@ describe('EMQX settings', () => {
     assert.equal(parseInstallOptions(['--host', 'h', '--package', 'emqx.rpm']).package, 'emqx.rpm');
   });
 
+  it('refuses an emqx-enterprise package or a 5.9+ package, which the open-source role cannot install', () => {
+    const enterprise = scratch('emqx-enterprise-5.9.0-el9-amd64.rpm', 'x');
+    assert.match(errorOf(() => resolveSettings({ broker: 'emqx', admins }, { emqxPackage: enterprise })), /settings\.emqx\.package: .*emqx-enterprise/);
+    const late = scratch('emqx-5.9.1-el9-amd64.rpm', 'x');
+    assert.match(errorOf(() => resolveSettings({ broker: 'emqx', admins }, { emqxPackage: late })), /emqx-enterprise/);
+  });
+
   it('needs a version when the package name does not say it', () => {
     const odd = scratch('broker.rpm', 'x');
     assert.match(errorOf(() => resolveSettings({ broker: 'emqx', admins }, { emqxPackage: odd })), /set "version" too/);
@@ -94,11 +105,24 @@ describe('EMQX settings', () => {
     ]);
     assert.deepEqual(problems, [
       'admins[0] "ops-1": EMQX dashboard user names hold only letters, digits and "_"',
-      'admins[0] "ops-1": EMQX dashboard passwords need at least two kinds of letters, digits and other characters',
+      'admins[0] "ops-1": EMQX dashboard passwords need at least two kinds of letters, digits and the special characters !@#$%^&*()_+-=[]{}"|;\':,./<>?`~ or space (a backslash or tab counts for none)',
       'admins[1]: "mqtt_provision" is the account mqtt-provision itself uses',
-      'admins[1] "mqtt_provision": EMQX dashboard passwords need at least two kinds of letters, digits and other characters',
+      'admins[1] "mqtt_provision": EMQX dashboard passwords need at least two kinds of letters, digits and the special characters !@#$%^&*()_+-=[]{}"|;\':,./<>?`~ or space (a backslash or tab counts for none)',
     ]);
     assert.deepEqual(dashboardAdminProblems(emqxSettings().admins), []);
+  });
+
+  it('counts only the special characters emqx_dashboard_admin.erl lists, and refuses non-ASCII', () => {
+    const problem = (password: string) => dashboardPasswordProblem(password);
+    // ?SPECIAL_CHARS (v5.7.2–v5.8.8): !@#$%^&*()_+-=[]{}"|;':,./<>?`~ and space; backslash and tab are not in it.
+    assert.match(problem('abcdefgh\\')!, /two kinds/);
+    assert.match(problem('abcdefgh\t')!, /two kinds/);
+    assert.match(problem('abcdefgh€')!, /ASCII/);
+    assert.match(problem('passwörd1')!, /ASCII/);
+    assert.match(problem('abcdefg1\nx')!, /line break/);
+    for (const ok of ['abcdefg!', 'abc def gh', 'ABCDEFG~', '1234567`', 'abcdefg1', 'a\\bcdefg1']) assert.equal(problem(ok), null, ok);
+    assert.match(problem('a1!')!, /8–64/);
+    assert.match(problem(`a1${'x'.repeat(63)}`)!, /8–64/);
   });
 });
 
@@ -129,21 +153,20 @@ describe('EMQX identity and versions', () => {
 
   it('switches key names and features at the documented versions', () => {
     assert.deepEqual(
-      ['5.0.24', '5.0.25', '5.1.1', '5.1.2', '5.6.1', '5.7.0', '5.7.2', '5.8.0', '5.8.6', '5.9.0'].map((version) => {
+      ['5.0.24', '5.0.25', '5.1.1', '5.1.2', '5.6.1', '5.7.0', '5.7.2', '5.8.0', '5.8.6'].map((version) => {
         const features = emqxFeatures(version);
-        return [version, features.mailboxKey, features.listenerEnableKey, features.durableSessions, features.singletonDiscovery, features.businessSource];
+        return [version, features.mailboxKey, features.listenerEnableKey, features.durableSessions, features.singletonDiscovery];
       }),
       [
-        ['5.0.24', 'max_message_queue_len', 'enabled', false, false, false],
-        ['5.0.25', 'max_mailbox_size', 'enabled', false, false, false],
-        ['5.1.1', 'max_mailbox_size', 'enabled', false, false, false],
-        ['5.1.2', 'max_mailbox_size', 'enable', false, false, false],
-        ['5.6.1', 'max_mailbox_size', 'enable', false, false, false],
-        ['5.7.0', 'max_mailbox_size', 'enable', true, false, false],
-        ['5.7.2', 'max_mailbox_size', 'enable', true, false, false],
-        ['5.8.0', 'max_mailbox_size', 'enable', true, true, false],
-        ['5.8.6', 'max_mailbox_size', 'enable', true, true, false],
-        ['5.9.0', 'max_mailbox_size', 'enable', true, true, true],
+        ['5.0.24', 'max_message_queue_len', 'enabled', false, false],
+        ['5.0.25', 'max_mailbox_size', 'enabled', false, false],
+        ['5.1.1', 'max_mailbox_size', 'enabled', false, false],
+        ['5.1.2', 'max_mailbox_size', 'enable', false, false],
+        ['5.6.1', 'max_mailbox_size', 'enable', false, false],
+        ['5.7.0', 'max_mailbox_size', 'enable', true, false],
+        ['5.7.2', 'max_mailbox_size', 'enable', true, false],
+        ['5.8.0', 'max_mailbox_size', 'enable', true, true],
+        ['5.8.6', 'max_mailbox_size', 'enable', true, true],
       ],
     );
   });

@@ -219,7 +219,7 @@ describe('the Pulumi program under mocks', () => {
       assert.ok(conf!.includes(line), `mosquitto.conf has "${line}"`);
     }
     assert.match(passwd!, /^admin:\$7\$101\$[^\n]+\napp:\$7\$101\$[^\n]+\n$/);
-    assert.equal(acl, '# Managed by mqtt-provision: topic access per user. Admins may use every topic.\nuser admin\ntopic readwrite #\nuser app\ntopic readwrite app/#\n');
+    assert.equal(acl, '# Managed by mqtt-provision: topic access per user. Admins may use every topic, and read the\n# broker\'s own $SYS figures (a "#" rule never matches $-topics), which status.mts reports.\nuser admin\ntopic readwrite #\ntopic read $SYS/#\nuser app\ntopic readwrite app/#\n');
     assertNoPlainPassword(resources, Object.values(secrets));
     assert.deepEqual((outputs['staging-broker'] as { ports: unknown }).ports, [
       { listener: 'mqtt', internal: 1883, external: 1883, ip: '0.0.0.0' },
@@ -266,7 +266,7 @@ describe('the Pulumi program under mocks', () => {
     await assert.rejects(runProgram('prod', config), (error: Error) => {
       assert.match(error.message, /^invalid config in stacks\/Pulumi\.prod\.yaml:/);
       assert.match(error.message, /settings\.session\.maxQueuedMessages: /);
-      assert.match(error.message, /settings\.session: unknown key "maxQueue"; see the README's settings table for the allowed keys/);
+      assert.match(error.message, /settings\.session: unknown key "maxQueue"; allowed here: persistent, expirySeconds, maxQueuedMessages/);
       return true;
     });
   });

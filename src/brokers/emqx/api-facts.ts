@@ -35,6 +35,7 @@ export async function gatherEmqxApiFacts(transport: Transport, facts: HostFacts,
 /** Turns the fact script's lines into EmqxApiFact. Pure, so fixtures can feed it text. */
 export function parseApiFacts(output: string, adminNames: string[]): EmqxApiFact {
   const api: EmqxApiFact = { reachable: false, serviceLogin: false, logins: {}, defaultAdmin: null, mqttUsers: null, acl: null };
+  let usersSeen = false;
   for (const line of output.split('\n')) {
     const [kind, first = '', second = ''] = line.split('\t');
     switch (kind) {
@@ -52,9 +53,13 @@ export function parseApiFacts(output: string, adminNames: string[]): EmqxApiFact
       case 'default':
         api.defaultAdmin = first === 'ok';
         break;
-      case 'users':
-        api.mqttUsers = first === '200' ? parseUsers(decode(second)) : null;
+      case 'users': {
+        // One line per page: every page must parse, or the list is unknown.
+        const page = first === '200' ? parseUsers(decode(second)) : null;
+        api.mqttUsers = page === null || (usersSeen && api.mqttUsers === null) ? null : [...(api.mqttUsers ?? []), ...page];
+        usersSeen = true;
         break;
+      }
       case 'acl':
         api.acl = parseAcl(first, decode(second));
         break;

@@ -8,6 +8,9 @@ export const emqxLayout = {
   user: 'emqx',
   configFile: '/etc/emqx/emqx.conf',
   dataDir: '/var/lib/emqx',
+  /** EMQX's own config layers, read with emqx.conf by `emqx check_config` (bin/emqx): never written here. */
+  baseHocon: '/etc/emqx/base.hocon',
+  clusterHocon: '/var/lib/emqx/configs/cluster.hocon',
   /** CA certificate, server certificate and key of the TLS listeners (ssl, wss); not the package's certs/ examples. */
   tlsDir: '/etc/emqx/tls',
   /** Hashes of the MQTT passwords last sent to the REST API: how a re-run knows nothing changed. */

@@ -3,9 +3,9 @@ import type { HostFacts } from '../../facts/host-facts.ts';
 import type { OsFamily } from '../../os/os-family.ts';
 import type { Settings } from '../../settings/load.ts';
 import { emqxLayout as layout } from './layout.ts';
-import { atLeast, defaultEmqxVersion, lastEl7EmqxVersion } from './version.ts';
+import { defaultEmqxVersion, noEl7EmqxVersion } from './version.ts';
 
-/** Distribution tags EMQX builds packages for (download page of 5.7/5.8); el7 ends with 5.7.x. */
+/** Distribution tags EMQX builds packages for (build_packages.yaml of v5.7.2–v5.8.9; el7 skips 5.8.0 only). */
 export const emqxPlatforms = ['el7', 'el8', 'el9', 'debian11', 'debian12', 'ubuntu20.04', 'ubuntu22.04', 'ubuntu24.04'] as const;
 
 const archByMachine: Record<string, 'amd64' | 'arm64'> = { x86_64: 'amd64', amd64: 'amd64', aarch64: 'arm64', arm64: 'arm64' };
@@ -16,7 +16,7 @@ export interface EmqxPackage {
   /** Where the file is put on the host before `dnf`/`apt-get` installs it. */
   hostPath: string;
   source: { kind: 'download'; url: string } | { kind: 'upload'; localPath: string };
-  /** Why this version, when it is not simply the setting (e.g. the el7 fallback). */
+  /** Why this version, when it is not simply the setting. */
   note?: string;
 }
 
@@ -37,15 +37,12 @@ export function emqxArch(facts: HostFacts): 'amd64' | 'arm64' {
   return arch;
 }
 
-/** The EMQX version a host gets: the setting, the uploaded file's, or the pinned default (5.7.2 on el7). */
-export function wantedEmqxVersion(settings: Settings, releaseTag: string | null): { version: string; note?: string } {
+/** The EMQX version a host gets: the setting, the uploaded file's, or the pinned default (el7 too). */
+export function wantedEmqxVersion(settings: Settings, _releaseTag: string | null): { version: string; note?: string } {
   if (settings.version) return { version: settings.version };
   if (settings.emqx.package) {
     const version = versionFromPackageName(settings.emqx.package);
     if (version) return { version };
-  }
-  if (releaseTag === 'el7') {
-    return { version: lastEl7EmqxVersion, note: `EMQX ${defaultEmqxVersion} has no el7 build; ${lastEl7EmqxVersion} is the last release for CentOS 7` };
   }
   return { version: defaultEmqxVersion };
 }
@@ -74,11 +71,10 @@ export function chooseEmqxPackage(os: OsFamily, facts: HostFacts, settings: Sett
         `builds exist for ${emqxPlatforms.join(', ')}. Upload a package that runs here with --package FILE`,
     );
   }
-  if (tag === 'el7' && atLeast(version, '5.8.0')) {
-    throw new Error(`EMQX ${version} has no el7 build (5.8.0 dropped CentOS 7); pin version ${lastEl7EmqxVersion} or upload a package with --package`);
+  if (tag === 'el7' && version === noEl7EmqxVersion) {
+    throw new Error(`EMQX ${version} has no el7 build (the only release without one); pin 5.8.1 or later, or 5.7.2, or upload a package with --package`);
   }
   const arch = emqxArch(facts);
-  if (tag === 'el7' && arch !== 'amd64') throw new Error('EMQX builds for el7 exist for amd64 only');
   const file = `emqx-${version}-${tag}-${arch}.${os.packageFormat}`;
   return {
     version,

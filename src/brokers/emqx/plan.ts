@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import type { EmqxApiFact, FactQuery, HostFacts } from '../../facts/host-facts.ts';
-import { atomicWrite, fileStep, removeBackups, restoreFile, sha256 } from '../../operations/files.ts';
+import type { FactQuery, HostFacts } from '../../facts/host-facts.ts';
+import { fileStep, removeBackups, restoreFile } from '../../operations/files.ts';
 import { dataPurgedStep, filesAbsentStep, serviceStoppedStep } from '../../operations/removal.ts';
 import { firewallStep } from '../../operations/firewall.ts';
 import type { ManagedFile } from '../../operations/managed-file.ts';
@@ -10,19 +10,18 @@ import { pendingRestartMarker, pendingRestartStep, restartStep, serviceEnabledSt
 import { change, noChange, type Command, type Step } from '../../operations/step.ts';
 import { osFamilyOf, type OsFamily } from '../../os/os-family.ts';
 import type { Settings } from '../../settings/load.ts';
-import { userNamePattern } from '../../settings/schema.ts';
 import { servedPorts } from '../served-ports.ts';
-import { renderAclRules } from './acl.ts';
+import { isStaticCluster, nodesToRejoin, waitRejoinedCommand } from './cluster.ts';
 import { dashboardPort, emqxConfigFile, emqxTlsLayout } from './files.ts';
 import { directoryStep } from '../../operations/directories.ts';
 import { tlsFiles, type TlsIssuer } from '../../tls/server-files.ts';
 import { chooseCookie, chooseNodeName, cookieInConfig, generateCookie, servicePassword } from './identity.ts';
 import { emqxLayout as layout } from './layout.ts';
 import { chooseEmqxPackage, type EmqxPackage } from './package-source.ts';
-import { aclScript, adminsScript, mqttUsersScript, serviceAccountScript, type ServiceTarget } from './rest-scripts.ts';
+import type { ServiceTarget } from './rest-scripts.ts';
+import { restSteps, usersStateFile } from './rest-steps.ts';
 import { dashboardAdminProblems } from './settings.ts';
-import { parseUsersState, renderUsersState, stateMatches, type MqttUser } from './users-state.ts';
-import { emqxFeatures, isInstalledVersion } from './version.ts';
+import { emqxFeatures, enterpriseOnlyProblem, isInstalledVersion } from './version.ts';
 
 /** What a test swaps for determinism; a real run leaves all of it at the defaults. */
 export interface EmqxPlanOptions {
@@ -45,8 +44,26 @@ export function emqxFactQuery(): FactQuery {
   };
 }
 
-/** `emqx check_config` validates /etc/emqx/emqx.conf in place (and EMQX_* variables); exit 1 when EMQX would refuse it. */
-export const checkConfigCommand: Command = { argv: ['emqx', 'check_config'] };
+/**
+ * `emqx check_config` (bin/emqx) checks base.hocon (5.8.4+), cluster.hocon and emqx.conf together,
+ * and EMQX_* variables; exit 1 when EMQX would refuse them. Only emqx.conf is ours, so a failure
+ * says which of the files EMQX's error names (or that it names none), then EMQX's own text.
+ */
+export const checkConfigCommand: Command = {
+  argv: [
+    'sh',
+    '-c',
+    'if out=$(emqx check_config 2>&1); then exit 0; fi; named=""; ' +
+      'for f in "$@"; do case "$out" in *"$f"*) if [ "$f" = "$1" ]; then w="written by mqtt-provision"; else w="EMQX\'s own, not written by mqtt-provision"; fi; named="$named${named:+, }$f ($w)" ;; esac; done; ' +
+      'if [ -n "$named" ]; then echo "emqx check_config failed: the error names $named" >&2; ' +
+      'else echo "emqx check_config failed: the error names no file; it checks $3, $2 and $1 together" >&2; fi; ' +
+      'printf \'%s\\n\' "$out" >&2; exit 1',
+    'mqtt-provision-check-config',
+    layout.configFile,
+    layout.clusterHocon,
+    layout.baseHocon,
+  ],
+};
 
 /**
  * `systemctl is-active` says nothing about EMQX, whose unit is Type=simple: this waits until
@@ -76,9 +93,8 @@ function planPresent(facts: HostFacts, settings: Settings, options: EmqxPlanOpti
   if (settings.emqx.durableSessions && !features.durableSessions) {
     throw new Error(`durable sessions need EMQX 5.7 or later; this host gets ${emqxPackage.version}`);
   }
-  if (settings.emqx.cluster.seeds.length > 1 && features.businessSource) {
-    throw new Error(`EMQX ${emqxPackage.version} is BSL-licensed and its default license forbids clustering; pin 5.8.x`);
-  }
+  const enterprise = enterpriseOnlyProblem(emqxPackage.version);
+  if (enterprise) throw new Error(enterprise);
   const el7 = os.releaseTag(facts) === 'el7';
   const steps: Step[] = [];
 
@@ -87,10 +103,17 @@ function planPresent(facts: HostFacts, settings: Settings, options: EmqxPlanOpti
   steps.push(prerequisitesStep(os, facts, el7));
   const packageStep = emqxPackageStep(os, facts, emqxPackage, options.readPackage ?? ((path) => readFileSync(path)));
   steps.push(packageStep);
+  const tls = tlsFiles(settings, facts, emqxTlsLayout, options.issuer);
+  const cookie = chooseCookie(settings, facts, options.generateCookie ?? generateCookie);
+  const nodeName = chooseNodeName(settings, facts);
+  const config = emqxConfigFile(settings, { version: emqxPackage.version, nodeName, cookie });
+  if (packageStep.change && os.packageFormat === 'deb') {
+    const modes = postinstModesStep(facts, [config, usersStateFile(layout.usersStateFile), ...tls.files]);
+    if (modes) steps.push(modes);
+  }
 
   const markerAt = steps.length;
   // TLS files before emqx.conf, so `emqx check_config` and the restart find the files it names.
-  const tls = tlsFiles(settings, facts, emqxTlsLayout, options.issuer);
   const tlsChanged: string[] = [];
   if (tls.files.length > 0) {
     steps.push(directoryStep(facts, { path: layout.tlsDir, owner: 'root', group: layout.user, mode: '0750' }));
@@ -102,8 +125,6 @@ function planPresent(facts: HostFacts, settings: Settings, options: EmqxPlanOpti
     }
   }
 
-  const cookie = chooseCookie(settings, facts, options.generateCookie ?? generateCookie);
-  const config = emqxConfigFile(settings, { version: emqxPackage.version, nodeName: chooseNodeName(settings, facts), cookie });
   const configStep = checkedConfigStep(facts, config);
   steps.push(configStep);
   const configRewritten = configStep.commands.some((command) => command.argv.includes('mqtt-provision-write'));
@@ -123,7 +144,12 @@ function planPresent(facts: HostFacts, settings: Settings, options: EmqxPlanOpti
       restartStep({
         service: layout.service,
         reason: restartReasons.join(', '),
-        checks: [{ argv: ['systemctl', 'is-active', '--quiet', layout.service] }, waitStartedCommand],
+        checks: [
+          { argv: ['systemctl', 'is-active', '--quiet', layout.service] },
+          waitStartedCommand,
+          // A cluster node is done only when it is back in the cluster; the engine rolls node by node.
+          ...(isStaticCluster(settings) ? [waitRejoinedCommand(nodesToRejoin(settings, facts, nodeName))] : []),
+        ],
         restore: restored.map(restoreFile),
         cleanup: restored.length > 0 ? [removeBackups(restored)] : [],
       }),
@@ -141,6 +167,26 @@ function planPresent(facts: HostFacts, settings: Settings, options: EmqxPlanOpti
     steps.push(noChange('cluster-ports', 'cluster ports 4370/tcp, 5370/tcp', 'not opened by mqtt-provision: allow them between the cluster nodes only'));
   }
   return steps;
+}
+
+/**
+ * The .deb's postinst (deploy/packages/deb/debian/postinst, v5.7.2–v5.8.8) runs `chown -R
+ * emqx:emqx /etc/emqx` and `chmod 0644 /etc/emqx/*` on every install and upgrade: emqx.conf (the
+ * cookie), the users state and the TLS key would stay readable until the next run. Their owners and
+ * modes are put back right after the package, in the same run, for the files that already exist
+ * (a file this run writes gets them from its write). rpm's %post leaves /etc/emqx alone.
+ */
+function postinstModesStep(facts: HostFacts, files: ManagedFile[]): Step | null {
+  const commands: Command[] = [];
+  if (facts.directories[layout.tlsDir] && files.some((file) => file.path.startsWith(`${layout.tlsDir}/`))) {
+    commands.push({ argv: ['chown', `root:${layout.user}`, layout.tlsDir] }, { argv: ['chmod', '0750', layout.tlsDir] });
+  }
+  for (const file of files) {
+    if (!facts.files[file.path]) continue;
+    commands.push({ argv: ['chown', `${file.owner}:${file.group}`, file.path] }, { argv: ['chmod', file.mode, file.path] });
+  }
+  if (commands.length === 0) return null;
+  return change(`package-postinst:${layout.packageName}`, 'owners and modes after the package', "the package's postinst chowns and chmods /etc/emqx", commands);
 }
 
 /**
@@ -196,130 +242,6 @@ function checkedConfigStep(facts: HostFacts, file: ManagedFile): Step {
     commands: [...step.commands, checkConfigCommand],
     rollback: [restoreFile(file.path)],
   };
-}
-
-/**
- * Where the REST steps run: on a host the scripts run as they are and the users state file sits in
- * /etc/emqx; in a container each script runs through `docker exec` and the state file stays in
- * the config directory on the Docker host.
- */
-export interface RestPlacement {
-  usersStateFile: string;
-  script: (command: Command) => Command;
-}
-
-const onHost: RestPlacement = { usersStateFile: layout.usersStateFile, script: (command) => command };
-
-/** Dashboard service account, admins, ACL rules and MQTT users, all through the local REST API. */
-export function restSteps(facts: HostFacts, settings: Settings, target: ServiceTarget, cookieChanges: boolean, salt?: () => Buffer, place: RestPlacement = onHost): Step[] {
-  const api = facts.emqx?.api?.reachable ? facts.emqx.api : null;
-  const why = api ? '' : `REST API not reachable now${facts.emqx?.status ? ` (emqx ctl status: ${facts.emqx.status.text})` : ''}; applied once EMQX runs`;
-  const hasAdmin = settings.admins.some((admin) => admin.name === 'admin');
-  if (api && !api.serviceLogin && !Object.values(api.logins).some(Boolean) && api.defaultAdmin !== true) {
-    throw new Error(
-      `no EMQX dashboard login works (not ${layout.serviceAccount}, no wanted admin, not admin/public): ` +
-        `reset an admin on the host with "emqx ctl admins passwd NAME" (then set that password in the settings) and run again`,
-    );
-  }
-  const steps: Step[] = [];
-
-  const serviceId = `emqx-account:${layout.serviceAccount}`;
-  const serviceTitle = `dashboard account ${layout.serviceAccount}`;
-  const serviceReason = !api ? why : cookieChanges ? 'the cookie changes, and the password derives from it' : 'does not log in with the password derived from the cookie';
-  steps.push(
-    api?.serviceLogin && !cookieChanges
-      ? noChange(serviceId, serviceTitle, 'logs in')
-      : change(serviceId, serviceTitle, serviceReason, [place.script(serviceAccountScript(target, settings.admins))]),
-  );
-
-  const stale = settings.admins.filter((admin) => api?.logins[admin.name] !== true);
-  const replaceDefault = !hasAdmin && api?.defaultAdmin !== false;
-  const adminReasons = [
-    ...(stale.length > 0 ? [`${stale.map((admin) => admin.name).join(', ')}: ${api ? 'wanted password does not log in' : why}`] : []),
-    ...(replaceDefault ? [api ? 'admin/public still logs in' : 'retire admin/public'] : []),
-  ];
-  steps.push(
-    adminReasons.length === 0
-      ? noChange('emqx-admins', 'dashboard admins', `${settings.admins.map((admin) => admin.name).join(', ')} log in; admin/public refused`)
-      : change('emqx-admins', 'dashboard admins', adminReasons.join('; '), [place.script(adminsScript(target, stale, replaceDefault))]),
-  );
-
-  const rules = renderAclRules(settings);
-  const aclCurrent = api?.acl ?? null;
-  steps.push(
-    aclCurrent?.present && aclCurrent.rules === rules
-      ? noChange('emqx-acl', 'ACL rules (file authorization source)', 'up to date')
-      : change('emqx-acl', 'ACL rules (file authorization source)', api ? (aclCurrent?.present ? 'rules differ' : 'source missing or unknown') : why, [place.script(aclScript(target, rules))], {
-          diff: aclDiff(aclCurrent?.rules ?? '', rules),
-        }),
-  );
-
-  steps.push(mqttUsersStep(facts, settings, target, api, why, place, salt));
-  return steps;
-}
-
-function aclDiff(before: string, after: string): string {
-  const removed = before.split('\n').filter((line) => line && !after.split('\n').includes(line));
-  const added = after.split('\n').filter((line) => line && !before.split('\n').includes(line));
-  return ['--- ACL rules (REST)', '+++ ACL rules (rendered)', ...removed.map((line) => `-${line}`), ...added.map((line) => `+${line}`), ''].join('\n');
-}
-
-function mqttUsersStep(
-  facts: HostFacts,
-  settings: Settings,
-  target: ServiceTarget,
-  api: EmqxApiFact | null,
-  why: string,
-  place: RestPlacement,
-  salt?: () => Buffer,
-): Step {
-  const id = 'emqx-mqtt-users';
-  const title = 'MQTT users (built-in database)';
-  const wanted: MqttUser[] = [
-    ...settings.admins.map((admin) => ({ ...admin, superuser: true })),
-    ...settings.users.map(({ name, password }) => ({ name, password, superuser: false })),
-  ];
-  const stateFact = facts.files[place.usersStateFile] ?? null;
-  const state = parseUsersState(stateFact?.content);
-  const known = api?.mqttUsers ?? null;
-  const upserts = wanted.filter((user) => {
-    if (!stateMatches(state, user) || known === null) return true;
-    const current = known.find((entry) => entry.name === user.name);
-    return current === undefined || current.superuser !== user.superuser;
-  });
-  const wantedNames = new Set(wanted.map((user) => user.name));
-  const strangers = (known ?? []).filter((entry) => !wantedNames.has(entry.name)).map((entry) => entry.name);
-  // Names come back from the host's API: only ones our own rules allow ever reach a script;
-  // others are left alone and named in the reason (JSON-quoted) for a human to remove.
-  const deletes = strangers.filter((name) => userNamePattern.test(name));
-  const untouchable = strangers.filter((name) => !userNamePattern.test(name));
-  const stateFile: ManagedFile = {
-    path: place.usersStateFile,
-    content: renderUsersState(wanted, stateFact?.content, salt),
-    mode: '0600',
-    owner: 'root',
-    group: 'root',
-    secret: true,
-    apply: 'reload',
-  };
-  const stateCommands: Command[] = [];
-  if (stateFact === null || stateFact.sha256 !== sha256(stateFile.content)) stateCommands.push(atomicWrite(stateFile));
-  else {
-    if (stateFact.owner !== 'root' || stateFact.group !== 'root') stateCommands.push({ argv: ['chown', 'root:root', stateFile.path] });
-    if (stateFact.mode !== stateFile.mode) stateCommands.push({ argv: ['chmod', stateFile.mode, stateFile.path] });
-  }
-  const leftAlone = untouchable.length > 0 ? `; left alone, names unsafe to script: ${untouchable.map((name) => JSON.stringify(name)).join(', ')}` : '';
-  if (upserts.length === 0 && deletes.length === 0 && stateCommands.length === 0) {
-    return noChange(id, title, `${wanted.length} users up to date${leftAlone}`);
-  }
-  const reasons = [
-    ...(upserts.length > 0 ? [`set ${upserts.map((user) => user.name).join(', ')}${api ? '' : ` (${why})`}`] : []),
-    ...(deletes.length > 0 ? [`delete ${deletes.join(', ')}`] : []),
-    ...(upserts.length === 0 && deletes.length === 0 ? [`${place.usersStateFile} out of date`] : []),
-  ];
-  // The state file is written only after the API accepted every user, so a failure is retried next run.
-  const rest = upserts.length > 0 || deletes.length > 0 ? [place.script(mqttUsersScript(target, upserts, deletes))] : [];
-  return change(id, title, reasons.join('; ') + leftAlone, [...rest, ...stateCommands]);
 }
 
 /**

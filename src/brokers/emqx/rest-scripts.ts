@@ -17,7 +17,8 @@ import type { MqttUser } from './users-state.ts';
 
 const eof = 'MQTT_PROVISION_EOF';
 const usersPath = '/authentication/password_based:built_in_database/users';
-const builtInUsersQuery = `${usersPath}?page=1&limit=10000`;
+/** Rows per page of the built-in database's user list (EMQX allows 1–10000; emqx_dashboard_swagger.erl). */
+export const usersPageSize = 1000;
 
 /** A value for a curl config file: double-quoted, with `\` and `"` escaped (curl's own rules). */
 export function curlConfigString(text: string): string {
@@ -135,8 +136,14 @@ fi
 fi
 if [ -n "$reader" ]; then
   token=$reader
-  resp=$(call GET '${builtInUsersQuery}' </dev/null)
-  printf 'users\\t%s\\t%s\\n' "$(code_of "$resp")" "$(body_of "$resp" | base64 | tr -d '\\n')"
+  # One line per page until meta.hasnext is false (emqx_mgmt_api.erl); the parser joins the pages.
+  page=1
+  while [ "$page" -le 10000 ]; do
+    resp=$(call GET "${usersPath}?page=$page&limit=${usersPageSize}" </dev/null)
+    printf 'users\\t%s\\t%s\\n' "$(code_of "$resp")" "$(body_of "$resp" | base64 | tr -d '\\n')"
+    [ "$(code_of "$resp")" = 200 ] || break
+    case "$(body_of "$resp" | tr -d ' \\n')" in *'"hasnext":true'*) page=$((page + 1)) ;; *) break ;; esac
+  done
   resp=$(call GET /authorization/sources/file </dev/null)
   printf 'acl\\t%s\\t%s\\n' "$(code_of "$resp")" "$(body_of "$resp" | base64 | tr -d '\\n')"
 fi
@@ -185,8 +192,43 @@ fi
 }
 
 /**
- * Sets dashboard admins whose wanted password does not log in: the factory admin still on
- * "public" changes its own password; any other is deleted and re-created with the service account
+ * Sets a dashboard user's password without the old one, through EMQX's CLI: `emqx eval` has the
+ * node run emqx_dashboard_admin:change_password/2 (what `emqx ctl admins passwd` calls), reading
+ * the password from a 0600 file in EMQX's data dir that the node's user may read. `emqx ctl admins
+ * passwd NAME PASSWORD` would put the password on a command line; the file name is no secret.
+ */
+function cliPasswordFunction(dataDir: string): string {
+  return `datadir='${dataDir}'
+pwfile=''
+trap 'rm -f "$pwfile"' EXIT
+# cli_passwd NAME: the password on stdin (a quoted here-document), never in an argument.
+cli_passwd() {
+  pw=$(cat)
+  pwfile=$(umask 077 && mktemp "$datadir/.mqtt-provision-pw.XXXXXX") || { printf 'cannot create a password file in %s\\n' "$datadir" >&2; exit 1; }
+  printf '%s' "$pw" > "$pwfile"
+  pw=''
+  chown ${layout.user}:${layout.user} "$pwfile" 2>/dev/null || true
+  out=$(emqx eval "{ok, B} = file:read_file(\\"$pwfile\\"), case emqx_dashboard_admin:change_password(<<\\"$1\\">>, B) of {ok, _} -> mqtt_provision_password_set; Error -> Error end" 2>&1)
+  rm -f "$pwfile"
+  case "$out" in *mqtt_provision_password_set*) return 0 ;; esac
+  printf 'emqx eval could not set the password of dashboard user %s: %s\\n' "$1" "$(printf '%s' "$out" | head -c 300)" >&2
+  exit 1
+}
+`;
+}
+
+/** A password as a here-document line: no line break, and not the terminator. */
+function passwordDocument(password: Secret): string {
+  const text = password.reveal();
+  if (/[\r\n]/.test(text) || text === eof) throw new Error('a dashboard password cannot hold a line break');
+  return `<<'${eof}'\n${text}\n${eof}`;
+}
+
+/**
+ * Sets dashboard admins whose wanted password does not log in. "admin" is EMQX's default user,
+ * which the API refuses to delete (400 NOT_ALLOWED, emqx_dashboard_api.erl): while it still logs
+ * in with "public" it changes its own password (POST /users/admin/change_pwd), otherwise the CLI
+ * sets it (cliPasswordFunction). Any other admin is deleted and re-created with the service account
  * (the API changes a password only given the old one). Then, unless "admin" is a wanted admin, the
  * factory admin/public password is replaced with a random one that is never stored.
  */
@@ -194,16 +236,16 @@ export function adminsScript(
   target: ServiceTarget,
   admins: Array<{ name: string; password: Secret }>,
   replaceDefault: boolean,
+  dataDir: string = layout.dataDir,
 ): Command {
-  const recreate = (admin: { name: string; password: Secret }, indent: string) =>
-    `${indent}token=$svc
-${indent}resp=$(call DELETE /users/${admin.name} </dev/null)
-${indent}check 'removing dashboard user ${admin.name}' "$resp" '204 404'
-${indent}resp=$(call POST /users ${body({ username: admin.name, password: admin.password.reveal(), description: 'managed by mqtt-provision' })}
+  const recreate = (admin: { name: string; password: Secret }) =>
+    `  token=$svc
+  resp=$(call DELETE /users/${admin.name} </dev/null)
+  check 'removing dashboard user ${admin.name}' "$resp" '204 404'
+  resp=$(call POST /users ${body({ username: admin.name, password: admin.password.reveal(), description: 'managed by mqtt-provision' })}
 )
-${indent}check 'creating dashboard user ${admin.name}' "$resp" '200 201'
+  check 'creating dashboard user ${admin.name}' "$resp" '200 201'
 `;
-  // The factory admin still on "public" changes its own password: the documented path, no delete.
   const ensure = admins
     .map((admin) =>
       admin.name === 'admin'
@@ -213,14 +255,15 @@ then
   then
     resp=$(call POST /users/admin/change_pwd ${body({ old_pwd: 'public', new_pwd: admin.password.reveal() })}
 )
-    check 'changing the default admin password' "$resp" '200 204'
+    check 'changing the default admin password' "$resp" '204'
   else
-${recreate(admin, '    ')}  fi
+    cli_passwd admin ${passwordDocument(admin.password)}
+  fi
 fi
 `
         : `if ! login ${credentials(admin.name, admin.password)}
 then
-${recreate(admin, '  ')}fi
+${recreate(admin)}fi
 `,
     )
     .join('');
@@ -229,11 +272,12 @@ ${recreate(admin, '  ')}fi
 then
   new="Mp-$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \\n')"
   resp=$(printf 'data-binary = "{\\\\"old_pwd\\\\":\\\\"public\\\\",\\\\"new_pwd\\\\":\\\\"%s\\\\"}"\\n' "$new" | call POST /users/admin/change_pwd)
-  check 'replacing the default admin password' "$resp" '200 204'
+  check 'replacing the default admin password' "$resp" '204'
 fi
 `
     : '';
-  return script('mqtt-provision-emqx-admins', `${library(target.port)}wait_api\n${serviceLogin(target.servicePassword)}${ensure}${retire}`);
+  const cli = admins.some((admin) => admin.name === 'admin') ? cliPasswordFunction(dataDir) : '';
+  return script('mqtt-provision-emqx-admins', `${library(target.port)}${cli}wait_api\n${serviceLogin(target.servicePassword)}${ensure}${retire}`);
 }
 
 /** Creates or updates MQTT users in the built-in database (PUT, or POST when absent) and deletes unlisted ones. */

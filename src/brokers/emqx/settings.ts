@@ -1,27 +1,38 @@
 import { readFileSync, statSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { basename, resolve } from 'node:path';
 import { Secret } from '../../secret.ts';
 import { InputError } from '../../settings/input-error.ts';
 import type { Credential, SettingsOverrides } from '../../settings/load.ts';
 import { emqxCookiePattern, type ParsedSettings } from '../../settings/schema.ts';
 import { emqxLayout } from './layout.ts';
 import { versionFromPackageName } from './package-source.ts';
-import { atLeast, emqxFeatures, minimumEmqxVersion, parseEmqxVersion } from './version.ts';
+import { atLeast, emqxFeatures, enterpriseOnlyProblem, minimumEmqxVersion, parseEmqxVersion } from './version.ts';
 
-/** The dashboard's own rules (emqx_dashboard_admin): user names ^[_a-zA-Z0-9]*$, passwords 8–64 of two kinds. */
+/** The dashboard's own rules (emqx_dashboard_admin.erl, v5.7.2–v5.8.8): user names ^[_a-zA-Z0-9]*$. */
 const dashboardUserPattern = /^[A-Za-z0-9_]+$/;
+/**
+ * Passwords (legal_password/1 there): 8–64 bytes, ASCII only (ascii_character_validate), and at
+ * least two of the groups ?NUMBER, ?LETTER and ?SPECIAL_CHARS. A character in none of them (a
+ * backslash, a tab) is allowed but counts for no group.
+ */
+const dashboardSpecialCharacters = '!@#$%^&*()_+-=[]{}"|;\':,./<>?`~ ';
 
 export function dashboardPasswordProblem(password: string): string | null {
+  if (/[^\x00-\x7f]/.test(password)) return 'EMQX dashboard passwords hold ASCII characters only';
+  // EMQX would take one, but the CLI reset carries the password as one here-document line.
+  if (/[\r\n]/.test(password)) return 'EMQX dashboard passwords cannot hold a line break here';
   if (password.length < 8 || password.length > 64) return 'EMQX dashboard passwords must be 8–64 characters';
-  const kinds = [/[A-Za-z]/, /[0-9]/, /[^A-Za-z0-9]/].filter((kind) => kind.test(password)).length;
-  if (kinds < 2) return 'EMQX dashboard passwords need at least two kinds of letters, digits and other characters';
+  const groups = [/[A-Za-z]/.test(password), /[0-9]/.test(password), [...password].some((char) => dashboardSpecialCharacters.includes(char))];
+  if (groups.filter(Boolean).length < 2) {
+    return `EMQX dashboard passwords need at least two kinds of letters, digits and the special characters ${dashboardSpecialCharacters.trim()} or space (a backslash or tab counts for none)`;
+  }
   return null;
 }
 
 /**
  * Admins become EMQX dashboard users, whose rules are stricter than the shared settings'. Checked
- * when planning (the host fails before any change) rather than when loading, so settings shared
- * with Mosquitto still load; returns one line per problem.
+ * when EMQX settings load (exit 2, src/settings/load.ts; Mosquitto settings are not held to them)
+ * and again by the planners; returns one line per problem.
  */
 export function dashboardAdminProblems(admins: Credential[]): string[] {
   const problems: string[] = [];
@@ -80,9 +91,8 @@ export function resolveEmqxSettings(
     } else {
       const features = emqxFeatures(settings.version);
       if (emqx.durableSessions && !features.durableSessions) errors.push(new InputError('settings.emqx.durableSessions', 'needs EMQX 5.7 or later'));
-      if (seeds.length > 1 && features.businessSource) {
-        errors.push(new InputError('settings.version', "EMQX 5.9+ is BSL-licensed and its default license forbids clustering; use 5.8.x (the last Apache-2.0 line) or add a license through extraConfig"));
-      }
+      const enterprise = enterpriseOnlyProblem(settings.version);
+      if (enterprise) errors.push(new InputError('settings.version', enterprise));
     }
   }
 
@@ -112,8 +122,12 @@ function checkPackage(path: string, version: string, errors: InputError[]): void
     errors.push(new InputError(field, `cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`));
     return;
   }
+  const fromName = versionFromPackageName(path);
   if (!/\.(rpm|deb)$/.test(path)) errors.push(new InputError(field, `${path} is neither an .rpm nor a .deb`));
-  else if (version === '' && versionFromPackageName(path) === null) {
+  else if (/^emqx-enterprise[-_]/.test(basename(path))) {
+    errors.push(new InputError(field, `${basename(path)} is an emqx-enterprise package (5.9+): mqtt-provision installs the open-source emqx package (5.0.23–5.8.x)`));
+  } else if (fromName !== null && enterpriseOnlyProblem(fromName)) errors.push(new InputError(field, enterpriseOnlyProblem(fromName)!));
+  else if (version === '' && fromName === null) {
     errors.push(new InputError(field, `cannot tell the EMQX version from the name ${path}; set "version" too`));
   }
 }

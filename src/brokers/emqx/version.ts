@@ -3,10 +3,28 @@
  * (docs/emqx.md, "Versions"): key renames, features, and which builds exist.
  */
 
-/** The last Apache-2.0 line: 5.9.0 and later ship under the BSL, whose default license forbids clustering. */
+/** The pinned release of the open-source `emqx` package (Apache-2.0; the 5.8 line is its last). */
 export const defaultEmqxVersion = '5.8.6';
-/** 5.8.0 dropped CentOS 7 (#13190); 5.7.2 (2024-08-07) is the last release with an el7 build. */
-export const lastEl7EmqxVersion = '5.7.2';
+/**
+ * 5.8.0 is the one release without an el7 build (#13190 dropped it; "fix: release el7 packages
+ * again" brought it back in 5.8.1: release.yaml of v5.8.1–v5.8.9 pushes el7 amd64 and arm64).
+ */
+export const noEl7EmqxVersion = '5.8.0';
+/**
+ * From 5.9.0 EMQX ships one edition only: tags e5.9.x, packages, files and services named
+ * `emqx-enterprise` (emqx-enterprise-5.9.0-el9-amd64.rpm) under the BSL, whose default license
+ * forbids clustering. This role installs the open-source `emqx` package, so it refuses 5.9+.
+ */
+export const enterpriseOnlyFrom = '5.9.0';
+
+/** Why a version cannot be installed by this role, or null. */
+export function enterpriseOnlyProblem(version: string): string | null {
+  if (!atLeast(version, enterpriseOnlyFrom)) return null;
+  return (
+    `EMQX ${version} exists only as emqx-enterprise (package, file and service "emqx-enterprise", BSL license): ` +
+    'mqtt-provision installs the open-source emqx package, whose last line is 5.8.x; pin 5.8.6 (the default)'
+  );
+}
 /**
  * Before 5.0.23 (#10156) the dashboard's cluster-override.conf overrode emqx.conf, so a managed
  * emqx.conf could be silently undone by a dashboard edit; 5.0.23+ puts emqx.conf on top.
@@ -42,8 +60,6 @@ export interface EmqxFeatures {
   durableSessions: boolean;
   /** cluster.discovery_strategy = singleton exists from 5.8.0, and 5.8 requires it for durable sessions on builtin_local. */
   singletonDiscovery: boolean;
-  /** 5.9+ is BSL-licensed: its default license allows a single node only. */
-  businessSource: boolean;
 }
 
 export function emqxFeatures(version: string): EmqxFeatures {
@@ -53,7 +69,6 @@ export function emqxFeatures(version: string): EmqxFeatures {
     listenerEnableKey: atLeast(version, '5.1.2') ? 'enable' : 'enabled',
     durableSessions: atLeast(version, '5.7.0'),
     singletonDiscovery: atLeast(version, '5.8.0'),
-    businessSource: atLeast(version, '5.9.0'),
   };
 }
 

@@ -5,8 +5,9 @@ import { fileStep, removeBackups, restoreFile, restoreLeftBackup } from '../../o
 import { firewallStep } from '../../operations/firewall.ts';
 import { extraRepositoryStep, packagesAbsentStep, packagesPresentStep } from '../../operations/packages.ts';
 import { clearPendingRestart, pendingRestartMarker, pendingRestartStep, reloadStep, restartStep, serviceEnabledStep } from '../../operations/service.ts';
-import { change, noChange, type Step } from '../../operations/step.ts';
-import { osFamilyOf } from '../../os/os-family.ts';
+import { change, noChange, type Command, type Step } from '../../operations/step.ts';
+import { osFamilyOf, type OsFamily } from '../../os/os-family.ts';
+import { restoreUpgradeBackupCommand, upgradeBackupCommand } from './backup.ts';
 import type { Settings } from '../../settings/load.ts';
 import { servedPorts } from '../served-ports.ts';
 import { mosquittoFilesWithTls, mosquittoTlsLayout } from './files.ts';
@@ -35,7 +36,18 @@ function planPresent(facts: HostFacts, settings: Settings, salt?: () => Buffer, 
     steps.push(installed ? noChange('repository:epel', 'repository epel', 'mosquitto already installed') : extraRepositoryStep(os, facts, 'epel'));
   }
   const packages = packagesPresentStep(os, facts, [{ name: layout.packageName, version: settings.version }]);
-  steps.push(packages);
+  // An upgrade of a running broker keeps its queued messages: back up first; if the new package
+  // does not come up, the old package and the backed-up data go back.
+  const previousVersion = facts.packages[layout.packageName] ?? null;
+  const downgrade = packages.change && previousVersion !== null ? upgradeRollback(os, facts, previousVersion) : [];
+  if (downgrade.length > 0) {
+    steps.push(change(`backup:${layout.service}`, `back up ${layout.service} before the package change`, `${layout.packageName} ${previousVersion} → ${settings.version}`, [upgradeBackupCommand()]));
+    steps.push({
+      ...packages,
+      rollback: [...downgrade, { argv: ['systemctl', 'restart', layout.service] }],
+      diagnostics: [{ argv: ['journalctl', '-u', layout.service, '-n', '20', '--no-pager', '-o', 'cat'] }],
+    });
+  } else steps.push(packages);
   steps.push(directoryStep(facts, { path: layout.dataDir, owner: layout.user, group: layout.user, mode: '0750' }));
 
   const { files, reissue } = mosquittoFilesWithTls(settings, facts, salt, issuer);
@@ -71,7 +83,7 @@ function planPresent(facts: HostFacts, settings: Settings, salt?: () => Buffer, 
         reason: restartReasons.join(', '),
         checks: [{ argv: ['systemctl', 'is-active', '--quiet', layout.service] }],
         // After an interrupted run, that run's backups of the other files are the last good config.
-        restore: [...changedPaths.map(restoreFile), ...(interrupted ? unchangedPaths.map(restoreLeftBackup) : [])],
+        restore: [...downgrade, ...changedPaths.map(restoreFile), ...(interrupted ? unchangedPaths.map(restoreLeftBackup) : [])],
         cleanup: backedUp.length > 0 ? [removeBackups(backedUp)] : [],
       }),
     );
@@ -89,6 +101,11 @@ function planPresent(facts: HostFacts, settings: Settings, salt?: () => Buffer, 
   steps.push(serviceEnabledStep(facts, layout.service, needsRestart || changed.length > 0));
   steps.push(firewallStep(facts, servedPorts(settings), settings.firewall));
   return steps;
+}
+
+/** Puts the package version that was running back, then the data backed up before the change. */
+function upgradeRollback(os: OsFamily, facts: HostFacts, previousVersion: string): Command[] {
+  return [...os.install([{ name: layout.packageName, version: previousVersion }], facts), restoreUpgradeBackupCommand()];
 }
 
 function startStep(): Step {

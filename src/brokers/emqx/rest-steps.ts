@@ -1,0 +1,139 @@
+import type { EmqxApiFact, HostFacts } from '../../facts/host-facts.ts';
+import { atomicWrite, sha256 } from '../../operations/files.ts';
+import type { ManagedFile } from '../../operations/managed-file.ts';
+import { change, noChange, type Command, type Step } from '../../operations/step.ts';
+import type { Settings } from '../../settings/load.ts';
+import { userNamePattern } from '../../settings/schema.ts';
+import { renderAclRules } from './acl.ts';
+import { emqxLayout as layout } from './layout.ts';
+import { aclScript, adminsScript, mqttUsersScript, serviceAccountScript, type ServiceTarget } from './rest-scripts.ts';
+import { parseUsersState, renderUsersState, stateMatches, type MqttUser } from './users-state.ts';
+
+/**
+ * The EMQX role's REST steps (dashboard service account, admins, ACL rules, MQTT users), planned
+ * from the API facts; shared by hosts (planEmqx) and containers (desiredEmqxContainer).
+ */
+
+/** The users state file: hashes of MQTT passwords, root only. */
+export function usersStateFile(path: string, content = ''): ManagedFile {
+  return { path, content, mode: '0600', owner: 'root', group: 'root', secret: true, apply: 'reload' };
+}
+
+/**
+ * Where the REST steps run: on a host the scripts run as they are and the users state file sits in
+ * /etc/emqx; in a container each script runs through `docker exec` and the state file stays in
+ * the config directory on the Docker host.
+ */
+export interface RestPlacement {
+  usersStateFile: string;
+  /** EMQX's data dir as the node sees it: where a password file for `emqx eval` is put. */
+  dataDir: string;
+  script: (command: Command) => Command;
+}
+
+const onHost: RestPlacement = { usersStateFile: layout.usersStateFile, dataDir: layout.dataDir, script: (command) => command };
+
+/** Dashboard service account, admins, ACL rules and MQTT users, all through the local REST API. */
+export function restSteps(facts: HostFacts, settings: Settings, target: ServiceTarget, cookieChanges: boolean, salt?: () => Buffer, place: RestPlacement = onHost): Step[] {
+  const api = facts.emqx?.api?.reachable ? facts.emqx.api : null;
+  const why = api ? '' : `REST API not reachable now${facts.emqx?.status ? ` (emqx ctl status: ${facts.emqx.status.text})` : ''}; applied once EMQX runs`;
+  const hasAdmin = settings.admins.some((admin) => admin.name === 'admin');
+  if (api && !api.serviceLogin && !Object.values(api.logins).some(Boolean) && api.defaultAdmin !== true) {
+    throw new Error(
+      `no EMQX dashboard login works (not ${layout.serviceAccount}, no wanted admin, not admin/public): ` +
+        `reset an admin on the host with "emqx ctl admins passwd NAME" (then set that password in the settings) and run again`,
+    );
+  }
+  const steps: Step[] = [];
+
+  const serviceId = `emqx-account:${layout.serviceAccount}`;
+  const serviceTitle = `dashboard account ${layout.serviceAccount}`;
+  const serviceReason = !api ? why : cookieChanges ? 'the cookie changes, and the password derives from it' : 'does not log in with the password derived from the cookie';
+  steps.push(
+    api?.serviceLogin && !cookieChanges
+      ? noChange(serviceId, serviceTitle, 'logs in')
+      : change(serviceId, serviceTitle, serviceReason, [place.script(serviceAccountScript(target, settings.admins))]),
+  );
+
+  const stale = settings.admins.filter((admin) => api?.logins[admin.name] !== true);
+  const replaceDefault = !hasAdmin && api?.defaultAdmin !== false;
+  const adminReasons = [
+    ...(stale.length > 0 ? [`${stale.map((admin) => admin.name).join(', ')}: ${api ? 'wanted password does not log in' : why}`] : []),
+    ...(replaceDefault ? [api ? 'admin/public still logs in' : 'retire admin/public'] : []),
+  ];
+  steps.push(
+    adminReasons.length === 0
+      ? noChange('emqx-admins', 'dashboard admins', `${settings.admins.map((admin) => admin.name).join(', ')} log in; admin/public refused`)
+      : change('emqx-admins', 'dashboard admins', adminReasons.join('; '), [place.script(adminsScript(target, stale, replaceDefault, place.dataDir))]),
+  );
+
+  const rules = renderAclRules(settings);
+  const aclCurrent = api?.acl ?? null;
+  steps.push(
+    aclCurrent?.present && aclCurrent.rules === rules
+      ? noChange('emqx-acl', 'ACL rules (file authorization source)', 'up to date')
+      : change('emqx-acl', 'ACL rules (file authorization source)', api ? (aclCurrent?.present ? 'rules differ' : 'source missing or unknown') : why, [place.script(aclScript(target, rules))], {
+          diff: aclDiff(aclCurrent?.rules ?? '', rules),
+        }),
+  );
+
+  steps.push(mqttUsersStep(facts, settings, target, api, why, place, salt));
+  return steps;
+}
+
+function aclDiff(before: string, after: string): string {
+  const removed = before.split('\n').filter((line) => line && !after.split('\n').includes(line));
+  const added = after.split('\n').filter((line) => line && !before.split('\n').includes(line));
+  return ['--- ACL rules (REST)', '+++ ACL rules (rendered)', ...removed.map((line) => `-${line}`), ...added.map((line) => `+${line}`), ''].join('\n');
+}
+
+function mqttUsersStep(
+  facts: HostFacts,
+  settings: Settings,
+  target: ServiceTarget,
+  api: EmqxApiFact | null,
+  why: string,
+  place: RestPlacement,
+  salt?: () => Buffer,
+): Step {
+  const id = 'emqx-mqtt-users';
+  const title = 'MQTT users (built-in database)';
+  const wanted: MqttUser[] = [
+    ...settings.admins.map((admin) => ({ ...admin, superuser: true })),
+    ...settings.users.map(({ name, password }) => ({ name, password, superuser: false })),
+  ];
+  const stateFact = facts.files[place.usersStateFile] ?? null;
+  const state = parseUsersState(stateFact?.content);
+  const known = api?.mqttUsers ?? null;
+  const upserts = wanted.filter((user) => {
+    if (!stateMatches(state, user) || known === null) return true;
+    const current = known.find((entry) => entry.name === user.name);
+    return current === undefined || current.superuser !== user.superuser;
+  });
+  const wantedNames = new Set(wanted.map((user) => user.name));
+  const strangers = (known ?? []).filter((entry) => !wantedNames.has(entry.name)).map((entry) => entry.name);
+  // Names come back from the host's API: only ones our own rules allow ever reach a script;
+  // others are left alone and named in the reason (JSON-quoted) for a human to remove.
+  const deletes = strangers.filter((name) => userNamePattern.test(name));
+  const untouchable = strangers.filter((name) => !userNamePattern.test(name));
+  const stateFile = usersStateFile(place.usersStateFile, renderUsersState(wanted, stateFact?.content, salt));
+  const stateCommands: Command[] = [];
+  if (stateFact === null || stateFact.sha256 !== sha256(stateFile.content)) stateCommands.push(atomicWrite(stateFile));
+  else {
+    if (stateFact.owner !== 'root' || stateFact.group !== 'root') stateCommands.push({ argv: ['chown', 'root:root', stateFile.path] });
+    if (stateFact.mode !== stateFile.mode) stateCommands.push({ argv: ['chmod', stateFile.mode, stateFile.path] });
+  }
+  const leftAlone = untouchable.length > 0 ? `; left alone, names unsafe to script: ${untouchable.map((name) => JSON.stringify(name)).join(', ')}` : '';
+  if (upserts.length === 0 && deletes.length === 0 && stateCommands.length === 0) {
+    return noChange(id, title, `${wanted.length} users up to date${leftAlone}`);
+  }
+  const reasons = [
+    ...(upserts.length > 0 ? [`set ${upserts.map((user) => user.name).join(', ')}${api ? '' : ` (${why})`}`] : []),
+    ...(deletes.length > 0 ? [`delete ${deletes.join(', ')}`] : []),
+    ...(upserts.length === 0 && deletes.length === 0 ? [`${place.usersStateFile} out of date`] : []),
+  ];
+  // The state file is written only after the API accepted every user, so a failure is retried next run.
+  const rest = upserts.length > 0 || deletes.length > 0 ? [place.script(mqttUsersScript(target, upserts, deletes))] : [];
+  return change(id, title, reasons.join('; ') + leftAlone, [...rest, ...stateCommands]);
+}
+

@@ -1,0 +1,144 @@
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { mosquittoRestoreCommand, type BackupManifest } from '../brokers/mosquitto/backup.ts';
+import { convergeHost } from '../engine/converge-host.ts';
+import { InputError, InputErrors } from '../settings/input-error.ts';
+import { loadSettings, type Settings } from '../settings/load.ts';
+import type { Transport } from '../transport/transport.ts';
+import { buildTargets, defaultEnvironment, type InstallEnvironment, type InstallTarget, type TargetOptions } from './install-command.ts';
+import { formatRecap, formatStepLine } from './progress-printer.ts';
+import { requireTargets, targetFlags, targetOptions, targetUsage } from './target-flags.ts';
+
+export const restoreUsage = `Usage: npx zx scripts/restore.mts --from FILE.tar.gz --settings FILE.yaml --admin-user NAME --admin-password-file FILE (--host H | --inventory FILE)
+
+Restores a backup.mts archive onto one host, the same or a new one: converges the settings first
+(package, config, users, ACL, firewall: the settings stay the source of truth for config), then
+replaces the broker's data directory (sessions and queued messages) with the archive's and starts
+the broker. If it does not start on the restored data, the previous data directory is put back.
+
+  --from FILE.tar.gz          the archive (its .json manifest beside it is checked when present)
+  --settings FILE.yaml        the deployment settings
+  --admin-user NAME, --admin-password-file FILE   as for install-*.mts
+${targetUsage}
+  -h, --help                  this text
+
+Exit codes: 0 restored, 1 the host failed, 2 invalid input (nothing was touched).`;
+
+const maxArchiveBytes = 2 * 1024 * 1024 * 1024;
+
+export interface RestoreOptions extends TargetOptions {
+  from?: string;
+  settings?: string;
+  adminUser?: string;
+  adminPasswordFile?: string;
+  help: boolean;
+}
+
+export function parseRestoreOptions(args: string[]): RestoreOptions {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        ...targetFlags,
+        from: { type: 'string' },
+        settings: { type: 'string' },
+        'admin-user': { type: 'string' },
+        'admin-password-file': { type: 'string' },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    }));
+  } catch (error) {
+    throw new InputError('arguments', (error as Error).message);
+  }
+  const options: RestoreOptions = { ...targetOptions(values), help: values.help };
+  if (values.from !== undefined) options.from = values.from;
+  if (values.settings !== undefined) options.settings = values.settings;
+  if (values['admin-user'] !== undefined) options.adminUser = values['admin-user'];
+  if (values['admin-password-file'] !== undefined) options.adminPasswordFile = values['admin-password-file'];
+  if (options.help) return options;
+  if (options.from === undefined) throw new InputError('--from', 'is required: the .tar.gz that backup.mts wrote');
+  requireTargets(options);
+  return options;
+}
+
+/** Reads the archive and checks it against its manifest (when present): a damaged backup is bad input. */
+export function readArchive(path: string): { archive: Buffer; manifest: BackupManifest | null } {
+  let size: number;
+  try {
+    const stat = statSync(path);
+    if (!stat.isFile()) throw new Error('not a regular file');
+    size = stat.size;
+  } catch (error) {
+    throw new InputError('--from', `cannot read ${path}: ${(error as Error).message}`);
+  }
+  if (size > maxArchiveBytes) throw new InputError('--from', `${path} is larger than ${maxArchiveBytes} bytes`);
+  const archive = readFileSync(path);
+  const manifestPath = path.replace(/\.tar\.gz$/, '.json');
+  if (manifestPath === path || !existsSync(manifestPath)) return { archive, manifest: null };
+  let manifest: BackupManifest;
+  try {
+    manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as BackupManifest;
+  } catch (error) {
+    throw new InputError('--from', `the manifest ${manifestPath} is not JSON: ${(error as Error).message}`);
+  }
+  const sha256 = createHash('sha256').update(archive).digest('hex');
+  if (manifest.sha256 !== sha256) throw new InputError('--from', `${path} does not match its manifest (sha256 ${sha256}, manifest ${manifest.sha256}): damaged or replaced`);
+  return { archive, manifest };
+}
+
+export async function runRestore(args: string[], environment: Pick<InstallEnvironment, 'env' | 'print' | 'printError' | 'connect'> = defaultEnvironment): Promise<number> {
+  let options: RestoreOptions;
+  let settings: Settings;
+  let target: InstallTarget;
+  let archive: Buffer;
+  try {
+    options = parseRestoreOptions(args);
+    if (options.help) {
+      environment.print(restoreUsage);
+      return 0;
+    }
+    settings = loadSettings(options.settings, {
+      broker: 'mosquitto',
+      ...(options.adminUser !== undefined ? { adminUser: options.adminUser } : {}),
+      ...(options.adminPasswordFile !== undefined ? { adminPasswordFile: options.adminPasswordFile } : {}),
+      env: environment.env,
+    });
+    if (settings.state !== 'present') throw new InputError('settings.state', 'must be present to restore onto the host');
+    ({ archive } = readArchive(options.from!));
+    const targets = buildTargets(options, environment);
+    // One archive is one broker's sessions: two brokers serving the same sessions would both deliver them.
+    if (targets.length !== 1) throw new InputError('--host', `restore onto exactly one host, got ${targets.length}`);
+    target = targets[0]!;
+  } catch (error) {
+    if (error instanceof InputError || error instanceof InputErrors) {
+      environment.printError(`invalid input:\n${error.message}\n\nRun with --help for the flags.`);
+      return 2;
+    }
+    throw error;
+  }
+
+  const report = await convergeHost(target, settings, { onStep: (host, result) => environment.print(formatStepLine(host, result, false)) });
+  environment.print(formatRecap([report]));
+  if (report.status === 'failed') {
+    environment.print(`[${target.label}] not restored: the converge failed`);
+    return 1;
+  }
+  let transport: Transport | undefined;
+  try {
+    transport = await target.connect();
+    const command = mosquittoRestoreCommand(archive.toString('base64'));
+    const result = await transport.exec(command.argv, { stdin: command.stdin! });
+    if (result.code !== 0) throw new Error(`exit ${result.code}: ${result.stderr.trim()}`);
+    environment.print(`[${target.label}] restored the data directory from ${options.from} and started the broker`);
+    return 0;
+  } catch (error) {
+    environment.print(`[${target.label}] FAILED restore: ${(error as Error).message}`);
+    return 1;
+  } finally {
+    await transport?.close();
+  }
+}

@@ -1,0 +1,108 @@
+import { planHost } from '../engine/converge-host.ts';
+import { InputError, InputErrors } from '../settings/input-error.ts';
+import { loadSettings, type Settings } from '../settings/load.ts';
+import type { Transport } from '../transport/transport.ts';
+import { evaluateStatus, type BrokerFigures, type TargetStatus, statusProbeQuery } from '../status/evaluate.ts';
+import { formatStatusTable } from '../status/format.ts';
+import { gatherStatusFacts } from '../status/status-facts.ts';
+import { buildTargets, defaultEnvironment, type InstallEnvironment, type InstallTarget } from './install-command.ts';
+import { parseStatusOptions, statusUsage, type StatusOptions } from './status-options.ts';
+
+/** The JSON document's version: bumped when a field changes meaning or goes away. */
+export const STATUS_FORMAT_VERSION = 1;
+
+export type StatusEnvironment = Pick<InstallEnvironment, 'env' | 'print' | 'printError' | 'connect'> & {
+  /** The broker's own figures; tests may swap it. */
+  figures?: (target: InstallTarget, settings: Settings) => Promise<BrokerFigures | null>;
+  now?: () => Date;
+};
+
+/** status.mts: looks at every host, changes nothing, exits 1 when anything is wrong. */
+export async function runStatus(args: string[], environment: StatusEnvironment = defaultEnvironment): Promise<number> {
+  let options: StatusOptions;
+  let settings: Settings;
+  let targets: InstallTarget[];
+  try {
+    options = parseStatusOptions(args);
+    if (options.help) {
+      environment.print(statusUsage);
+      return 0;
+    }
+    settings = loadSettings(options.settings, {
+      ...(options.adminUser !== undefined ? { adminUser: options.adminUser } : {}),
+      ...(options.adminPasswordFile !== undefined ? { adminPasswordFile: options.adminPasswordFile } : {}),
+      env: environment.env,
+    });
+    targets = buildTargets(options, environment);
+  } catch (error) {
+    if (error instanceof InputError || error instanceof InputErrors) {
+      if (args.includes('--json')) environment.print(JSON.stringify({ formatVersion: STATUS_FORMAT_VERSION, error: { kind: 'input', message: error.message } }, null, 2));
+      else environment.printError(`invalid input:\n${error.message}\n\nRun with --help for the flags.`);
+      return 2;
+    }
+    throw error;
+  }
+  const figures = environment.figures ?? defaultFigures;
+  const now = environment.now ?? (() => new Date());
+  const statuses: TargetStatus[] = new Array(targets.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < targets.length) {
+      const index = next++;
+      statuses[index] = await targetStatus(targets[index]!, settings, figures, now);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(options.concurrency, targets.length) }, worker));
+  if (options.json) environment.print(JSON.stringify({ formatVersion: STATUS_FORMAT_VERSION, broker: settings.broker, targets: statuses }, null, 2));
+  else environment.print(formatStatusTable(statuses));
+  return statuses.some((status) => status.problems.length > 0) ? 1 : 0;
+}
+
+async function targetStatus(
+  target: InstallTarget,
+  settings: Settings,
+  figures: NonNullable<StatusEnvironment['figures']>,
+  now: () => Date,
+): Promise<TargetStatus> {
+  let transport: Transport | undefined;
+  try {
+    transport = await target.connect();
+    const { facts, steps } = await planHost(transport, settings);
+    const status = await gatherStatusFacts(transport, statusProbeQuery(settings));
+    let brokerFigures: BrokerFigures | Error | null = null;
+    if (status.active === 'active') brokerFigures = await figures(target, settings).catch((error: Error) => error);
+    return evaluateStatus({ target: target.label, settings, facts, steps, status, figures: brokerFigures, now: now() });
+  } catch (error) {
+    return unreachable(target.label, settings, (error as Error).message);
+  } finally {
+    await transport?.close();
+  }
+}
+
+function unreachable(target: string, settings: Settings, message: string): TargetStatus {
+  return {
+    target,
+    broker: settings.broker,
+    version: { installed: null, wanted: settings.version },
+    service: { state: 'unknown', uptimeSeconds: null, restarts: null },
+    listeners: { wanted: [], listening: [], missing: [] },
+    firewall: null,
+    drift: [],
+    tls: null,
+    disk: null,
+    figures: null,
+    problems: [`could not look at the host: ${message}`],
+  };
+}
+
+/** Mosquitto: $SYS as the first admin, over the first client listener. EMQX: not read yet (null). */
+async function defaultFigures(target: InstallTarget, settings: Settings): Promise<BrokerFigures | null> {
+  if (settings.broker !== 'mosquitto') return null;
+  const admin = settings.admins[0];
+  if (!admin) return null;
+  const { brokerUrls, tlsVerifyOptions } = await import('../verify/install-hook.ts');
+  const { mosquittoFigures } = await import('../status/mosquitto-figures.ts');
+  const url = brokerUrls(target, settings).mqttUrl;
+  const tls = /^(mqtts|wss):/.test(url) ? tlsVerifyOptions(settings) : {};
+  return mosquittoFigures({ url, username: admin.name, password: admin.password, connectTimeoutMs: 5_000, ...(tls.ca ? { ca: tls.ca } : {}) });
+}

@@ -1,0 +1,53 @@
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { InputError } from '../settings/input-error.ts';
+import type { HostKeyCheck } from '../transport/known-hosts.ts';
+import type { TargetOptions } from './install-command.ts';
+
+/** The parseArgs options that pick hosts and say how to reach them, shared by status, backup and restore. */
+export const targetFlags = {
+  host: { type: 'string', multiple: true },
+  inventory: { type: 'string' },
+  limit: { type: 'string' },
+  identity: { type: 'string' },
+  'ssh-password-file': { type: 'string' },
+  'connect-timeout': { type: 'string' },
+  retries: { type: 'string' },
+  'known-hosts': { type: 'string' },
+  'host-key-check': { type: 'string' },
+} as const;
+
+export const targetUsage = `  --host [user@]host[:port], --inventory FILE, --limit PATTERNS, --identity FILE, --ssh-password-file FILE,
+  --known-hosts FILE, --host-key-check MODE, --connect-timeout SECONDS, --retries N
+                              which hosts and how to reach them, as for install-*.mts`;
+
+export function positiveInteger(value: string | undefined, flag: string, fallback: number, minimum = 1): number {
+  if (value === undefined) return fallback;
+  const number = Number(value);
+  if (!Number.isInteger(number) || number < minimum || number > 100000) throw new InputError(flag, `must be a whole number ≥ ${minimum}, got "${value}"`);
+  return number;
+}
+
+type TargetValues = { [K in keyof typeof targetFlags]?: (typeof targetFlags)[K] extends { multiple: true } ? string[] : string };
+
+/** parseArgs values of targetFlags → TargetOptions, checked; at least one host unless `optional`. */
+export function targetOptions(values: TargetValues): TargetOptions {
+  const check = values['host-key-check'] ?? 'accept-new';
+  if (check !== 'strict' && check !== 'accept-new' && check !== 'off') throw new InputError('--host-key-check', `must be strict, accept-new or off, got "${check}"`);
+  const options: TargetOptions = {
+    hosts: values.host ?? [],
+    connectTimeoutSeconds: positiveInteger(values['connect-timeout'], '--connect-timeout', 10),
+    retries: positiveInteger(values.retries, '--retries', 2, 0),
+    knownHosts: values['known-hosts'] ?? join(homedir(), '.ssh', 'known_hosts'),
+    hostKeyCheck: check as HostKeyCheck,
+  };
+  if (values.inventory !== undefined) options.inventory = values.inventory;
+  if (values.limit !== undefined) options.limit = values.limit;
+  if (values.identity !== undefined) options.identity = values.identity;
+  if (values['ssh-password-file'] !== undefined) options.sshPasswordFile = values['ssh-password-file'];
+  return options;
+}
+
+export function requireTargets(options: TargetOptions): void {
+  if (options.hosts.length === 0 && options.inventory === undefined) throw new InputError('--host', 'give at least one --host or an --inventory');
+}
