@@ -42,6 +42,21 @@ export function checkReplacement(desired: DesiredContainer): Command {
   return { argv: ['sh', '-c', checkReplacementScript, 'mqtt-provision-check', ...createArgv(desired.spec, desired.configHash).slice(2)] };
 }
 
+/**
+ * Runs the container's healthcheck once now (polling up to 10 s), after a SIGHUP: a password file
+ * the broker could not re-read fails the step instead of waiting for Docker's next health round.
+ */
+const healthNowScript =
+  'i=0; while :; do "$@" >/dev/null 2>&1 && exit 0; i=$((i+1)); [ "$i" -ge 10 ] && break; sleep 1; done; ' +
+  'echo "the broker fails its healthcheck (a login as the health user) after re-reading its files" >&2; exit 1';
+
+function healthNow(desired: DesiredContainer): Command | null {
+  const [kind, ...test] = desired.spec.healthcheck ?? [];
+  if (kind === undefined) return null;
+  const inContainer = kind === 'CMD-SHELL' ? ['sh', '-c', test.join(' ')] : test;
+  return { argv: ['sh', '-c', healthNowScript, 'mqtt-provision-health', 'docker', 'exec', desired.name, ...inContainer] };
+}
+
 /** Volumes of these names that mqtt-provision did not create are never adopted, nor removed. */
 function foreignVolumes(facts: ContainerFacts, names: string[]): string[] {
   return names.filter((volume) => facts.volumes[volume] != null && !facts.volumes[volume]!.managed);
@@ -190,7 +205,8 @@ export function planContainer(facts: ContainerFacts, desired: DesiredContainer):
     steps.push(noChange(id, title, container.health === null ? 'running, up to date' : `running (${container.health}), up to date`));
   }
   if (reloadReasons.length > 0 && desired.reload !== null) {
-    steps.push(change('reload', `reload ${desired.name}`, `${reloadReasons.join(', ')}: re-read without dropping clients`, [desired.reload, clearMarker], { diagnostics }));
+    const check = healthNow(desired);
+    steps.push(change('reload', `reload ${desired.name}`, `${reloadReasons.join(', ')}: re-read without dropping clients`, [desired.reload, ...(check ? [check] : []), clearMarker], { diagnostics }));
   }
   steps.push(...desired.afterSteps);
   return steps;
