@@ -3,4 +3,9 @@
 import { isEntryPoint, scriptArguments } from '../src/cli/script-arguments.ts';
 import { runVerifyCommand } from '../src/verify/verify-command.ts';
 
-if (isEntryPoint(import.meta.url)) process.exitCode = await runVerifyCommand(scriptArguments(import.meta.url));
+if (isEntryPoint(import.meta.url)) {
+  const code = await runVerifyCommand(scriptArguments(import.meta.url));
+  process.exitCode = code;
+  // Interrupted: the abandoned check may still hold sockets open; leave once the report is written.
+  if (code >= 128) process.stdout.write('', () => process.exit(code));
+}

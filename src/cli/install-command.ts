@@ -18,6 +18,7 @@ import { formatRecap, formatStepLine } from './progress-printer.ts';
 import { consumerOutput, type ConsumerOutput } from '../consumers/install-output.ts';
 import { consumerWarnings } from '../consumers/warnings.ts';
 import { writeConsumerConfigs } from '../consumers/write-configs.ts';
+import { interruptExitCodes, processInterrupts, withInterrupts } from '../verify/interrupts.ts';
 
 export interface InstallTarget extends HostTarget {
   address: string;
@@ -36,7 +37,9 @@ export interface InstallEnvironment {
    * check. `mayRestart` is true only when the converge changed the host: a no-op run must not
    * restart a production broker just to prove restart survival.
    */
-  verify?: (target: InstallTarget, settings: Settings, print: (line: string) => void, mayRestart: boolean) => Promise<boolean>;
+  verify?: (target: InstallTarget, settings: Settings, print: (line: string) => void, mayRestart: boolean, signal?: AbortSignal) => Promise<boolean>;
+  /** SIGINT/SIGTERM during the verify: it ends its sessions and the run exits 130/143. None in tests that do not ask. */
+  onInterrupt?: (handler: (signal: NodeJS.Signals) => void) => () => void;
 }
 
 export const defaultEnvironment: InstallEnvironment = {
@@ -45,8 +48,9 @@ export const defaultEnvironment: InstallEnvironment = {
   printError: (text) => process.stderr.write(`${text}\n`),
   connect: (options) => SshTransport.connect(options),
   // Loaded on demand: MQTT.js and the Docker path cost start-up time that --help and a no-op run need not pay.
-  verify: async (target, settings, print, mayRestart) =>
-    (await import('../verify/install-hook.ts')).verifyAfterInstall(target, settings, { print, mayRestart }),
+  verify: async (target, settings, print, mayRestart, signal) =>
+    (await import('../verify/install-hook.ts')).verifyAfterInstall(target, settings, { print, mayRestart, ...(signal ? { signal } : {}) }),
+  onInterrupt: processInterrupts,
 };
 
 /** The install front door's logic, shared by install-mosquitto.mts and install-emqx.mts. Returns the exit code. */
@@ -116,15 +120,20 @@ export async function runInstall(broker: Settings['broker'], args: string[], env
     },
   });
   let verified = true;
-  if (options.verify && !options.dryRun && settings.state === 'present' && environment.verify) {
-    for (const [index, report] of reports.entries()) {
-      // With --json, stdout carries only the JSON document; the verify report goes to stderr.
-      const print = options.json ? environment.printError : environment.print;
-      if (report.status !== 'failed') verified = (await environment.verify(targets[index]!, settings, print, report.status === 'changed')) && verified;
-    }
+  let stoppedBy: NodeJS.Signals | undefined;
+  const verify = environment.verify;
+  if (options.verify && !options.dryRun && settings.state === 'present' && verify) {
+    ({ stoppedBy } = await withInterrupts(environment.onInterrupt, async (signal) => {
+      for (const [index, report] of reports.entries()) {
+        // With --json, stdout carries only the JSON document; the verify report goes to stderr.
+        const print = options.json ? environment.printError : environment.print;
+        if (report.status !== 'failed' && !signal.aborted) verified = (await verify(targets[index]!, settings, print, report.status === 'changed', signal)) && verified;
+      }
+    }));
   }
   if (options.json) environment.print(JSON.stringify({ broker, dryRun: options.dryRun, ...checkSummary(options, reports), hosts: reports }, null, 2));
   else environment.print(formatRecap(reports) + checkLine(options, reports));
+  if (stoppedBy !== undefined) return interruptExitCodes[stoppedBy] ?? 1;
   return exitCode(options, reports, verified);
 }
 
@@ -191,19 +200,24 @@ async function runDockerInstall(broker: Settings['broker'], settings: Settings, 
       },
     });
     let verified = true;
+    let stoppedBy: NodeJS.Signals | undefined;
     if (options.verify && !options.dryRun && settings.state === 'present' && report.status !== 'failed' && environment.verify) {
       const { verifyContainerAfterInstall } = await import('../verify/install-hook.ts');
       // A wildcard bind is reached through the Docker host's own address (127.0.0.1 for this machine).
       const address = dockerHost.kind === 'ssh' ? dockerHost.spec.host : '127.0.0.1';
-      verified = await verifyContainerAfterInstall(
-        { name: defaults.name, label, transport, address, bind: options.bind },
-        settings,
-        options.json ? environment.printError : environment.print,
-        report.status === 'changed',
-      );
+      ({ result: verified, stoppedBy } = await withInterrupts(environment.onInterrupt, (signal) =>
+        verifyContainerAfterInstall(
+          { name: defaults.name, label, transport, address, bind: options.bind },
+          settings,
+          options.json ? environment.printError : environment.print,
+          report.status === 'changed',
+          signal,
+        ),
+      ));
     }
     if (options.json) environment.print(JSON.stringify({ broker, dryRun: options.dryRun, ...checkSummary(options, [report]), hosts: [report] }, null, 2));
     else environment.print(formatRecap([report]) + checkLine(options, [report]));
+    if (stoppedBy !== undefined) return interruptExitCodes[stoppedBy] ?? 1;
     return exitCode(options, [report], verified);
   } finally {
     await transport.close();

@@ -205,6 +205,10 @@ export function parseInstallOptions(args: string[]): InstallOptions {
   if (options.memory !== undefined && !/^[1-9][0-9]*[kmg]?$/i.test(options.memory)) {
     throw new InputError('--memory', `must be a size like 512m or 2g, got "${options.memory}"`);
   }
+  // Docker refuses less than 6 MB; said here, before any engine is asked.
+  if (options.memory !== undefined && memoryBytes(options.memory) < 6 * 1024 ** 2) {
+    throw new InputError('--memory', `must be at least 6m (Docker's minimum), got "${options.memory}"`);
+  }
   if (options.cpus !== undefined && !(/^[0-9]+(\.[0-9]+)?$/.test(options.cpus) && Number(options.cpus) > 0)) {
     throw new InputError('--cpus', `must be a positive number like 1 or 0.5, got "${options.cpus}"`);
   }
@@ -225,4 +229,11 @@ export function parseInstallOptions(args: string[]): InstallOptions {
     throw new InputError('--host', 'give at least one --host or an --inventory (or --render-to DIR to only render)');
   }
   return options;
+}
+
+/** Docker's size notation (512m, 2g, 1048576) in bytes. */
+function memoryBytes(size: string): number {
+  const unit = size.slice(-1).toLowerCase();
+  const factor = unit === 'k' ? 1024 : unit === 'm' ? 1024 ** 2 : unit === 'g' ? 1024 ** 3 : 1;
+  return Number(factor === 1 ? size : size.slice(0, -1)) * factor;
 }

@@ -11,8 +11,8 @@ import { desiredEmqxContainer, emqxContainerFileNames, gatherEmqxContainerApi } 
 import { gatherContainerFacts, type ContainerFacts } from './facts.ts';
 import { officialImage } from './image-layouts.ts';
 import { ensureMosquittoImage, mosquittoImageTag } from './image.ts';
-import { desiredMosquittoContainer, mosquittoContainerFileNames } from './mosquitto-container.ts';
-import { planContainer, planContainerAbsent, reloadPendingMarker } from './plan.ts';
+import { desiredMosquittoContainer, HEALTH_OPTIONS_FILE, mosquittoContainerFileNames } from './mosquitto-container.ts';
+import { planContainer, planContainerAbsent, reloadPendingMarker, restartPendingMarker } from './plan.ts';
 
 export interface ConvergeContainerOptions {
   dryRun?: boolean;
@@ -22,6 +22,8 @@ export interface ConvergeContainerOptions {
   /** Deterministic salts and cookies for tests. */
   salt?: () => Buffer;
   generateCookie?: () => string;
+  /** The Mosquitto healthcheck user's password when none is stored yet. */
+  generateHealthPassword?: () => string;
 }
 
 /** `--image local`: the Mosquitto image built here from Debian packages, for machines that cannot pull. */
@@ -42,12 +44,14 @@ export async function planContainerTarget(
   transport: Transport,
   settings: Settings,
   options: ContainerOptions,
-  seeds: Pick<ConvergeContainerOptions, 'salt' | 'generateCookie'> = {},
+  seeds: Pick<ConvergeContainerOptions, 'salt' | 'generateCookie' | 'generateHealthPassword'> = {},
 ): Promise<{ facts: ContainerFacts; desired: DesiredContainer | null; steps: Step[] }> {
   const names = settings.broker === 'emqx' ? emqxContainerFileNames : mosquittoContainerFileNames;
-  const paths = [...names.map((file) => path.join(options.configDir, file)), reloadPendingMarker(options.configDir)];
+  const markers = [reloadPendingMarker(options.configDir), restartPendingMarker(options.configDir)];
+  // The config directory and its parent are reported as directories (absent: whether to remove them).
+  const paths = [...names.map((file) => path.join(options.configDir, file)), ...markers, options.configDir, path.dirname(options.configDir)];
   const volumeNames = [dataVolume(options.name), logVolume(options.name)];
-  const facts = await gatherContainerFacts(transport, options.name, volumeNames, paths);
+  const facts = await gatherContainerFacts(transport, options.name, volumeNames, paths, settings.state === 'present' && Number(options.cpus) > 1);
   const stored = (file: string) => facts.files[path.join(options.configDir, file)] ?? null;
   if (settings.state === 'absent') {
     return { facts, desired: null, steps: planContainerAbsent(facts, { name: options.name, configDir: options.configDir, volumeNames, purgeData: settings.purgeData }) };
@@ -58,7 +62,8 @@ export async function planContainerTarget(
     const api = up ? await gatherEmqxContainerApi(transport, options.name, settings, stored('emqx.conf')) : null;
     desired = desiredEmqxContainer(settings, options, { config: stored('emqx.conf'), usersState: stored('mqtt-provision-users') }, api, seeds);
   } else {
-    desired = desiredMosquittoContainer(settings, options, stored('passwd'), seeds.salt);
+    const health = { stored: stored(HEALTH_OPTIONS_FILE), ...(seeds.generateHealthPassword ? { generate: seeds.generateHealthPassword } : {}) };
+    desired = desiredMosquittoContainer(settings, options, stored('passwd'), seeds.salt, health);
   }
   return { facts, desired, steps: planContainer(facts, desired) };
 }
@@ -85,7 +90,11 @@ export async function convergeContainer(settings: Settings, options: ContainerOp
       durationMs: performance.now() - started,
     };
   } catch (error) {
-    return { host, status: 'failed', dryRun, steps: [], error: error instanceof Error ? error.message : String(error), durationMs: performance.now() - started };
+    // A refused or unreadable plan is a failed step, so the recap counts it (failed=1, not 0).
+    const message = error instanceof Error ? error.message : String(error);
+    const step: StepResult = { id: 'plan', title: `plan for ${options.name}`, status: 'failed', reason: 'refused', error: message, durationMs: performance.now() - started };
+    convergeOptions.onStep?.(step);
+    return { host, status: 'failed', dryRun, steps: [step], error: message, durationMs: performance.now() - started };
   }
 }
 

@@ -52,7 +52,7 @@ export interface ContainerSpec {
 export interface DesiredContainer {
   name: string;
   spec: ContainerSpec;
-  /** Named volumes that must exist: data (sessions, queued messages) and logs. */
+  /** Named volumes that must exist: data (sessions, queued messages) and logs (the broker's log directory; Mosquitto logs to stderr, read with `docker logs`). */
   volumeNames: string[];
   /** Files as written on the Docker host, in configDir. `apply: 'reload'` ones need no recreate when `reload` is set. */
   files: ManagedFile[];
@@ -83,11 +83,22 @@ export function configHash(files: ManagedFile[]): string {
 
 /** `docker run` for a spec: labels first (managed, config hash, the spec itself), then the spec's options. */
 export function runArgv(name: string, spec: ContainerSpec, hash: string): string[] {
+  return ['docker', 'run', '--detach', '--name', name, ...runOptions(spec, hash)];
+}
+
+/**
+ * `docker create` of the same container under a name Docker picks: the engine checks the image
+ * (pulling it when absent) and the limits, and binds no port, so it can run beside the old one.
+ */
+export function createArgv(spec: ContainerSpec, hash: string): string[] {
+  return ['docker', 'create', ...runOptions(spec, hash)];
+}
+
+function runOptions(spec: ContainerSpec, hash: string): string[] {
   const [kind, ...test] = spec.healthcheck ?? [];
   // --health-cmd is run by the image's /bin/sh; an exec-form test is quoted for it here.
   const healthCommand = kind === 'CMD-SHELL' ? test.join(' ') : quoteCommand(test);
   return [
-    'docker', 'run', '--detach', '--name', name,
     '--label', `${LABEL_MANAGED}=true`,
     '--label', `${LABEL_CONFIG_HASH}=${hash}`,
     '--label', `${LABEL_SPEC}=${JSON.stringify(spec)}`,

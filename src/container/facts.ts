@@ -1,4 +1,11 @@
 import type { Transport } from '../transport/transport.ts';
+import { LABEL_MANAGED } from './desired.ts';
+
+/** A bind mount of the container: a path on the Docker host mounted at a path inside. */
+export interface BindMount {
+  source: string;
+  destination: string;
+}
 
 /** What `docker container inspect` says about the broker container, reduced to what the planner compares. */
 export interface ContainerState {
@@ -9,19 +16,35 @@ export interface ContainerState {
   status: string;
   /** State.Health.Status, or null without a healthcheck. */
   health: string | null;
+  /** State.Pid: the broker's process on the Docker host (0 when not running). */
+  pid: number;
+  binds: BindMount[];
 }
+
+/** A named volume: whether mqtt-provision created it (its label), or null when it does not exist. */
+export type VolumeState = { managed: boolean } | null;
 
 export interface ContainerFacts {
   container: ContainerState | null;
-  /** Volume name → whether it exists. */
-  volumes: Record<string, boolean>;
-  /** Config file path on this machine → its content, null when absent. */
+  volumes: Record<string, VolumeState>;
+  /** Config file path on the Docker host → its content, null when absent. */
   files: Record<string, string | null>;
+  /** Directory path on the Docker host → whether it exists (the config directory and its parent). */
+  directories: Record<string, boolean>;
+  /**
+   * Bind mounts (their destinations) whose source on the Docker host is no longer what the
+   * running container has mounted: the directory was deleted or replaced after the container
+   * started, so the broker reads a detached copy until it is restarted. Empty when unknown.
+   */
+  replacedMounts: string[];
+  /** CPUs of the Docker host (`docker info` NCPU); 0 when unknown. */
+  hostCpus: number;
 }
 
 interface InspectJson {
   Config?: { Image?: string; Labels?: Record<string, string> | null };
-  State?: { Status?: string; Health?: { Status?: string } | null };
+  State?: { Status?: string; Pid?: number; Health?: { Status?: string } | null };
+  Mounts?: Array<{ Type?: string; Source?: string; Destination?: string }> | null;
 }
 
 const notFound = (stderr: string) => /no such (container|volume|object)/i.test(stderr);
@@ -35,39 +58,82 @@ export function parseContainerInspect(json: string): ContainerState {
     labels: item.Config?.Labels ?? {},
     status: item.State?.Status ?? 'unknown',
     health: item.State?.Health?.Status ?? null,
+    pid: item.State?.Pid ?? 0,
+    binds: (item.Mounts ?? [])
+      .filter((mount) => mount.Type === 'bind' && mount.Source && mount.Destination)
+      .map((mount) => ({ source: mount.Source!, destination: mount.Destination! })),
   };
 }
 
-/** Prints one line per file argument: "-" when it does not exist, else "+" and its base64 content; stops at an unreadable one. */
-const readFilesScript = 'for f; do if [ -e "$f" ]; then c=$(base64 -w0 < "$f") || exit 1; printf "+%s\\n" "$c"; else echo -; fi; done';
+/**
+ * Prints one line per path argument: "d" for a directory, "-" when it does not exist, else "+"
+ * and its base64 content; stops at an unreadable file.
+ */
+const readFilesScript = 'for f; do if [ -d "$f" ]; then echo d; elif [ -e "$f" ]; then c=$(base64 -w0 < "$f") || exit 1; printf "+%s\\n" "$c"; else echo -; fi; done';
+
+/**
+ * One line per bind mount: the device:inode of its source on the Docker host ("missing" when
+ * gone) and of what the container's mount namespace has at the destination, read through
+ * /proc/PID/root ("unknown" when that is not readable, e.g. without root). A deleted directory
+ * stays mounted, detached, in a running container: the two then differ.
+ */
+const mountIdentityScript =
+  'pid=$1; shift; while [ "$#" -ge 2 ]; do ' +
+  'a=$(stat -L -c %d:%i -- "$1" 2>/dev/null) || a=missing; ' +
+  'b=$(stat -L -c %d:%i -- "/proc/$pid/root$2" 2>/dev/null) || b=unknown; ' +
+  'echo "$a $b"; shift 2; done';
+
+/** Pure: the destinations whose source differs from what the container has mounted (unknown ones are not counted). */
+export function parseMountIdentities(binds: BindMount[], output: string): string[] {
+  const lines = output.split('\n');
+  return binds.filter((_, index) => {
+    const [host, inside] = (lines[index] ?? '').trim().split(' ');
+    return inside !== undefined && inside !== 'unknown' && host !== inside;
+  }).map((bind) => bind.destination);
+}
 
 /**
  * Reads the facts on the Docker host through the transport (this machine, or the --docker-host
  * over SSH): the docker CLI with argument lists, and the stored config files. Touches nothing.
+ * `paths` are read as files, or reported as directories when they are ones; `askCpus` asks the
+ * engine for the host's CPUs.
  */
-export async function gatherContainerFacts(transport: Transport, name: string, volumeNames: string[], filePaths: string[]): Promise<ContainerFacts> {
+export async function gatherContainerFacts(transport: Transport, name: string, volumeNames: string[], paths: string[], askCpus = true): Promise<ContainerFacts> {
   const inspect = await transport.exec(['docker', 'container', 'inspect', name]);
   let container: ContainerState | null = null;
   if (inspect.code === 0) container = parseContainerInspect(inspect.stdout);
   else if (!notFound(inspect.stderr)) throw new Error(`docker container inspect ${name} failed: ${inspect.stderr.trim() || `exit ${inspect.code}`}`);
 
-  const volumes: Record<string, boolean> = {};
+  const volumes: Record<string, VolumeState> = {};
   for (const volume of volumeNames) {
-    const out = await transport.exec(['docker', 'volume', 'inspect', volume]);
+    const out = await transport.exec(['docker', 'volume', 'inspect', '--format', `{{index .Labels "${LABEL_MANAGED}"}}`, volume]);
     if (out.code !== 0 && !notFound(out.stderr)) throw new Error(`docker volume inspect ${volume} failed: ${out.stderr.trim() || `exit ${out.code}`}`);
-    volumes[volume] = out.code === 0;
+    volumes[volume] = out.code === 0 ? { managed: out.stdout.trim() === 'true' } : null;
   }
 
-  // One exec for every stored file (like the host probe): a line each, "-" when absent, else base64.
+  // One exec for every stored file (like the host probe): a line each, "-" when absent, "d" for a directory, else base64.
   const files: Record<string, string | null> = {};
-  if (filePaths.length > 0) {
-    const read = await transport.exec(['sh', '-c', readFilesScript, 'mqtt-provision-read', ...filePaths]);
+  const directories: Record<string, boolean> = {};
+  if (paths.length > 0) {
+    const read = await transport.exec(['sh', '-c', readFilesScript, 'mqtt-provision-read', ...paths]);
     if (read.code !== 0) throw new Error(`reading the stored config failed: ${read.stderr.trim() || `exit ${read.code}`}`);
     const lines = read.stdout.split('\n');
-    filePaths.forEach((path, index) => {
+    paths.forEach((path, index) => {
       const line = lines[index] ?? '-';
-      files[path] = line === '-' ? null : Buffer.from(line.slice(1), 'base64').toString('utf8');
+      directories[path] = line === 'd';
+      files[path] = line === '-' || line === 'd' ? null : Buffer.from(line.slice(1), 'base64').toString('utf8');
     });
   }
-  return { container, volumes, files };
+
+  let replacedMounts: string[] = [];
+  if (container !== null && container.status === 'running' && container.pid > 0 && container.binds.length > 0) {
+    const args = container.binds.flatMap((bind) => [bind.source, bind.destination]);
+    const identities = await transport.exec(['sh', '-c', mountIdentityScript, 'mqtt-provision-mounts', String(container.pid), ...args]);
+    if (identities.code === 0) replacedMounts = parseMountIdentities(container.binds, identities.stdout);
+  }
+
+  // `docker info` costs a round trip and tens of ms: asked only when a limit above one CPU could exceed the host.
+  const info = askCpus ? await transport.exec(['docker', 'info', '--format', '{{.NCPU}}']) : null;
+  const hostCpus = info !== null && info.code === 0 && /^\d+$/.test(info.stdout.trim()) ? Number(info.stdout.trim()) : 0;
+  return { container, volumes, files, directories, replacedMounts, hostCpus };
 }

@@ -49,6 +49,8 @@ export const imageLayouts: Record<Settings['broker'], BrokerImageLayout> = {
       settings.listeners.mqtt === undefined
         ? ['CMD', 'pidof', 'mosquitto']
         : // Anonymous clients are refused, so "not authorised" proves the broker answers MQTT and enforces auth.
+          // Only Pulumi's container still uses this; --docker logs in as a health user (mosquitto-container.ts),
+          // which also proves the password file was read.
           ['CMD-SHELL', `mosquitto_sub -h 127.0.0.1 -p ${settings.listeners.mqtt} -t mqtt-provision/health -C 1 -W 3 2>&1 | grep -q 'not authori'`],
   },
   emqx: {

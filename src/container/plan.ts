@@ -3,7 +3,7 @@ import { createTwoFilesPatch } from 'diff';
 import { atomicWrite, backupFile, restoreFile } from '../operations/files.ts';
 import type { ManagedFile } from '../operations/managed-file.ts';
 import { change, noChange, type Command, type Step } from '../operations/step.ts';
-import { LABEL_CONFIG_HASH, LABEL_MANAGED, LABEL_SPEC, type ContainerSpec, type DesiredContainer } from './desired.ts';
+import { createArgv, dataVolume, LABEL_CONFIG_HASH, LABEL_MANAGED, LABEL_SPEC, type ContainerSpec, type DesiredContainer } from './desired.ts';
 import type { ContainerFacts } from './facts.ts';
 
 /** Waits until the container reports healthy (or running, without a healthcheck); fails on unhealthy/exited. */
@@ -23,6 +23,43 @@ export function waitHealthy(name: string, timeoutSeconds = 60): Command {
  */
 export function reloadPendingMarker(configDir: string): string {
   return path.join(configDir, '.mqtt-provision-reload-pending');
+}
+
+/** Written before a restart-only file changes under a container that stays, removed once it was restarted. */
+export function restartPendingMarker(configDir: string): string {
+  return path.join(configDir, '.mqtt-provision-restart-pending');
+}
+
+/**
+ * Creates the replacement container under a name Docker picks and removes it again: the engine
+ * checks the image (pulling it when absent) and the limits (--memory, --cpus) before the running
+ * container is stopped, so a replacement that cannot exist never costs the working broker.
+ */
+const checkReplacementScript =
+  'id=$(docker create "$@") || { echo "the replacement container cannot be created; the running one is left as it is" >&2; exit 1; }; docker rm "$id" >/dev/null';
+
+export function checkReplacement(desired: DesiredContainer): Command {
+  return { argv: ['sh', '-c', checkReplacementScript, 'mqtt-provision-check', ...createArgv(desired.spec, desired.configHash).slice(2)] };
+}
+
+/**
+ * Runs the container's healthcheck once now (polling up to 10 s), after a SIGHUP: a password file
+ * the broker could not re-read fails the step instead of waiting for Docker's next health round.
+ */
+const healthNowScript =
+  'i=0; while :; do "$@" >/dev/null 2>&1 && exit 0; i=$((i+1)); [ "$i" -ge 10 ] && break; sleep 1; done; ' +
+  'echo "the broker fails its healthcheck (a login as the health user) after re-reading its files" >&2; exit 1';
+
+function healthNow(desired: DesiredContainer): Command | null {
+  const [kind, ...test] = desired.spec.healthcheck ?? [];
+  if (kind === undefined) return null;
+  const inContainer = kind === 'CMD-SHELL' ? ['sh', '-c', test.join(' ')] : test;
+  return { argv: ['sh', '-c', healthNowScript, 'mqtt-provision-health', 'docker', 'exec', desired.name, ...inContainer] };
+}
+
+/** Volumes of these names that mqtt-provision did not create are never adopted, nor removed. */
+function foreignVolumes(facts: ContainerFacts, names: string[]): string[] {
+  return names.filter((volume) => facts.volumes[volume] != null && !facts.volumes[volume]!.managed);
 }
 
 /** `docker stop` (SIGTERM: the broker saves sessions and queues), then `docker rm`; never `rm -f`, which would SIGKILL it. */
@@ -67,6 +104,13 @@ export function planContainer(facts: ContainerFacts, desired: DesiredContainer):
   if (facts.container !== null && facts.container.labels[LABEL_MANAGED] !== 'true') {
     throw new Error(`a container named ${desired.name} exists and mqtt-provision did not create it; choose another --container-name`);
   }
+  const foreign = foreignVolumes(facts, desired.volumeNames);
+  if (foreign.length > 0) {
+    throw new Error(`volume ${foreign.join(', ')} exists without the ${LABEL_MANAGED} label: mqtt-provision did not create it and will not adopt it; choose another --container-name`);
+  }
+  if (facts.hostCpus > 0 && Number(desired.spec.cpus) > facts.hostCpus) {
+    throw new Error(`--cpus ${desired.spec.cpus} is more than the ${facts.hostCpus} CPUs of the Docker host`);
+  }
   const steps: Step[] = [];
   for (const volume of desired.volumeNames) {
     const id = `volume:${volume}`;
@@ -77,9 +121,8 @@ export function planContainer(facts: ContainerFacts, desired: DesiredContainer):
     );
   }
 
-  const missingDir = desired.files.every((file) => (facts.files[file.path] ?? null) === null);
   steps.push(
-    missingDir
+    facts.directories[desired.configDir] !== true
       ? change(`directory:${desired.configDir}`, `directory ${desired.configDir}`, 'absent', [{ argv: ['mkdir', '-p', '-m', '0755', desired.configDir] }])
       : noChange(`directory:${desired.configDir}`, `directory ${desired.configDir}`, 'exists'),
   );
@@ -87,13 +130,30 @@ export function planContainer(facts: ContainerFacts, desired: DesiredContainer):
   const container = facts.container;
   const reasons = container === null ? [] : recreateReasons(facts, desired);
   const running = container !== null && container.status === 'running';
+  const stays = running && reasons.length === 0;
   const marker = reloadPendingMarker(desired.configDir);
-  const changedReloadFiles = desired.files.filter((file) => file.apply === 'reload' && (facts.files[file.path] ?? null) !== file.content);
-  // SIGHUP only reaches a running container that stays; a new or started one reads every file anyway.
+  const restartMarker = restartPendingMarker(desired.configDir);
+  const differs = (file: DesiredContainer['files'][number]) => (facts.files[file.path] ?? null) !== file.content;
+  // The label says what the container was created with, not what the broker read at its last
+  // start: a file edited by hand and picked up by a `docker restart` only shows on disk.
+  const changedRestartFiles = desired.files.filter((file) => file.apply === 'restart' && differs(file));
+  const restartReasons = stays
+    ? [
+        ...changedRestartFiles.map((file) => `${path.basename(file.path)} differs from what it was rendered as`),
+        // A deleted or replaced config directory stays mounted, detached, until the container restarts.
+        ...facts.replacedMounts.map((mount) => `the directory mounted at ${mount} was replaced on the Docker host`),
+        ...(facts.files[restartMarker] != null ? ['an earlier run changed the config but stopped before restarting'] : []),
+      ]
+    : [];
+  const changedReloadFiles = desired.files.filter((file) => file.apply === 'reload' && differs(file));
+  // SIGHUP only reaches a running container that stays; a new, started or restarted one reads every file anyway.
   const reloadReasons =
-    desired.reload !== null && running && reasons.length === 0
+    desired.reload !== null && stays && restartReasons.length === 0
       ? [...changedReloadFiles.map((file) => `${path.basename(file.path)} changed`), ...(facts.files[marker] != null ? ['an earlier run changed users or ACL but stopped before signalling'] : [])]
       : [];
+  if (stays && changedRestartFiles.length > 0) {
+    steps.push(change('restart-pending', 'restart pending marker', 'set before the config changes', [{ argv: ['touch', restartMarker] }]));
+  }
   if (reloadReasons.length > 0 && changedReloadFiles.length > 0) {
     steps.push(change('reload-pending', 'reload pending marker', 'set before users or ACL change', [{ argv: ['touch', marker] }]));
   }
@@ -117,18 +177,27 @@ export function planContainer(facts: ContainerFacts, desired: DesiredContainer):
   const title = `container ${desired.name}`;
   const run: Command = { argv: desired.runArgv };
   const wait = waitHealthy(desired.name, desired.healthTimeoutSeconds);
-  const clearMarker: Command = { argv: ['rm', '-f', marker] };
+  const clearMarker: Command = { argv: ['rm', '-f', marker, restartMarker] };
   const diagnostics: Command[] = [{ argv: ['docker', 'logs', '--tail', '40', desired.name] }];
   if (container === null) {
     steps.push(change(id, title, 'absent', [run, wait, clearMarker], { diff: createTwoFilesPatch(title, title, '', specText(desired.spec), 'docker', 'desired'), diagnostics }));
   } else if (reasons.length > 0) {
     steps.push(
       change(id, title, `recreate: ${reasons.join(', ')} (volumes kept)`, [
+        checkReplacement(desired),
         ...stopAndRemove(desired.name, desired.spec.stopTimeoutSeconds),
         run,
         wait,
         clearMarker,
       ], { diff: createTwoFilesPatch(title, title, specText(currentSpec(container.labels)), specText(desired.spec), 'docker', 'desired'), diagnostics }),
+    );
+  } else if (restartReasons.length > 0) {
+    steps.push(
+      change(id, title, `restart: ${restartReasons.join(', ')}`, [
+        { argv: ['docker', 'restart', '--time', String(desired.spec.stopTimeoutSeconds), desired.name] },
+        wait,
+        clearMarker,
+      ], { diagnostics }),
     );
   } else if (!running) {
     steps.push(change(id, title, `${container.status}, starting it`, [{ argv: ['docker', 'start', desired.name] }, wait, clearMarker], { diagnostics }));
@@ -136,7 +205,8 @@ export function planContainer(facts: ContainerFacts, desired: DesiredContainer):
     steps.push(noChange(id, title, container.health === null ? 'running, up to date' : `running (${container.health}), up to date`));
   }
   if (reloadReasons.length > 0 && desired.reload !== null) {
-    steps.push(change('reload', `reload ${desired.name}`, `${reloadReasons.join(', ')}: re-read without dropping clients`, [desired.reload, clearMarker], { diagnostics }));
+    const check = healthNow(desired);
+    steps.push(change('reload', `reload ${desired.name}`, `${reloadReasons.join(', ')}: re-read without dropping clients`, [desired.reload, ...(check ? [check] : []), clearMarker], { diagnostics }));
   }
   steps.push(...desired.afterSteps);
   return steps;
@@ -144,11 +214,16 @@ export function planContainer(facts: ContainerFacts, desired: DesiredContainer):
 
 /**
  * Pure: `state: absent` for a container target. The container is stopped (SIGTERM, so the broker
- * saves its data) and removed with its config directory; the volumes go only with purgeData.
+ * saves its data) and removed with its config directory (and the parent named after the
+ * container, when that is left empty); the volumes go only with purgeData, and only ours.
  */
 export function planContainerAbsent(facts: ContainerFacts, target: { name: string; configDir: string; volumeNames: string[]; purgeData: boolean }): Step[] {
   if (facts.container !== null && facts.container.labels[LABEL_MANAGED] !== 'true') {
     throw new Error(`a container named ${target.name} exists and mqtt-provision did not create it; it is left alone`);
+  }
+  const foreign = foreignVolumes(facts, target.volumeNames);
+  if (target.purgeData && foreign.length > 0) {
+    throw new Error(`volume ${foreign.join(', ')} exists without the ${LABEL_MANAGED} label: mqtt-provision did not create it, and purgeData will not remove it`);
   }
   const id = `container:${target.name}`;
   const title = `container ${target.name}`;
@@ -158,15 +233,20 @@ export function planContainerAbsent(facts: ContainerFacts, target: { name: strin
       : change(id, title, `${facts.container.status}, removing it`, stopAndRemove(target.name, currentSpec(facts.container.labels)?.stopTimeoutSeconds ?? 30)),
   ];
   const stored = Object.entries(facts.files).some(([file, content]) => file.startsWith(`${target.configDir}/`) && content !== null);
+  const parent = path.dirname(target.configDir);
+  // The default layout is containers/NAME/config: NAME/ is ours too, removed when nothing else is in it.
+  const removeParent: Command[] = path.basename(parent) === target.name ? [{ argv: ['sh', '-c', 'rmdir -- "$1" 2>/dev/null || true', 'mqtt-provision-rmdir', parent] }] : [];
   steps.push(
-    stored
-      ? change(`directory:${target.configDir}`, `directory ${target.configDir}`, 'remove the rendered config (it holds password hashes)', [{ argv: ['rm', '-rf', '--', target.configDir] }])
+    stored || facts.directories[target.configDir] === true
+      ? change(`directory:${target.configDir}`, `directory ${target.configDir}`, 'remove the rendered config (it holds password hashes)', [{ argv: ['rm', '-rf', '--', target.configDir] }, ...removeParent])
       : noChange(`directory:${target.configDir}`, `directory ${target.configDir}`, 'absent'),
   );
   for (const volume of target.volumeNames) {
     const volumeId = `volume:${volume}`;
+    const holds = volume === dataVolume(target.name) ? 'sessions and queued messages' : "the broker's log directory";
     if (!facts.volumes[volume]) steps.push(noChange(volumeId, `volume ${volume}`, 'absent'));
-    else if (!target.purgeData) steps.push(noChange(volumeId, `volume ${volume}`, 'kept (sessions and queued messages; purgeData removes it)'));
+    else if (!facts.volumes[volume]!.managed) steps.push(noChange(volumeId, `volume ${volume}`, 'not created by mqtt-provision; left alone'));
+    else if (!target.purgeData) steps.push(noChange(volumeId, `volume ${volume}`, `kept (${holds}; purgeData removes it)`));
     else steps.push(change(volumeId, `volume ${volume}`, 'purgeData', [{ argv: ['docker', 'volume', 'rm', volume] }]));
   }
   return steps;

@@ -71,7 +71,7 @@ export function tlsVerifyOptions(settings: Pick<Settings, 'tls' | 'listeners'>):
 export function installVerifyOptions(
   target: InstallTarget,
   settings: Settings,
-  options: { messages?: number; log?: (line: string) => void; mayRestart?: boolean } = {},
+  options: { messages?: number; log?: (line: string) => void; mayRestart?: boolean; signal?: AbortSignal } = {},
 ): VerifyOptions {
   const verifyOptions: VerifyOptions = { ...brokerUrls(target, settings), ...tlsVerifyOptions(settings) };
   const admin = settings.admins[0];
@@ -82,6 +82,7 @@ export function installVerifyOptions(
   if (options.messages !== undefined) verifyOptions.messages = options.messages;
   if (options.log) verifyOptions.log = options.log;
   withConsumers(verifyOptions, settings, options.mayRestart !== false);
+  if (options.signal) verifyOptions.signal = options.signal;
   // Only a Mosquitto with persistence promises that queued messages outlive a restart.
   if (settings.broker === 'mosquitto' && settings.persistence.enabled) {
     if (options.mayRestart === false) verifyOptions.restartSkipReason = NO_CHANGE_NO_RESTART;
@@ -94,7 +95,7 @@ export function installVerifyOptions(
 export function verifyInstalledBroker(
   target: InstallTarget,
   settings: Settings,
-  options: { messages?: number; log?: (line: string) => void; mayRestart?: boolean } = {},
+  options: { messages?: number; log?: (line: string) => void; mayRestart?: boolean; signal?: AbortSignal } = {},
 ): Promise<VerifyReport> {
   return verifyBroker(installVerifyOptions(target, settings, options));
 }
@@ -103,13 +104,14 @@ export function verifyInstalledBroker(
 export async function verifyAfterInstall(
   target: InstallTarget,
   settings: Settings,
-  options: { messages?: number; print: (line: string) => void; mayRestart?: boolean },
+  options: { messages?: number; print: (line: string) => void; mayRestart?: boolean; signal?: AbortSignal },
 ): Promise<boolean> {
   let report: VerifyReport;
   try {
     report = await verifyInstalledBroker(target, settings, {
       ...(options.messages === undefined ? {} : { messages: options.messages }),
       ...(options.mayRestart === undefined ? {} : { mayRestart: options.mayRestart }),
+      ...(options.signal ? { signal: options.signal } : {}),
     });
   } catch (error) {
     options.print(`${target.label}: FAIL  verify: ${error instanceof Error ? error.message : String(error)}`);
@@ -137,9 +139,9 @@ export interface ContainerTarget {
  * the Docker host's address for a wildcard bind; a restart is `docker restart`, which keeps the
  * data volume.
  */
-export async function verifyContainerAfterInstall(container: ContainerTarget, settings: Settings, print: (line: string) => void, mayRestart = true): Promise<boolean> {
+export async function verifyContainerAfterInstall(container: ContainerTarget, settings: Settings, print: (line: string) => void, mayRestart = true, signal?: AbortSignal): Promise<boolean> {
   const address = container.bind === '0.0.0.0' || container.bind === '::' ? container.address : container.bind;
-  const options: VerifyOptions = { ...brokerUrls({ address, ports: {} }, settings) };
+  const options: VerifyOptions = { ...brokerUrls({ address, ports: {} }, settings), ...(signal ? { signal } : {}) };
   const admin = settings.admins[0];
   if (admin) {
     options.username = admin.name;

@@ -13,6 +13,7 @@ export async function checkRestartSurvival(context: VerifyContext): Promise<Veri
   if (!restartBroker) return { name, status: 'skip', detail: context.restartSkipReason };
   const result = await runRetentionRound(context, {
     clientId: context.clientId('sub-restart'),
+    countBeforeClientId: context.clientId('sub-before'),
     topic: context.topic('restart'),
     messages: context.messages,
     whileOffline: async () => {
@@ -29,8 +30,20 @@ export async function checkRestartSurvival(context: VerifyContext): Promise<Veri
   if (result.missing === 0) {
     return { name, status: 'pass', detail: `all ${result.published} queued QoS 1 messages survived a broker restart`, figures };
   }
+  const keptBefore = result.keptBefore ?? result.published;
+  if (result.sessionPresent && keptBefore < result.published && result.distinct >= keptBefore) {
+    // Counted before the restart: the broker had already dropped these, so the restart lost none.
+    return {
+      name,
+      status: 'fail',
+      detail: `${describeShortfall(result)} after a broker restart — the broker kept only ${keptBefore} of ${result.published} before the restart (its queue limit), and all of those survived it; raise max_queued_messages / mqtt.max_mqueue_len`,
+      figures,
+    };
+  }
+  const lostInRestart = keptBefore - Math.min(result.distinct, keptBefore);
+  const capped = keptBefore < result.published ? `; the broker had kept only ${keptBefore} of ${result.published} before the restart (its queue limit)` : '';
   const why = result.sessionPresent
-    ? 'queued messages were lost in the restart'
+    ? `${lostInRestart} queued messages were lost in the restart${capped}`
     : 'the offline subscriber\'s session did not survive the restart (session present = 0)';
   return {
     name,

@@ -15,6 +15,11 @@ export interface RetentionRoundOptions {
   subscriptions?: Array<{ topic: string; qos: 0 | 1 | 2 }>;
   /** Runs after every publish was acknowledged and before the subscriber comes back (a broker restart). */
   whileOffline?: () => Promise<Record<string, number>>;
+  /**
+   * A second offline subscriber to the same messages that comes back before whileOffline: what
+   * it receives is what the broker kept before the restart, so a queue cap is not blamed on it.
+   */
+  countBeforeClientId?: string;
 }
 
 export interface RetentionRoundResult {
@@ -27,6 +32,8 @@ export interface RetentionRoundResult {
   /** The broker's CONNACK "session present" flag when the subscriber came back. */
   sessionPresent: boolean;
   drainEnd: DrainEnd;
+  /** What the countBefore subscriber received (the broker's queue before whileOffline), when one was asked for. */
+  keptBefore?: number;
   figures: Record<string, number>;
 }
 
@@ -40,15 +47,17 @@ export async function runRetentionRound(context: VerifyContext, options: Retenti
   const { clientId, topic, messages } = options;
 
   const login = options.login ?? context.login;
-  const subscriptions = options.subscriptions ?? [{ topic, qos: 1 }];
-  const subscriber = await connectTracked(context, { clientId, clean: false }, login);
-  try {
-    for (const subscription of subscriptions) {
-      const granted = await subscriber.subscribe(subscription.topic, subscription.qos);
-      if (granted < 1) throw new Error(`the broker granted QoS ${granted} instead of ${subscription.qos} on ${subscription.topic}, so it will not queue for an offline subscriber`);
+  const subscriptions = options.subscriptions ?? [{ topic, qos: 1 as const }];
+  for (const id of [clientId, ...(options.countBeforeClientId ? [options.countBeforeClientId] : [])]) {
+    const subscriber = await connectTracked(context, { clientId: id, clean: false }, login);
+    try {
+      for (const subscription of subscriptions) {
+        const granted = await subscriber.subscribe(subscription.topic, subscription.qos);
+        if (granted < 1) throw new Error(`the broker granted QoS ${granted} instead of ${subscription.qos} on ${subscription.topic}, so it will not queue for an offline subscriber`);
+      }
+    } finally {
+      await subscriber.end();
     }
-  } finally {
-    await subscriber.end();
   }
   context.log(`${clientId} subscribed to ${subscriptions.map((entry) => entry.topic).join(', ')} (clean session off) and went offline; publishing ${messages} QoS 1 messages`);
 
@@ -61,16 +70,16 @@ export async function runRetentionRound(context: VerifyContext, options: Retenti
   }
   context.log(`the broker acknowledged ${messages} publishes in ${Math.round(publishMs)} ms`);
 
+  let keptBefore: number | undefined;
+  if (options.countBeforeClientId) {
+    const before = await drainSession(context, options.countBeforeClientId, topic, messages, login);
+    keptBefore = before.collector.tally.distinct;
+    context.log(`${options.countBeforeClientId} came back before the restart and received ${keptBefore} of ${messages}`);
+  }
+
   const extraFigures = options.whileOffline ? await options.whileOffline() : {};
 
-  const collector = new MessageCollector(topic, messages);
-  const comeback = await connectTracked(context, { clientId, clean: false, onMessage: collector.handle }, login);
-  let drain;
-  try {
-    drain = await collector.wait(comeback, { quietMs: context.quietMs, timeoutMs: context.timeoutMs });
-  } finally {
-    await comeback.end();
-  }
+  const { collector, comeback, drain } = await drainSession(context, clientId, topic, messages, login);
   const { tally } = collector;
   context.log(`${clientId} came back (session present: ${comeback.sessionPresent ? 1 : 0}) and received ${tally.distinct} of ${messages} (${drain.end})`);
 
@@ -82,7 +91,9 @@ export async function runRetentionRound(context: VerifyContext, options: Retenti
     missingText: describeRanges(tally.missingRanges()),
     sessionPresent: comeback.sessionPresent,
     drainEnd: drain.end,
+    ...(keptBefore === undefined ? {} : { keptBefore }),
     figures: {
+      ...(keptBefore === undefined ? {} : { 'kept before restart': keptBefore }),
       published: messages,
       'received distinct': tally.distinct,
       duplicates: tally.duplicates,
@@ -93,6 +104,19 @@ export async function runRetentionRound(context: VerifyContext, options: Retenti
       ...extraFigures,
     },
   };
+}
+
+/** Reconnects a persistent session and counts what the broker kept for it. */
+async function drainSession(context: VerifyContext, clientId: string, topic: string, messages: number, login: BrokerLogin) {
+  const collector = new MessageCollector(topic, messages);
+  const comeback = await connectTracked(context, { clientId, clean: false, onMessage: collector.handle }, login);
+  let drain;
+  try {
+    drain = await collector.wait(comeback, { quietMs: context.quietMs, timeoutMs: context.timeoutMs });
+  } finally {
+    await comeback.end();
+  }
+  return { collector, comeback, drain };
 }
 
 function rate(count: number, milliseconds: number): number {

@@ -47,6 +47,7 @@ strangers, and (with --restart-host) keeps them across a restart. Leaves no sess
   -h, --help               this text
 
 Without --user the verifier connects anonymously (for stock brokers).
+SIGINT or SIGTERM ends the sessions opened so far, then exits 130 or 143.
 Exit codes: 0 every check passed, 1 a check failed, 2 invalid input.`;
 
 /** Strict flag parsing: an unknown flag or a bad value is an InputError naming the flag (exit 2). */
@@ -139,6 +140,10 @@ function checkUrl(text: string, flag: string, protocols: readonly string[]): str
   if (!protocols.includes(url.protocol)) throw new InputError(flag, `must start with ${protocols.map((p) => `${p}//`).join(' or ')}, got "${url.protocol}//"`);
   if (url.hostname === '') throw new InputError(flag, `"${text}" has no host`);
   if (url.username !== '' || url.password !== '') throw new InputError(flag, 'must not hold credentials; use --user and --password-file');
+  // MQTT over TCP has no path or query: one given would be silently ignored, so it is refused.
+  if (protocols.includes('mqtt:') && ((url.pathname !== '' && url.pathname !== '/') || url.search !== '' || url.hash !== '')) {
+    throw new InputError(flag, `"${text}" has a path or query, which MQTT over TCP does not use; give ${url.protocol}//${url.host}`);
+  }
   return text;
 }
 

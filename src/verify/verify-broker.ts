@@ -34,7 +34,7 @@ export async function verifyBroker(options: VerifyOptions): Promise<VerifyReport
 
   const others = [context.wsUrl, context.mqttsUrl, context.wssUrl].filter((url) => url !== undefined && url !== context.login.url);
   context.log(`checking ${context.login.url}${others.length > 0 ? ` and ${others.join(', ')}` : ''} with ${context.messages} messages`);
-  try {
+  const allChecks = async (): Promise<void> => {
     const reachable = await run('reachability mqtt', (ctx) => checkReachability(ctx, 'mqtt', ctx.login.url));
     const wsUrl = context.wsUrl;
     if (wsUrl !== undefined) await run('reachability ws', (ctx) => checkReachability(ctx, 'ws', wsUrl));
@@ -53,6 +53,22 @@ export async function verifyBroker(options: VerifyOptions): Promise<VerifyReport
       else await run(name, check);
     }
     if (context.consumerSkipReason !== undefined) checks.push({ name: 'consumer retention', status: 'skip', detail: context.consumerSkipReason });
+  };
+  // An interrupt abandons the running check (it may be publishing 200000 messages) and goes
+  // straight to the cleanup, so no session is left holding messages for a week.
+  const signal = options.signal;
+  const interrupted = new Promise<string>((resolve) => {
+    if (signal?.aborted) resolve(String(signal.reason));
+    else signal?.addEventListener('abort', () => resolve(String(signal.reason)), { once: true });
+  });
+  try {
+    const checksDone = allChecks().then(() => null);
+    checksDone.catch(() => {});
+    const stoppedBy = await Promise.race([checksDone, interrupted]);
+    if (stoppedBy !== null) {
+      context.log(`interrupted by ${stoppedBy}: ending the sessions this run opened`);
+      checks.push({ name: 'interrupted', status: 'fail', detail: `stopped by ${stoppedBy} before the checks finished` });
+    }
   } finally {
     if (context.usedClientIds.size > 0) await run('cleanup', cleanUpSessions);
     else checks.push({ name: 'cleanup', status: 'skip', detail: 'no session was opened' });

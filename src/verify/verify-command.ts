@@ -7,6 +7,7 @@ import { loadSettings } from '../settings/load.ts';
 import { consumerProbes } from './consumer-retention.ts';
 import { SshTransport, type SshOptions } from '../transport/ssh.ts';
 import type { Transport } from '../transport/transport.ts';
+import { interruptExitCodes, processInterrupts, withInterrupts } from './interrupts.ts';
 import { restartViaSystemctl } from './restart-service.ts';
 import { parseVerifyArguments, readPasswordFile, verifyUsage } from './verify-arguments.ts';
 import { verifyBroker, type VerifyOptions } from './verify-broker.ts';
@@ -17,6 +18,8 @@ export interface VerifyCommandEnvironment {
   printError: (text: string) => void;
   connect: (options: SshOptions) => Promise<Transport>;
   verify: (options: VerifyOptions) => Promise<VerifyReport>;
+  /** Calls the handler on SIGINT or SIGTERM until the returned function removes it; none in tests that do not ask. */
+  onInterrupt?: (handler: (signal: NodeJS.Signals) => void) => () => void;
 }
 
 export const defaultVerifyEnvironment: VerifyCommandEnvironment = {
@@ -24,6 +27,7 @@ export const defaultVerifyEnvironment: VerifyCommandEnvironment = {
   printError: (text) => process.stderr.write(`${text}\n`),
   connect: (options) => SshTransport.connect(options),
   verify: verifyBroker,
+  onInterrupt: processInterrupts,
 };
 
 /** scripts/verify-broker.mts's logic; returns the exit code: 0 passed, 1 a check failed, 2 bad input. */
@@ -74,8 +78,9 @@ export async function runVerifyCommand(args: readonly string[], environment: Ver
     }
     throw error;
   }
-  const report = await environment.verify(options);
+  const { result: report, stoppedBy } = await withInterrupts(environment.onInterrupt, (signal) => environment.verify({ ...options, signal }));
   environment.print(json ? JSON.stringify(report, null, 2) : formatVerifyReport(report));
+  if (stoppedBy !== undefined) return interruptExitCodes[stoppedBy] ?? 1;
   return report.passed ? 0 : 1;
 }
 

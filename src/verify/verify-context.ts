@@ -45,6 +45,8 @@ export interface VerifyOptions {
    */
   consumers?: ConsumerProbe[];
   consumerSkipReason?: string;
+  /** Aborted on SIGINT/SIGTERM: the running check is abandoned and every session opened so far is ended. */
+  signal?: AbortSignal;
 }
 
 /** Everything one run shares: resolved options, its random id, and every client id it used. */
@@ -65,7 +67,8 @@ export interface VerifyContext {
   consumers: ConsumerProbe[];
   consumerSkipReason: string | undefined;
   log: (line: string) => void;
-  /** Client ids the broker accepted; the cleanup check ends each one's session. */
+  signal: AbortSignal | undefined;
+  /** Client ids sent to the broker (recorded before the CONNECT leaves); the cleanup check ends each one's session. */
   usedClientIds: Set<string>;
   clientId(role: string): string;
   topic(check: string): string;
@@ -107,6 +110,7 @@ export function createContext(options: VerifyOptions, runId = newRunId()): Verif
     consumers: options.consumers ?? [],
     consumerSkipReason: options.consumerSkipReason,
     log: (line) => log(`verify ${runId}: ${line}`),
+    signal: options.signal,
     usedClientIds: new Set(),
     clientId: (role) => `mp-verify-${runId}-${role}`,
     topic: (check) => `mqtt-provision/verify/${runId}/${check}`,
@@ -115,7 +119,9 @@ export function createContext(options: VerifyOptions, runId = newRunId()): Verif
 
 /** Connects (or throws with the broker's answer) and records the client id for the cleanup check. */
 export async function connectTracked(context: VerifyContext, request: ConnectRequest, login: BrokerLogin = context.login): Promise<Connection> {
-  const connection = await connectOrThrow(login, request);
+  // After an interrupt no new session may open behind the cleanup's back.
+  if (context.signal?.aborted) throw new Error(`interrupted (${String(context.signal.reason)})`);
+  // Recorded first: the broker creates the session before its CONNACK reaches us.
   context.usedClientIds.add(request.clientId);
-  return connection;
+  return connectOrThrow(login, request);
 }

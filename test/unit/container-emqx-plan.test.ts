@@ -18,8 +18,11 @@ const settings = () => emqxSettings({ listeners: { mqtt: 1883, dashboard: 18083 
 
 const absent: ContainerFacts = {
   container: null,
-  volumes: { 'emqx1-data': false, 'emqx1-log': false },
+  volumes: { 'emqx1-data': null, 'emqx1-log': null },
   files: { '/srv/emqx1/config/emqx.conf': null, '/srv/emqx1/config/mqtt-provision-users': null, [reloadPendingMarker('/srv/emqx1/config')]: null },
+  directories: {},
+  replacedMounts: [],
+  hostCpus: 2,
 };
 
 const changed = (steps: Step[]) => steps.filter((step) => step.change).map((step) => step.id);
@@ -29,9 +32,12 @@ const step = (steps: Step[], id: string) => steps.find((candidate) => candidate.
 function convergedFacts(desired: DesiredContainer): ContainerFacts {
   const users = step(desired.afterSteps, 'emqx-mqtt-users').commands.find((command) => command.argv.includes('mqtt-provision-write'))!.stdin!;
   return {
-    container: { image: desired.spec.image, labels: { [LABEL_MANAGED]: 'true', [LABEL_CONFIG_HASH]: desired.configHash, [LABEL_SPEC]: JSON.stringify(desired.spec) }, status: 'running', health: 'healthy' },
-    volumes: { 'emqx1-data': true, 'emqx1-log': true },
+    container: { image: desired.spec.image, labels: { [LABEL_MANAGED]: 'true', [LABEL_CONFIG_HASH]: desired.configHash, [LABEL_SPEC]: JSON.stringify(desired.spec) }, status: 'running', health: 'healthy', pid: 4242, binds: [] },
+    volumes: { 'emqx1-data': { managed: true }, 'emqx1-log': { managed: true } },
     files: { '/srv/emqx1/config/emqx.conf': desired.files[0]!.content, '/srv/emqx1/config/mqtt-provision-users': users, [reloadPendingMarker('/srv/emqx1/config')]: null },
+    directories: { '/srv/emqx1/config': true },
+    replacedMounts: [],
+    hostCpus: 2,
   };
 }
 
@@ -98,7 +104,12 @@ describe('EMQX container planner', () => {
     assert.deepEqual(changed(steps), ['file:/srv/emqx1/config/emqx.conf', 'container:emqx1']);
     const order = steps.map((candidate) => candidate.id);
     assert.ok(order.indexOf('file:/srv/emqx1/config/emqx.conf') < order.indexOf('container:emqx1'));
-    assert.deepEqual(step(steps, 'container:emqx1').commands.slice(0, 2).map((command) => command.argv.join(' ')), ['docker stop --time 30 emqx1', 'docker rm emqx1']);
+    const commands = step(steps, 'container:emqx1').commands;
+    // The replacement is created (image, limits) and removed before the running one is stopped.
+    assert.deepEqual(commands[0]!.argv.slice(0, 2), ['sh', '-c']);
+    assert.deepEqual(commands[0]!.argv.slice(4, 6), ['--label', 'mqtt-provision.managed=true']);
+    assert.ok(!commands[0]!.argv.includes('--name'));
+    assert.deepEqual(commands.slice(1, 3).map((command) => command.argv.join(' ')), ['docker stop --time 30 emqx1', 'docker rm emqx1']);
     assert.ok(!steps.some((candidate) => candidate.commands.some((command) => command.argv.includes('volume') && command.argv.includes('rm'))));
   });
 

@@ -29,6 +29,8 @@ describe('install flags for the container target', () => {
     assert.equal(options.memory, '2g');
     assert.equal(options.cpus, '0.5');
     assert.throws(() => parseInstallOptions(['--docker', '--memory', '2 GB']), /--memory: must be a size/);
+    assert.throws(() => parseInstallOptions(['--docker', '--memory', '4m']), /--memory: must be at least 6m/);
+    assert.equal(parseInstallOptions(['--docker', '--memory', '6m']).memory, '6m');
     assert.throws(() => parseInstallOptions(['--docker', '--cpus', '0']), /--cpus: must be a positive number/);
     assert.throws(() => parseInstallOptions(['--host', 'a', '--memory', '1g']), /only apply with --docker/);
   });

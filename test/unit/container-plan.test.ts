@@ -1,12 +1,17 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { LABEL_CONFIG_HASH, LABEL_SPEC, type ContainerOptions, type DesiredContainer } from '../../src/container/desired.ts';
-import { desiredMosquittoContainer as desiredContainer } from '../../src/container/mosquitto-container.ts';
-import { parseContainerInspect, type ContainerFacts } from '../../src/container/facts.ts';
-import { planContainer, planContainerAbsent, reloadPendingMarker, waitHealthy } from '../../src/container/plan.ts';
+import { desiredMosquittoContainer, HEALTH_USER } from '../../src/container/mosquitto-container.ts';
+import { parseContainerInspect, parseMountIdentities, type ContainerFacts } from '../../src/container/facts.ts';
+import { planContainer, planContainerAbsent, reloadPendingMarker, restartPendingMarker, waitHealthy } from '../../src/container/plan.ts';
 import type { Step } from '../../src/operations/step.ts';
 import { fixedSalt } from '../fixtures/facts.ts';
 import { mosquittoSettings } from '../fixtures/settings.ts';
+
+/** A fixed health password: the planner is fed what a converged config directory would hold. */
+const healthPassword = 'ab'.repeat(16);
+const desiredContainer = (settings: Parameters<typeof desiredMosquittoContainer>[0], containerOptions: ContainerOptions, passwd: string | null, salt?: () => Buffer) =>
+  desiredMosquittoContainer(settings, containerOptions, passwd, salt, { stored: null, generate: () => healthPassword });
 
 const options: ContainerOptions = {
   name: 'broker', image: 'mqtt-provision/mosquitto-local:2.0-aaa', bind: '127.0.0.1',
@@ -15,8 +20,11 @@ const options: ContainerOptions = {
 
 const absent: ContainerFacts = {
   container: null,
-  volumes: { 'broker-data': false, 'broker-log': false },
+  volumes: { 'broker-data': null, 'broker-log': null },
   files: { '/srv/broker/config/mosquitto.conf': null, '/srv/broker/config/passwd': null, '/srv/broker/config/acl': null, [reloadPendingMarker('/srv/broker/config')]: null },
+  directories: {},
+  replacedMounts: [],
+  hostCpus: 2,
 };
 
 /** The facts Docker would report right after converging `desired`. */
@@ -27,9 +35,14 @@ function convergedFacts(desired: DesiredContainer, status = 'running'): Containe
       labels: { 'mqtt-provision.managed': 'true', [LABEL_CONFIG_HASH]: desired.configHash, [LABEL_SPEC]: JSON.stringify(desired.spec) },
       status,
       health: 'healthy',
+      pid: status === 'running' ? 4242 : 0,
+      binds: [],
     },
-    volumes: { 'broker-data': true, 'broker-log': true },
+    volumes: { 'broker-data': { managed: true }, 'broker-log': { managed: true } },
     files: { ...Object.fromEntries(desired.files.map((file) => [file.path, file.content])), [reloadPendingMarker(desired.configDir)]: null },
+    directories: { [desired.configDir]: true },
+    replacedMounts: [],
+    hostCpus: 2,
   };
 }
 
@@ -49,7 +62,7 @@ describe('container planner', () => {
     const steps = planContainer(absent, desired);
     assert.deepEqual(changed(steps), [
       'volume:broker-data', 'volume:broker-log', 'directory:/srv/broker/config',
-      'file:/srv/broker/config/mosquitto.conf', 'file:/srv/broker/config/passwd', 'file:/srv/broker/config/acl',
+      'file:/srv/broker/config/mosquitto.conf', 'file:/srv/broker/config/passwd', 'file:/srv/broker/config/acl', 'file:/srv/broker/config/mosquitto_pub',
       'container:broker',
     ]);
     assert.deepEqual(argvOf(steps, 'container:broker'), ['docker run --detach', waitHealthy('broker').argv.slice(0, 3).join(' '), 'rm -f /srv/broker/config/.mqtt-provision-reload-pending']);
@@ -84,7 +97,10 @@ describe('container planner', () => {
     assert.deepEqual(changed(steps), ['file:/srv/broker/config/mosquitto.conf', 'container:broker']);
     const container = steps.find((step) => step.id === 'container:broker')!;
     assert.match(container.reason, /config changed/);
-    assert.deepEqual(argvOf(steps, 'container:broker').slice(0, 3), ['docker stop --time', 'docker rm broker', 'docker run --detach']);
+    assert.deepEqual(argvOf(steps, 'container:broker').slice(1, 4), ['docker stop --time', 'docker rm broker', 'docker run --detach']);
+    const check = steps.find((step) => step.id === 'container:broker')!.commands[0]!.argv;
+    assert.match(check[2]!, /^id=\$\(docker create "\$@"\)/);
+    assert.equal(check.at(-1), first.spec.image);
     assert.match(steps.find((step) => step.id === 'file:/srv/broker/config/mosquitto.conf')!.diff!, /-max_queued_messages 100000\n\+max_queued_messages 5000/);
     assert.ok(!steps.some((step) => step.commands.some((command) => command.argv.includes('volume') && command.argv.includes('rm'))));
   });
@@ -113,7 +129,7 @@ describe('container planner', () => {
 
   it('reads the container facts from docker inspect output', () => {
     const state = parseContainerInspect(JSON.stringify([{ Config: { Image: 'img:1', Labels: { a: 'b' } }, State: { Status: 'running', Health: { Status: 'starting' } } }]));
-    assert.deepEqual(state, { image: 'img:1', labels: { a: 'b' }, status: 'running', health: 'starting' });
+    assert.deepEqual(state, { image: 'img:1', labels: { a: 'b' }, status: 'running', health: 'starting', pid: 0, binds: [] });
     assert.equal(parseContainerInspect(JSON.stringify([{ Config: { Image: 'x', Labels: null }, State: { Status: 'exited' } }])).health, null);
   });
 
@@ -126,7 +142,14 @@ describe('container planner', () => {
     const passwd = desired.files.find((file) => file.path.endsWith('passwd'))!;
     assert.deepEqual([passwd.owner, passwd.group, passwd.mode], ['1883', '1883', '0600']);
     const health = desired.runArgv[desired.runArgv.indexOf('--health-cmd') + 1];
-    assert.equal(health, "mosquitto_sub -h 127.0.0.1 -p 1883 -t mqtt-provision/health -C 1 -W 3 2>&1 | grep -q 'not authori'");
+    // A real login as the health user, whose password is only in the 0600 options file mosquitto_pub reads.
+    assert.equal(health, 'XDG_CONFIG_HOME=/mosquitto/config mosquitto_pub -h 127.0.0.1 -p 1883 -t mqtt-provision/health -m ok -q 1');
+    assert.ok(!desired.runArgv.join(' ').includes(healthPassword), 'no password in docker run');
+    const options_ = desired.files.find((file) => file.path.endsWith('/mosquitto_pub'))!;
+    assert.deepEqual([options_.content, options_.mode, options_.secret], [`-u ${HEALTH_USER}\n-P ${healthPassword}\n`, '0600', true]);
+    assert.match(passwd.content, new RegExp(`^${HEALTH_USER}:\\$7\\$`, 'm'));
+    assert.match(desired.files.find((file) => file.path.endsWith('/acl'))!.content, new RegExp(`user ${HEALTH_USER}\n$`));
+    assert.match(conf.content, /^# Logs go to stderr, which Docker keeps: `docker logs broker`\.$/m);
   });
 
   it('sends SIGHUP instead of recreating when only users or ACL change, and keeps clients connected', () => {
@@ -137,10 +160,13 @@ describe('container planner', () => {
     assert.equal(desired.configHash, first.configHash, 'users are not part of the recreate hash');
     const steps = planContainer(facts, desired);
     assert.deepEqual(changed(steps), ['reload-pending', 'file:/srv/broker/config/passwd', 'file:/srv/broker/config/acl', 'reload']);
-    assert.deepEqual(steps.find((step) => step.id === 'reload')!.commands.map((command) => command.argv.join(' ')), [
+    const reload = steps.find((step) => step.id === 'reload')!.commands;
+    assert.deepEqual([reload[0]!.argv.join(' '), reload[2]!.argv.join(' ')], [
       'docker kill --signal HUP broker',
-      'rm -f /srv/broker/config/.mqtt-provision-reload-pending',
+      'rm -f /srv/broker/config/.mqtt-provision-reload-pending /srv/broker/config/.mqtt-provision-restart-pending',
     ]);
+    // The healthcheck's login, run at once in the container: a passwd the broker could not re-read fails the step.
+    assert.deepEqual(reload[1]!.argv.slice(4), ['docker', 'exec', 'broker', 'sh', '-c', desired.spec.healthcheck![1]!]);
     assert.ok(steps.findIndex((step) => step.id === 'reload-pending') < steps.findIndex((step) => step.id === 'file:/srv/broker/config/passwd'));
   });
 
@@ -174,5 +200,66 @@ describe('container planner', () => {
     const foreign = convergedFacts(desired);
     foreign.container!.labels = {};
     assert.throws(() => planContainerAbsent(foreign, target), /did not create it; it is left alone/);
+  });
+
+  it('restarts a running container whose mosquitto.conf was edited by hand (the label still matches), with a marker for an interrupted run', () => {
+    const desired = desiredContainer(mosquittoSettings(), options, null, fixedSalt());
+    const edited = convergedFacts(desired);
+    edited.files['/srv/broker/config/mosquitto.conf'] = edited.files['/srv/broker/config/mosquitto.conf']!.replace('max_queued_messages 100000', 'max_queued_messages 100');
+    const steps = planContainer(edited, desired);
+    assert.deepEqual(changed(steps), ['restart-pending', 'file:/srv/broker/config/mosquitto.conf', 'container:broker']);
+    assert.match(steps.find((step) => step.id === 'container:broker')!.reason, /^restart: mosquitto\.conf differs from what it was rendered as$/);
+    assert.deepEqual(argvOf(steps, 'container:broker'), ['docker restart --time', waitHealthy('broker').argv.slice(0, 3).join(' '), 'rm -f /srv/broker/config/.mqtt-provision-reload-pending']);
+    const interrupted = convergedFacts(desired);
+    interrupted.files[restartPendingMarker('/srv/broker/config')] = '';
+    assert.deepEqual(changed(planContainer(interrupted, desired)), ['container:broker']);
+    // A stopped container reads the files when started: no restart step, no marker.
+    const stopped = convergedFacts(desired, 'exited');
+    stopped.files['/srv/broker/config/mosquitto.conf'] = 'edited';
+    assert.deepEqual(changed(planContainer(stopped, desired)), ['file:/srv/broker/config/mosquitto.conf', 'container:broker']);
+  });
+
+  it('restarts instead of signalling when the mounted config directory was replaced, and recreates the directory first', () => {
+    const desired = desiredContainer(mosquittoSettings(), options, null, fixedSalt());
+    const replaced = convergedFacts(desired);
+    replaced.replacedMounts = ['/mosquitto/config'];
+    assert.deepEqual(changed(planContainer(replaced, desired)), ['container:broker']);
+    const deleted: ContainerFacts = { ...convergedFacts(desired), replacedMounts: ['/mosquitto/config'], directories: {} };
+    for (const file of desired.files) deleted.files[file.path] = null;
+    const steps = planContainer(deleted, desired);
+    assert.equal(changed(steps)[0], 'directory:/srv/broker/config');
+    assert.equal(changed(steps).at(-1), 'container:broker');
+    assert.ok(!changed(steps).includes('reload'), 'no SIGHUP into the detached directory');
+    assert.match(steps.find((step) => step.id === 'container:broker')!.reason, /the directory mounted at \/mosquitto\/config was replaced/);
+  });
+
+  it('tells replaced mounts from device:inode pairs, ignoring ones it could not read', () => {
+    const binds = [{ source: '/a', destination: '/x' }, { source: '/b', destination: '/y' }, { source: '/c', destination: '/z' }];
+    assert.deepEqual(parseMountIdentities(binds, '64:10 64:10\nmissing 64:11\n64:12 unknown\n'), ['/y']);
+    assert.deepEqual(parseMountIdentities(binds, '64:10 64:99\n'), ['/x']);
+  });
+
+  it('refuses volumes without our label and --cpus above the Docker host', () => {
+    const desired = desiredContainer(mosquittoSettings(), options, null, fixedSalt());
+    const foreign = convergedFacts(desired);
+    foreign.volumes['broker-data'] = { managed: false };
+    assert.throws(() => planContainer(foreign, desired), /volume broker-data exists without the mqtt-provision\.managed label/);
+    const target = { name: 'broker', configDir: '/srv/broker/config', volumeNames: ['broker-data', 'broker-log'], purgeData: true };
+    assert.throws(() => planContainerAbsent(foreign, target), /purgeData will not remove it/);
+    const kept = planContainerAbsent(foreign, { ...target, purgeData: false });
+    assert.match(kept.find((step) => step.id === 'volume:broker-data')!.reason, /not created by mqtt-provision; left alone/);
+    assert.match(kept.find((step) => step.id === 'volume:broker-log')!.reason, /^kept \(the broker's log directory/);
+    const big = desiredContainer(mosquittoSettings(), { ...options, cpus: '4' }, null, fixedSalt());
+    assert.throws(() => planContainer(convergedFacts(desired), big), /--cpus 4 is more than the 2 CPUs of the Docker host/);
+  });
+
+  it('state absent removes an empty config directory and the parent named after the container', () => {
+    const named = { name: 'broker', configDir: '/srv/broker/config', volumeNames: ['broker-data', 'broker-log'], purgeData: false };
+    const empty: ContainerFacts = { ...absent, directories: { '/srv/broker/config': true } };
+    const steps = planContainerAbsent(empty, named);
+    assert.deepEqual(changed(steps), ['directory:/srv/broker/config']);
+    assert.deepEqual(steps[1]!.commands.map((command) => command.argv.at(-1)), ['/srv/broker/config', '/srv/broker']);
+    const other = planContainerAbsent({ ...absent, directories: { '/srv/shared/config': true } }, { ...named, configDir: '/srv/shared/config' });
+    assert.deepEqual(other[1]!.commands.map((command) => command.argv.join(' ')), ['rm -rf -- /srv/shared/config'], 'a parent not named after the container is not ours');
   });
 });

@@ -48,6 +48,10 @@ describe('verify-broker flags', () => {
     assert.throws(() => parseVerifyArguments([...url, '--messages', '0']), inputErrorOn('--messages'));
     assert.throws(() => parseVerifyArguments([...url, '--messages', '1e3']), inputErrorOn('--messages'));
     assert.throws(() => parseVerifyArguments([]), inputErrorOn('--url'));
+    // MQTT over TCP has no path or query: refused rather than silently ignored.
+    assert.throws(() => parseVerifyArguments(['--url', 'mqtt://127.0.0.1:1883/mqtt']), inputErrorOn('--url'));
+    assert.throws(() => parseVerifyArguments(['--url', 'mqtt://127.0.0.1:1883?x=1']), inputErrorOn('--url'));
+    assert.equal(parseVerifyArguments(['--url', 'mqtt://127.0.0.1:1883/']).mqttUrl, 'mqtt://127.0.0.1:1883/');
     assert.throws(() => parseVerifyArguments(['--url', 'http://127.0.0.1']), inputErrorOn('--url'));
     assert.throws(() => parseVerifyArguments(['--url', 'mqtt://u:p@127.0.0.1']), inputErrorOn('--url'));
     assert.throws(() => parseVerifyArguments([...url, '--ws-url', 'mqtt://127.0.0.1']), inputErrorOn('--ws-url'));
@@ -106,6 +110,28 @@ describe('verify-broker command', () => {
     const failed = environment(failing);
     assert.equal(await runVerifyCommand(['--url', 'mqtt://127.0.0.1:1883'], failed.env), 1);
     assert.match(failed.out.join('\n'), /^FAIL {2}offline retention: received 1000 of 5000/m);
+  });
+
+  it('aborts the verify on SIGINT, removes its handler afterwards, and exits 130', async () => {
+    const { env, out } = environment(passing);
+    let fire: ((signal: NodeJS.Signals) => void) | undefined;
+    let removed = false;
+    env.onInterrupt = (handler) => {
+      fire = handler;
+      return () => {
+        removed = true;
+      };
+    };
+    let aborted = false;
+    env.verify = async (options) => {
+      fire!('SIGINT');
+      aborted = options.signal?.aborted === true;
+      return buildReport('r', [{ name: 'interrupted', status: 'fail', detail: 'stopped by SIGINT' }, { name: 'cleanup', status: 'pass', detail: 'ended 3 sessions' }]);
+    };
+    assert.equal(await runVerifyCommand(['--url', 'mqtt://127.0.0.1:1883'], env), 130);
+    assert.equal(aborted, true);
+    assert.equal(removed, true);
+    assert.match(out.join('\n'), /^PASS {2}cleanup/m);
   });
 
   it('prints JSON with --json and never the password', async () => {

@@ -21,6 +21,8 @@ export interface MosquittoConfigPaths {
   dataDir: string;
   /** The systemd unit expects one; a container (the broker is PID 1) has no use for it. */
   pidFile?: string;
+  /** How to read the broker's stderr where there is no journal (a container: `docker logs NAME`). */
+  logCommand?: string;
 }
 
 export function mosquittoConfig(settings: Settings, paths: MosquittoConfigPaths = layout): string {
@@ -31,7 +33,7 @@ export function mosquittoConfig(settings: Settings, paths: MosquittoConfigPaths 
       session: settings.session,
       persistence: settings.persistence,
       persistentClientExpiration: persistentClientExpiration(settings),
-      paths: { passwordFile: paths.passwordFile, aclFile: paths.aclFile, dataDir: paths.dataDir, pidFile: paths.pidFile ?? null },
+      paths: { passwordFile: paths.passwordFile, aclFile: paths.aclFile, dataDir: paths.dataDir, pidFile: paths.pidFile ?? null, logCommand: paths.logCommand ?? null },
       tls: settings.tls
         ? {
             caFile: mosquittoTlsLayout.caFile,
