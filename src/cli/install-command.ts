@@ -169,7 +169,6 @@ function checkLine(options: InstallOptions, reports: HostReport[]): string {
 async function runDockerInstall(broker: Settings['broker'], settings: Settings, options: InstallOptions, dockerHost: DockerHost, environment: InstallEnvironment): Promise<number> {
   const { containerLabel, convergeContainer, resolveImage, LOCAL_IMAGE } = await import('../container/converge.ts');
   const { defaultContainerOptions } = await import('../container/desired.ts');
-  const { LocalTransport } = await import('../transport/local.ts');
   const defaults = defaultContainerOptions(broker, options.containerName);
   let image: string;
   try {
@@ -181,10 +180,7 @@ async function runDockerInstall(broker: Settings['broker'], settings: Settings, 
   }
   let transport: Transport;
   try {
-    transport =
-      dockerHost.kind === 'ssh'
-        ? await environment.connect(sshOptionsFor(dockerHost.spec, sshCommon(options, environment), options.identity))
-        : new LocalTransport(dockerHost.socket ? { env: { DOCKER_HOST: `unix://${dockerHost.socket}` } } : {});
+    transport = await dockerTransport(dockerHost, options, environment);
   } catch (error) {
     environment.printError(`--docker-host ${options.dockerHost}: ${(error as Error).message}`);
     return 1;
@@ -222,6 +218,13 @@ async function runDockerInstall(broker: Settings['broker'], settings: Settings, 
   } finally {
     await transport.close();
   }
+}
+
+/** Where docker runs: this machine's engine (or a unix socket), or a Docker host over our SSH transport. */
+export async function dockerTransport(dockerHost: DockerHost, options: TargetOptions, environment: Pick<InstallEnvironment, 'env' | 'connect'>): Promise<Transport> {
+  if (dockerHost.kind === 'ssh') return environment.connect(sshOptionsFor(dockerHost.spec, sshCommon(options, environment), options.identity));
+  const { LocalTransport } = await import('../transport/local.ts');
+  return new LocalTransport(dockerHost.socket ? { env: { DOCKER_HOST: `unix://${dockerHost.socket}` } } : {});
 }
 
 type SshCommon = Omit<SshOptions, 'user' | 'host' | 'port' | 'identityFile'>;

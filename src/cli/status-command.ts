@@ -5,7 +5,8 @@ import type { Transport } from '../transport/transport.ts';
 import { evaluateStatus, type BrokerFigures, type TargetStatus, statusProbeQuery } from '../status/evaluate.ts';
 import { formatStatusTable } from '../status/format.ts';
 import { gatherStatusFacts } from '../status/status-facts.ts';
-import { buildTargets, defaultEnvironment, type InstallEnvironment, type InstallTarget } from './install-command.ts';
+import { parseDockerHost, type DockerHost } from '../container/docker-host.ts';
+import { buildTargets, defaultEnvironment, dockerTransport, type InstallEnvironment, type InstallTarget } from './install-command.ts';
 import { parseStatusOptions, statusUsage, type StatusOptions } from './status-options.ts';
 
 /** The JSON document's version: bumped when a field changes meaning or goes away. */
@@ -22,6 +23,7 @@ export async function runStatus(args: string[], environment: StatusEnvironment =
   let options: StatusOptions;
   let settings: Settings;
   let targets: InstallTarget[];
+  let dockerHost: DockerHost = { kind: 'local' };
   try {
     options = parseStatusOptions(args);
     if (options.help) {
@@ -33,7 +35,8 @@ export async function runStatus(args: string[], environment: StatusEnvironment =
       ...(options.adminPasswordFile !== undefined ? { adminPasswordFile: options.adminPasswordFile } : {}),
       env: environment.env,
     });
-    targets = buildTargets(options, environment);
+    targets = options.docker ? [] : buildTargets(options, environment);
+    if (options.docker) dockerHost = parseDockerHost(options.dockerHost);
   } catch (error) {
     if (error instanceof InputError || error instanceof InputErrors) {
       if (args.includes('--json')) environment.print(JSON.stringify({ formatVersion: STATUS_FORMAT_VERSION, error: { kind: 'input', message: error.message } }, null, 2));
@@ -44,6 +47,12 @@ export async function runStatus(args: string[], environment: StatusEnvironment =
   }
   const figures = environment.figures ?? defaultFigures;
   const now = environment.now ?? (() => new Date());
+  if (options.docker) {
+    const status = await dockerStatus(options, settings, dockerHost, environment, figures, now());
+    if (options.json) environment.print(JSON.stringify({ formatVersion: STATUS_FORMAT_VERSION, broker: settings.broker, targets: [status] }, null, 2));
+    else environment.print(formatStatusTable([status]));
+    return status.problems.length > 0 ? 1 : 0;
+  }
   const statuses: TargetStatus[] = new Array(targets.length);
   let next = 0;
   const worker = async (): Promise<void> => {
@@ -74,6 +83,29 @@ async function targetStatus(
     return evaluateStatus({ target: target.label, settings, facts, steps, status, figures: brokerFigures, now: now() });
   } catch (error) {
     return unreachable(target.label, settings, (error as Error).message);
+  } finally {
+    await transport?.close();
+  }
+}
+
+async function dockerStatus(
+  options: StatusOptions,
+  settings: Settings,
+  dockerHost: DockerHost,
+  environment: StatusEnvironment,
+  figures: NonNullable<StatusEnvironment['figures']>,
+  now: Date,
+): Promise<TargetStatus> {
+  const { defaultContainerName } = await import('../container/desired.ts');
+  const { containerStatus } = await import('../status/container-status.ts');
+  const name = options.containerName ?? defaultContainerName(settings.broker);
+  let transport: Transport | undefined;
+  try {
+    transport = await dockerTransport(dockerHost, options, environment);
+    const address = dockerHost.kind === 'ssh' ? dockerHost.spec.host : '127.0.0.1';
+    return await containerStatus(transport, settings, name, (host, ports) => figures({ label: name, address: host, ports, connect: async () => transport! }, settings), now, address);
+  } catch (error) {
+    return unreachable(`docker:${name}`, settings, (error as Error).message);
   } finally {
     await transport?.close();
   }

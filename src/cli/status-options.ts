@@ -10,9 +10,13 @@ export interface StatusOptions extends TargetOptions {
   json: boolean;
   concurrency: number;
   help: boolean;
+  /** Look at a broker container instead of SSH hosts. */
+  docker: boolean;
+  dockerHost?: string;
+  containerName?: string;
 }
 
-export const statusUsage = `Usage: npx zx scripts/status.mts --settings FILE.yaml (--host [user@]host[:port] … | --inventory FILE) [options]
+export const statusUsage = `Usage: npx zx scripts/status.mts --settings FILE.yaml (--host [user@]host[:port] … | --inventory FILE | --docker) [options]
 
 Reports, per host: broker and installed vs wanted version, service state and uptime, which served
 listeners really listen, firewall ports, config drift (what a converge would change), days until
@@ -23,6 +27,8 @@ the TLS certificate expires, free disk on the data directory, and the broker's o
   --admin-user NAME           admin the broker's figures are read as (default: the settings' first)
   --admin-password-file FILE  its password (or env MQTT_ADMIN_PASSWORD)
 ${targetUsage}
+  --docker                    look at the broker container instead (--docker-host URL, --container-name NAME
+                              as for install-*.mts); its own stored image and limits are the wanted ones
   --concurrency N             hosts looked at once (default 10)
   --json                      one JSON document instead of the table
   -h, --help                  this text
@@ -44,6 +50,9 @@ export function parseStatusOptions(args: string[]): StatusOptions {
         json: { type: 'boolean', default: false },
         concurrency: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
+        docker: { type: 'boolean', default: false },
+        'docker-host': { type: 'string' },
+        'container-name': { type: 'string' },
       },
     }));
   } catch (error) {
@@ -54,12 +63,25 @@ export function parseStatusOptions(args: string[]): StatusOptions {
     json: values.json,
     help: values.help,
     concurrency: positiveInteger(values.concurrency, '--concurrency', 10),
+    docker: values.docker,
   };
+  if (values['docker-host'] !== undefined) options.dockerHost = values['docker-host'];
+  if (values['container-name'] !== undefined) options.containerName = values['container-name'];
+  if (!options.docker && (options.dockerHost !== undefined || options.containerName !== undefined)) {
+    throw new InputError('--docker', '--docker-host and --container-name only apply with --docker');
+  }
   if (values.settings !== undefined) options.settings = values.settings;
   if (values['admin-user'] !== undefined) options.adminUser = values['admin-user'];
   if (values['admin-password-file'] !== undefined) options.adminPasswordFile = values['admin-password-file'];
   if (options.help) return options;
   if (options.settings === undefined) throw new InputError('--settings', 'is required: status compares each host with the settings it was converged with');
+  if (options.docker) {
+    if (options.hosts.length > 0 || options.inventory !== undefined) throw new InputError('--docker', 'looks at one container: leave out --host and --inventory');
+    if (options.containerName !== undefined && !/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/.test(options.containerName)) {
+      throw new InputError('--container-name', `must be letters, digits, "_", "." or "-" (at most 63), got "${options.containerName}"`);
+    }
+    return options;
+  }
   requireTargets(options);
   return options;
 }

@@ -20,7 +20,7 @@ function row(status: TargetStatus): string[] {
     status.target,
     status.broker,
     status.version.installed ?? 'absent',
-    status.service.state === 'active' && status.service.uptimeSeconds !== null ? `up ${formatDuration(status.service.uptimeSeconds)}` : status.service.state,
+    status.service.uptimeSeconds !== null ? `up ${formatDuration(status.service.uptimeSeconds)}${/\(.*\)$/.exec(status.service.state)?.[0].replace(/^/, ' ') ?? ''}` : status.service.state,
     status.listeners.wanted.map((port) => (status.listeners.missing.includes(port) ? `!${port}` : String(port))).join(',') || '-',
     status.firewall ? `${status.firewall.kind}${status.firewall.missing.length ? ` !${status.firewall.missing.join(',')}` : ' ok'}` : '-',
     status.drift.length === 0 ? 'none' : `${status.drift.length} step${status.drift.length > 1 ? 's' : ''}`,
