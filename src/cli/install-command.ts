@@ -1,4 +1,4 @@
-import { accessSync, constants, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { brokerRole } from '../brokers/registry.ts';
 import { convergeAll } from '../engine/converge-all.ts';
@@ -6,6 +6,7 @@ import type { HostTarget } from '../engine/converge-host.ts';
 import type { HostReport } from '../engine/report.ts';
 import { Secret } from '../secret.ts';
 import { InputError, InputErrors } from '../settings/input-error.ts';
+import { inputCaps, readInputBytes, readSecretFile } from '../settings/input-file.ts';
 import { loadSettings, type Settings } from '../settings/load.ts';
 import { formatHostSpec, parseHostSpec } from '../transport/host-spec.ts';
 import { SshTransport, type SshOptions } from '../transport/ssh.ts';
@@ -173,7 +174,7 @@ type SshCommon = Omit<SshOptions, 'user' | 'host' | 'port' | 'identityFile'>;
 /** What every SSH connection of a run shares (password, host keys, timeouts); the password file is read once. */
 function sshCommon(options: InstallOptions, environment: InstallEnvironment): SshCommon {
   let password: Secret | undefined;
-  if (options.sshPasswordFile !== undefined) password = new Secret(readFileSync(options.sshPasswordFile, 'utf8').replace(/\r?\n$/, ''));
+  if (options.sshPasswordFile !== undefined) password = readSecretFile(options.sshPasswordFile, '--ssh-password-file');
   else if (environment.env.MQTT_SSH_PASSWORD) password = new Secret(environment.env.MQTT_SSH_PASSWORD);
   return {
     connectTimeoutMs: options.connectTimeoutSeconds * 1000,
@@ -221,12 +222,9 @@ function checkTemplatesRender(settings: Settings): void {
   }
 }
 
+/** An SSH key is read later by the transport; refuse a device, FIFO or huge file now, with the flag named. */
 function checkReadable(path: string, flag: string): void {
-  try {
-    accessSync(path, constants.R_OK);
-  } catch {
-    throw new InputError(flag, `cannot read ${path}`);
-  }
+  readInputBytes(path, flag, inputCaps.pem);
 }
 
 /** Writes what would be installed, secret files at 0600, for review or for a config-management repo. */
@@ -234,7 +232,23 @@ function renderTo(directory: string, settings: Settings, environment: InstallEnv
   mkdirSync(directory, { recursive: true });
   for (const file of brokerRole(settings.broker).renderFiles(settings)) {
     const target = join(directory, basename(file.path));
-    writeFileSync(target, file.content, { mode: file.secret ? 0o600 : 0o644 });
+    writeRendered(target, file.content, file.secret ? 0o600 : 0o644);
     environment.printError(`rendered ${target}`);
+  }
+}
+
+/**
+ * writeFileSync's mode applies only to a file it creates: an existing 0644 file that now holds a
+ * secret would stay 0644. A new private temp file, chmod'ed explicitly (the umask plays no part)
+ * and renamed over the target, gives every file exactly its mode, and never a moment of exposure.
+ */
+function writeRendered(target: string, content: string, mode: number): void {
+  const temp = `${target}.mqtt-provision-${process.pid}.tmp`;
+  try {
+    writeFileSync(temp, content, { mode: 0o600, flag: 'wx' });
+    chmodSync(temp, mode);
+    renameSync(temp, target);
+  } finally {
+    rmSync(temp, { force: true });
   }
 }

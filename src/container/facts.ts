@@ -17,6 +17,8 @@ export interface ContainerFacts {
   volumes: Record<string, boolean>;
   /** Config file path on this machine → its content, null when absent. */
   files: Record<string, string | null>;
+  /** Stored files others may not read: written as secret files by an earlier run, so never diffed. */
+  privateFiles?: string[];
 }
 
 interface InspectJson {
@@ -38,8 +40,12 @@ export function parseContainerInspect(json: string): ContainerState {
   };
 }
 
-/** Prints one line per file argument: "-" when it does not exist, else "+" and its base64 content; stops at an unreadable one. */
-const readFilesScript = 'for f; do if [ -e "$f" ]; then c=$(base64 -w0 < "$f") || exit 1; printf "+%s\\n" "$c"; else echo -; fi; done';
+/**
+ * Prints one line per file argument: "-" when it does not exist, else "+" (others may read it) or
+ * "!" (private: written as a secret file) and its base64 content; stops at an unreadable one.
+ */
+const readFilesScript =
+  'for f; do if [ -e "$f" ]; then c=$(base64 -w0 < "$f") || exit 1; case $(stat -c %a "$f") in *[4567]) p=+ ;; *) p=! ;; esac; printf "%s%s\\n" "$p" "$c"; else echo -; fi; done';
 
 /**
  * Reads the facts on the Docker host through the transport (this machine, or the --docker-host
@@ -60,6 +66,7 @@ export async function gatherContainerFacts(transport: Transport, name: string, v
 
   // One exec for every stored file (like the host probe): a line each, "-" when absent, else base64.
   const files: Record<string, string | null> = {};
+  const privateFiles: string[] = [];
   if (filePaths.length > 0) {
     const read = await transport.exec(['sh', '-c', readFilesScript, 'mqtt-provision-read', ...filePaths]);
     if (read.code !== 0) throw new Error(`reading the stored config failed: ${read.stderr.trim() || `exit ${read.code}`}`);
@@ -67,7 +74,8 @@ export async function gatherContainerFacts(transport: Transport, name: string, v
     filePaths.forEach((path, index) => {
       const line = lines[index] ?? '-';
       files[path] = line === '-' ? null : Buffer.from(line.slice(1), 'base64').toString('utf8');
+      if (line.startsWith('!')) privateFiles.push(path);
     });
   }
-  return { container, volumes, files };
+  return { container, volumes, files, privateFiles };
 }

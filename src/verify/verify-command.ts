@@ -1,8 +1,9 @@
 import { X509Certificate } from 'node:crypto';
-import { accessSync, constants, readFileSync } from 'node:fs';
+import { accessSync, constants } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { InputError } from '../settings/input-error.ts';
+import { inputCaps, readInputText } from '../settings/input-file.ts';
 import { SshTransport, type SshOptions } from '../transport/ssh.ts';
 import type { Transport } from '../transport/transport.ts';
 import { restartViaSystemctl } from './restart-service.ts';
@@ -73,12 +74,7 @@ export async function runVerifyCommand(args: readonly string[], environment: Ver
 
 /** Reads --ca: a PEM certificate (or several), refused early when it is not one. */
 function readCaFile(path: string): string {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    throw new InputError('--ca', `cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`);
-  }
+  const text = readInputText(path, '--ca', inputCaps.pem);
   try {
     new X509Certificate(text);
   } catch {
