@@ -107,7 +107,11 @@ export async function runInstall(broker: Settings['broker'], args: string[], env
     for (const [index, report] of reports.entries()) {
       // With --json, stdout carries only the JSON document; the verify report goes to stderr.
       const print = options.json ? environment.printError : environment.print;
-      if (report.status !== 'failed') verified = (await environment.verify(targets[index]!, settings, print, report.status === 'changed')) && verified;
+      if (report.status === 'failed') continue;
+      const started = performance.now();
+      const passed = await environment.verify(targets[index]!, settings, print, report.status === 'changed');
+      if (!passed) markVerifyFailed(report, performance.now() - started);
+      verified = passed && verified;
     }
   }
   if (options.json) environment.print(JSON.stringify({ broker, dryRun: options.dryRun, hosts: reports }, null, 2));
@@ -154,12 +158,14 @@ async function runDockerInstall(broker: Settings['broker'], settings: Settings, 
       const { verifyContainerAfterInstall } = await import('../verify/install-hook.ts');
       // A wildcard bind is reached through the Docker host's own address (127.0.0.1 for this machine).
       const address = dockerHost.kind === 'ssh' ? dockerHost.spec.host : '127.0.0.1';
+      const started = performance.now();
       verified = await verifyContainerAfterInstall(
         { name: defaults.name, label, transport, address, bind: options.bind },
         settings,
         options.json ? environment.printError : environment.print,
         report.status === 'changed',
       );
+      if (!verified) markVerifyFailed(report, performance.now() - started);
     }
     if (options.json) environment.print(JSON.stringify({ broker, dryRun: options.dryRun, hosts: [report] }, null, 2));
     else environment.print(formatRecap([report]));
@@ -167,6 +173,16 @@ async function runDockerInstall(broker: Settings['broker'], settings: Settings, 
   } finally {
     await transport.close();
   }
+}
+
+/**
+ * A broker that failed its verification is a failed host: the recap counts it (never `failed=0`)
+ * and --json shows it as a failed step, so no reader of either can take the run for a success.
+ */
+function markVerifyFailed(report: HostReport, durationMs: number): void {
+  report.steps.push({ id: 'verify', title: 'verify broker', status: 'failed', reason: 'checks after converging', error: 'the broker failed its verification (see the FAIL lines above)', durationMs });
+  report.status = 'failed';
+  report.error ??= 'the broker failed its verification';
 }
 
 type SshCommon = Omit<SshOptions, 'user' | 'host' | 'port' | 'identityFile'>;
