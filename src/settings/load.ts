@@ -6,7 +6,7 @@ import { Secret } from '../secret.ts';
 import { resolveTlsSettings, type TlsSettings } from '../tls/tls-settings.ts';
 import { InputError, InputErrors } from './input-error.ts';
 import { checkSecretValue, inputCaps, readInputText, readSecretFile } from './input-file.ts';
-import { settingsSchema, type ParsedSettings, type SettingsInput } from './schema.ts';
+import { maxUsers, settingsSchema, type ParsedSettings, type SettingsInput } from './schema.ts';
 
 export interface Credential {
   name: string;
@@ -88,6 +88,9 @@ export function resolveSettings(raw: unknown, overrides: SettingsOverrides = {},
   // Flags name paths relative to where the command runs, not to the settings file.
   applyAdminOverride(admins, overrides, process.cwd(), errors);
   checkUniqueNames([...admins, ...users], errors);
+  if (admins.length + users.length > maxUsers) {
+    errors.push(new InputError('settings.users', `${admins.length + users.length} admins and users; at most ${maxUsers} together (the tested maximum)`));
+  }
   const adminOverrideFailed = overrides.adminUser !== undefined && errors.length > 0;
   if (settings.state === 'present' && admins.length === 0 && !adminOverrideFailed) {
     errors.push(new InputError('admins', 'at least one admin is required (anonymous access is always off); use --admin-user and --admin-password-file'));

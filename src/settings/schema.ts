@@ -8,6 +8,13 @@ import { Secret } from '../secret.ts';
 
 const port = z.number().int().min(1).max(65535);
 
+/**
+ * Admins and users together. The probe sends back files up to 4 MiB (src/facts/probe.sh): the
+ * password file of this many users (~1.8 MB) arrives whole, so kept hashes make a re-run change
+ * nothing; EMQX's user listing (rest-scripts.ts) asks for this many in one page.
+ */
+export const maxUsers = 10000;
+
 /** Names MQTT brokers, password files and shells all accept without escaping surprises. */
 export const userNamePattern = /^[A-Za-z][A-Za-z0-9_.-]{0,63}$/;
 const userName = z
