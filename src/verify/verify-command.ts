@@ -1,9 +1,8 @@
 import { X509Certificate } from 'node:crypto';
-import { accessSync, constants } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { InputError } from '../settings/input-error.ts';
-import { inputCaps, readInputText } from '../settings/input-file.ts';
+import { inputCaps, readInputBytes, readInputText } from '../settings/input-file.ts';
 import { SshTransport, type SshOptions } from '../transport/ssh.ts';
 import type { Transport } from '../transport/transport.ts';
 import { restartViaSystemctl } from './restart-service.ts';
@@ -45,11 +44,8 @@ export async function runVerifyCommand(args: readonly string[], environment: Ver
     }
     const { restartHost, identity } = parsed;
     if (restartHost !== undefined && identity !== undefined) {
-      try {
-        accessSync(identity, constants.R_OK);
-      } catch {
-        throw new InputError('--identity', `cannot read ${identity}`);
-      }
+      // The shared reader refuses a device, FIFO or huge file now, with the flag named.
+      readInputBytes(identity, '--identity', inputCaps.pem);
       const ssh: SshOptions = {
         ...restartHost,
         identityFile: identity,

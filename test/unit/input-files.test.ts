@@ -8,6 +8,7 @@ import { runInstall, type InstallEnvironment } from '../../src/cli/install-comma
 import { readInputText, readSecretFile } from '../../src/settings/input-file.ts';
 import { resolveSettings } from '../../src/settings/load.ts';
 import { readPasswordFile } from '../../src/verify/verify-arguments.ts';
+import { runVerifyCommand } from '../../src/verify/verify-command.ts';
 
 // Issue 21 items 4 and 8: every file a user names goes through one reader that refuses devices,
 // FIFOs and oversized files, and refuses invalid UTF-8 instead of turning it into U+FFFD.
@@ -98,5 +99,24 @@ describe('input files: one capped reader, regular files only', () => {
     assert.throws(() => readPasswordFile('/dev/zero'), /--password-file: \/dev\/zero is not a regular file/);
     assert.throws(() => readPasswordFile(fifo), /--password-file: .* is not a regular file \(a FIFO\)/);
     assert.throws(() => readPasswordFile(latin1Password), /--password-file: .* is not valid UTF-8/);
+  });
+
+  it('verify-broker refuses --ca and --identity that are not regular files, verifying nothing', { timeout: 10_000 }, async () => {
+    for (const [args, expected] of [
+      [['--url', 'mqtt://127.0.0.1:1883', '--ca', '/dev/zero'], /--ca: \/dev\/zero is not a regular file/],
+      [['--url', 'mqtt://127.0.0.1:1883', '--restart-host', 'root@127.0.0.1', '--identity', fifo], /--identity: .* is not a regular file \(a FIFO\)/],
+    ] as const) {
+      const err: string[] = [];
+      let calls = 0;
+      const code = await runVerifyCommand(args, {
+        print: () => {},
+        printError: (text) => err.push(text),
+        connect: async () => { throw new Error('must not connect'); },
+        verify: async () => { calls++; throw new Error('must not verify'); },
+      });
+      assert.equal(code, 2, err.join('\n'));
+      assert.match(err.join('\n'), expected);
+      assert.equal(calls, 0);
+    }
   });
 });
