@@ -52,6 +52,23 @@ describe('hardening on a lab host', () => {
     assert.equal(changedCount(again.output), 0, 'nothing of the refused run was left behind');
   });
 
+  it('removing an extraConfig that held a secret shows none of it in --dry-run or --json', async () => {
+    // A comment stands in for a bridge's remote_password: the broker ignores it, the diff would not.
+    const withSecret = writeSecretFile('broker: mosquitto\nextraConfig: "# remote_password Br1dgeS3cret-e2e"\n');
+    const converge = await install([...(await hostArgs(host)), '--settings', withSecret, ...admin, '--no-verify', '--json']);
+    assert.equal(converge.code, 0, converge.output);
+    assert.equal((await onHost(host, ['stat', '-c', '%a', '/etc/mosquitto/mosquitto.conf'])).trim(), '640');
+    const plain = writeSecretFile('broker: mosquitto\n');
+    const dry = await install([...(await hostArgs(host)), '--settings', plain, ...admin, '--dry-run']);
+    const json = await install([...(await hostArgs(host)), '--settings', plain, ...admin, '--dry-run', '--json']);
+    assert.match(dry.output, /would change +file \/etc\/mosquitto\/mosquitto\.conf/);
+    for (const text of [dry.output, dry.errors, json.output, json.errors]) assert.doesNotMatch(text, /Br1dgeS3cret/);
+    const run = await install([...(await hostArgs(host)), '--settings', plain, ...admin, '--no-verify', '--json']);
+    assert.equal(run.code, 0, run.output);
+    assert.doesNotMatch(run.output, /Br1dgeS3cret/);
+    assert.equal((await onHost(host, ['stat', '-c', '%a', '/etc/mosquitto/mosquitto.conf'])).trim(), '644');
+  });
+
   it(`a second run with ${maxUsers} admins and users changes nothing`, async () => {
     const users = Array.from({ length: maxUsers - 1 }, (_, index) => `  - { name: user${index}, password: pw-${index} }\n`).join('');
     const settings = writeSecretFile(`broker: mosquitto\nusers:\n${users}`);
