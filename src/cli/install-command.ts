@@ -1,4 +1,4 @@
-import { accessSync, constants, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { brokerRole } from '../brokers/registry.ts';
 import { convergeAll } from '../engine/converge-all.ts';
@@ -6,6 +6,7 @@ import type { HostTarget } from '../engine/converge-host.ts';
 import type { HostReport } from '../engine/report.ts';
 import { Secret } from '../secret.ts';
 import { InputError, InputErrors } from '../settings/input-error.ts';
+import { inputCaps, readInputBytes, readSecretFile } from '../settings/input-file.ts';
 import { loadSettings, type Settings } from '../settings/load.ts';
 import { formatHostSpec, parseHostSpec } from '../transport/host-spec.ts';
 import { SshTransport, type SshOptions } from '../transport/ssh.ts';
@@ -127,7 +128,11 @@ export async function runInstall(broker: Settings['broker'], args: string[], env
       for (const [index, report] of reports.entries()) {
         // With --json, stdout carries only the JSON document; the verify report goes to stderr.
         const print = options.json ? environment.printError : environment.print;
-        if (report.status !== 'failed' && !signal.aborted) verified = (await verify(targets[index]!, settings, print, report.status === 'changed', signal)) && verified;
+        if (report.status === 'failed' || signal.aborted) continue;
+        const started = performance.now();
+        const passed = await verify(targets[index]!, settings, print, report.status === 'changed', signal);
+        if (!passed) markVerifyFailed(report, performance.now() - started);
+        verified = passed && verified;
       }
     }));
   }
@@ -201,6 +206,7 @@ async function runDockerInstall(broker: Settings['broker'], settings: Settings, 
       const { verifyContainerAfterInstall } = await import('../verify/install-hook.ts');
       // A wildcard bind is reached through the Docker host's own address (127.0.0.1 for this machine).
       const address = dockerHost.kind === 'ssh' ? dockerHost.spec.host : '127.0.0.1';
+      const started = performance.now();
       ({ result: verified, stoppedBy } = await withInterrupts(environment.onInterrupt, (signal) =>
         verifyContainerAfterInstall(
           { name: defaults.name, label, transport, address, bind: options.bind },
@@ -210,6 +216,7 @@ async function runDockerInstall(broker: Settings['broker'], settings: Settings, 
           signal,
         ),
       ));
+      if (!verified) markVerifyFailed(report, performance.now() - started);
     }
     if (options.json) environment.print(JSON.stringify({ broker, dryRun: options.dryRun, ...checkSummary(options, [report]), hosts: [report] }, null, 2));
     else environment.print(formatRecap([report]) + checkLine(options, [report]));
@@ -227,6 +234,16 @@ export async function dockerTransport(dockerHost: DockerHost, options: TargetOpt
   return new LocalTransport(dockerHost.socket ? { env: { DOCKER_HOST: `unix://${dockerHost.socket}` } } : {});
 }
 
+/**
+ * A broker that failed its verification is a failed host: the recap counts it (never `failed=0`)
+ * and --json shows it as a failed step, so no reader of either can take the run for a success.
+ */
+function markVerifyFailed(report: HostReport, durationMs: number): void {
+  report.steps.push({ id: 'verify', title: 'verify broker', status: 'failed', reason: 'checks after converging', error: 'the broker failed its verification (see the FAIL lines above)', durationMs });
+  report.status = 'failed';
+  report.error ??= 'the broker failed its verification';
+}
+
 type SshCommon = Omit<SshOptions, 'user' | 'host' | 'port' | 'identityFile'>;
 
 /** The flags that say which hosts a run reaches and how: shared by install and status. */
@@ -235,7 +252,7 @@ export type TargetOptions = Pick<InstallOptions, 'hosts' | 'inventory' | 'limit'
 /** What every SSH connection of a run shares (password, host keys, timeouts); the password file is read once. */
 function sshCommon(options: TargetOptions, environment: Pick<InstallEnvironment, 'env'>): SshCommon {
   let password: Secret | undefined;
-  if (options.sshPasswordFile !== undefined) password = new Secret(readFileSync(options.sshPasswordFile, 'utf8').replace(/\r?\n$/, ''));
+  if (options.sshPasswordFile !== undefined) password = readSecretFile(options.sshPasswordFile, '--ssh-password-file');
   else if (environment.env.MQTT_SSH_PASSWORD) password = new Secret(environment.env.MQTT_SSH_PASSWORD);
   return {
     connectTimeoutMs: options.connectTimeoutSeconds * 1000,
@@ -290,12 +307,9 @@ function checkTemplatesRender(settings: Settings): void {
   }
 }
 
+/** An SSH key is read later by the transport; refuse a device, FIFO or huge file now, with the flag named. */
 function checkReadable(path: string, flag: string): void {
-  try {
-    accessSync(path, constants.R_OK);
-  } catch {
-    throw new InputError(flag, `cannot read ${path}`);
-  }
+  readInputBytes(path, flag, inputCaps.pem);
 }
 
 function writeConsumers(output: ConsumerOutput, settings: Settings, environment: InstallEnvironment): void {
@@ -307,7 +321,23 @@ function renderTo(directory: string, settings: Settings, environment: InstallEnv
   mkdirSync(directory, { recursive: true });
   for (const file of brokerRole(settings.broker).renderFiles(settings)) {
     const target = join(directory, basename(file.path));
-    writeFileSync(target, file.content, { mode: file.secret ? 0o600 : 0o644 });
+    writeRendered(target, file.content, file.secret ? 0o600 : 0o644);
     environment.printError(`rendered ${target}`);
+  }
+}
+
+/**
+ * writeFileSync's mode applies only to a file it creates: an existing 0644 file that now holds a
+ * secret would stay 0644. A new private temp file, chmod'ed explicitly (the umask plays no part)
+ * and renamed over the target, gives every file exactly its mode, and never a moment of exposure.
+ */
+function writeRendered(target: string, content: string, mode: number): void {
+  const temp = `${target}.mqtt-provision-${process.pid}.tmp`;
+  try {
+    writeFileSync(temp, content, { mode: 0o600, flag: 'wx' });
+    chmodSync(temp, mode);
+    renameSync(temp, target);
+  } finally {
+    rmSync(temp, { force: true });
   }
 }

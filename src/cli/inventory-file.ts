@@ -1,8 +1,8 @@
-import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { InputError } from '../settings/input-error.ts';
+import { inputCaps, readInputText } from '../settings/input-file.ts';
 
 /**
  * An inventory lists hosts with what `--host` cannot say: an SSH port per host, a key per host, and
@@ -44,8 +44,9 @@ export interface InventoryHost {
 export function readInventory(path: string): InventoryHost[] {
   let raw: unknown;
   try {
-    raw = parseYaml(readFileSync(path, 'utf8'), { maxAliasCount: 50 });
+    raw = parseYaml(readInputText(path, '--inventory', inputCaps.inventory), { maxAliasCount: 50 });
   } catch (error) {
+    if (error instanceof InputError) throw error;
     throw new InputError('--inventory', `cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
   }
   const parsed = inventorySchema.safeParse(raw);

@@ -39,6 +39,8 @@ export interface ContainerFacts {
   replacedMounts: string[];
   /** CPUs of the Docker host (`docker info` NCPU); 0 when unknown. */
   hostCpus: number;
+  /** Stored files others may not read: written as secret files by an earlier run, so never diffed. */
+  privateFiles?: string[];
 }
 
 interface InspectJson {
@@ -67,9 +69,11 @@ export function parseContainerInspect(json: string): ContainerState {
 
 /**
  * Prints one line per path argument: "d" for a directory, "-" when it does not exist, else "+"
- * and its base64 content; stops at an unreadable file.
+ * (others may read it) or "!" (private: written as a secret file) and its base64 content; stops
+ * at an unreadable file.
  */
-const readFilesScript = 'for f; do if [ -d "$f" ]; then echo d; elif [ -e "$f" ]; then c=$(base64 -w0 < "$f") || exit 1; printf "+%s\\n" "$c"; else echo -; fi; done';
+const readFilesScript =
+  'for f; do if [ -d "$f" ]; then echo d; elif [ -e "$f" ]; then c=$(base64 -w0 < "$f") || exit 1; case $(stat -c %a "$f") in *[4567]) p=+ ;; *) p=! ;; esac; printf "%s%s\\n" "$p" "$c"; else echo -; fi; done';
 
 /**
  * One line per bind mount: the device:inode of its source on the Docker host ("missing" when
@@ -114,6 +118,7 @@ export async function gatherContainerFacts(transport: Transport, name: string, v
   // One exec for every stored file (like the host probe): a line each, "-" when absent, "d" for a directory, else base64.
   const files: Record<string, string | null> = {};
   const directories: Record<string, boolean> = {};
+  const privateFiles: string[] = [];
   if (paths.length > 0) {
     const read = await transport.exec(['sh', '-c', readFilesScript, 'mqtt-provision-read', ...paths]);
     if (read.code !== 0) throw new Error(`reading the stored config failed: ${read.stderr.trim() || `exit ${read.code}`}`);
@@ -122,6 +127,7 @@ export async function gatherContainerFacts(transport: Transport, name: string, v
       const line = lines[index] ?? '-';
       directories[path] = line === 'd';
       files[path] = line === '-' || line === 'd' ? null : Buffer.from(line.slice(1), 'base64').toString('utf8');
+      if (line.startsWith('!')) privateFiles.push(path);
     });
   }
 
@@ -135,5 +141,5 @@ export async function gatherContainerFacts(transport: Transport, name: string, v
   // `docker info` costs a round trip and tens of ms: asked only when a limit above one CPU could exceed the host.
   const info = askCpus ? await transport.exec(['docker', 'info', '--format', '{{.NCPU}}']) : null;
   const hostCpus = info !== null && info.code === 0 && /^\d+$/.test(info.stdout.trim()) ? Number(info.stdout.trim()) : 0;
-  return { container, volumes, files, directories, replacedMounts, hostCpus };
+  return { container, volumes, files, directories, replacedMounts, hostCpus, privateFiles };
 }

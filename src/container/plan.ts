@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { createTwoFilesPatch } from 'diff';
-import { atomicWrite, backupFile, restoreFile } from '../operations/files.ts';
+import { atomicWrite, backupFile, heldSecret, restoreFile } from '../operations/files.ts';
 import type { ManagedFile } from '../operations/managed-file.ts';
 import { change, noChange, type Command, type Step } from '../operations/step.ts';
 import { createArgv, dataVolume, LABEL_CONFIG_HASH, LABEL_MANAGED, LABEL_SPEC, type ContainerSpec, type DesiredContainer } from './desired.ts';
@@ -79,8 +79,14 @@ function currentSpec(labels: Record<string, string>): ContainerSpec | null {
   }
 }
 
-function fileDiff(file: ManagedFile, before: string): string {
-  if (file.secret) return `--- ${file.path}\n+++ ${file.path}\n(content not shown: it holds secrets)\n`;
+/** Stored privately though wanted readable now: an earlier run wrote it while it held a secret. */
+function storedPrivately(facts: ContainerFacts, file: ManagedFile): boolean {
+  return (facts.privateFiles?.includes(file.path) ?? false) && heldSecret('0600', file.mode);
+}
+
+/** Secret now, or stored privately by an earlier run (it held a secret then): never diffed. */
+function fileDiff(file: ManagedFile, before: string, wasPrivate: boolean): string {
+  if (file.secret || wasPrivate) return `--- ${file.path}\n+++ ${file.path}\n(content not shown: it holds secrets)\n`;
   return createTwoFilesPatch(file.path, file.path, before, file.content, 'stored', 'rendered');
 }
 
@@ -166,11 +172,11 @@ export function planContainer(facts: ContainerFacts, desired: DesiredContainer):
       // The broker's own check runs on the written file; a rejected file is put back before anything restarts.
       steps.push(
         change(id, `file ${file.path}`, current === null ? 'absent' : 'content differs', [backupFile(file.path), atomicWrite(file), desired.validate], {
-          diff: fileDiff(file, current ?? ''),
+          diff: fileDiff(file, current ?? '', storedPrivately(facts, file)),
           rollback: [restoreFile(file.path)],
         }),
       );
-    } else steps.push(change(id, `file ${file.path}`, current === null ? 'absent' : 'content differs', [atomicWrite(file)], { diff: fileDiff(file, current ?? '') }));
+    } else steps.push(change(id, `file ${file.path}`, current === null ? 'absent' : 'content differs', [atomicWrite(file)], { diff: fileDiff(file, current ?? '', storedPrivately(facts, file)) }));
   }
 
   const id = `container:${desired.name}`;

@@ -1,6 +1,8 @@
 # The probe: one POSIX sh script, sent on stdin, that prints every fact as a tab-separated line.
 # One round trip for all facts keeps a no-op converge at one SSH exec. Arguments name what to look
-# at (pkg:NAME, file:PATH, dir:PATH, svc:NAME). Files over 256 KiB are hashed but not sent.
+# at (pkg:NAME, file:PATH, dir:PATH, svc:NAME). Files over 4 MiB are hashed but not sent: the
+# largest file a planner reads back, the password file of the most users settings allow (10000,
+# about 1.8 MB), must arrive whole, or its kept hashes are lost and every run rewrites it.
 set -u
 export LC_ALL=C
 tab=$(printf '\t')
@@ -32,7 +34,7 @@ for arg in "$@"; do
         sum=$(sha256sum "$name" | cut -d' ' -f1)
         size=$(stat -c '%s' "$name")
         content=-
-        [ "$size" -le 262144 ] && content=$(base64 -w0 < "$name")
+        [ "$size" -le 4194304 ] && content=$(base64 -w0 < "$name")
         emit "file${tab}$name${tab}$sum${tab}$(stat -c "%a${tab}%U${tab}%G" "$name")${tab}$content"
       else
         emit "file${tab}$name${tab}-"

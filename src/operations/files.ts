@@ -35,7 +35,7 @@ export function fileStep(facts: HostFacts, file: ManagedFile): Step {
   }
   if (current.sha256 !== sha256(file.content)) {
     return change(id, title, 'content differs', [backupFile(file.path), atomicWrite(file)], {
-      diff: diffOf(file, current.content ?? '(not shown: larger than 256 KiB)\n'),
+      diff: diffOf(file, current.content ?? '(not shown: too large)\n', heldSecret(current.mode, file.mode)),
     });
   }
   const commands: Command[] = [];
@@ -74,7 +74,18 @@ export function removeBackups(paths: string[]): Command {
   return { argv: ['rm', '-f', ...paths.map((path) => path + backupSuffix)] };
 }
 
-function diffOf(file: ManagedFile, before: string): string {
-  if (file.secret) return `--- ${file.path}\n+++ ${file.path}\n(content not shown: it holds secrets)\n`;
+/**
+ * True when the copy on the host is private (others may not read it) though the file as wanted
+ * now is not: this tool writes a file that way only while it holds a secret (an `extraConfig` with
+ * a bridge password makes mosquitto.conf 0640), so its old lines must not be shown either.
+ */
+export function heldSecret(currentMode: string, wantedMode: string): boolean {
+  const othersRead = (mode: string) => (Number.parseInt(mode, 8) & 0o004) !== 0;
+  return !othersRead(currentMode) && othersRead(wantedMode);
+}
+
+/** A file that holds a secret now, or held one before (`wasPrivate`), is never diffed: the diff would print it. */
+function diffOf(file: ManagedFile, before: string, wasPrivate = false): string {
+  if (file.secret || wasPrivate) return `--- ${file.path}\n+++ ${file.path}\n(content not shown: it holds secrets)\n`;
   return createTwoFilesPatch(file.path, file.path, before, file.content, 'host', 'rendered');
 }

@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs';
 import Handlebars from 'handlebars';
+import { inputCaps, readInputText } from '../settings/input-file.ts';
 
 const shippedTemplates = new URL('../../templates/', import.meta.url);
 
@@ -10,7 +10,7 @@ const shippedTemplates = new URL('../../templates/', import.meta.url);
  */
 export function renderTemplate(name: string, context: object, overrides: Record<string, string> = {}): string {
   const path = overrides[name] ?? new URL(`${name}.hbs`, shippedTemplates).pathname;
-  const source = readFileSync(path, 'utf8');
+  const source = readInputText(path, `settings.templates.${name}`, inputCaps.template);
   const template = Handlebars.compile(source, { noEscape: true, strict: true });
   try {
     return template(context);

@@ -1,4 +1,3 @@
-import { readFileSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
@@ -7,7 +6,8 @@ import { Secret } from '../secret.ts';
 import { resolveTlsSettings, type TlsSettings } from '../tls/tls-settings.ts';
 import { consumerUsers, resolveConsumers, type Consumer } from './consumers.ts';
 import { InputError, InputErrors } from './input-error.ts';
-import { settingsSchema, type ParsedSettings, type SettingsInput } from './schema.ts';
+import { checkSecretValue, inputCaps, readInputText, readSecretFile } from './input-file.ts';
+import { maxUsers, settingsSchema, type ParsedSettings, type SettingsInput } from './schema.ts';
 import { closestKey, knownKeysAt } from './suggest.ts';
 
 export interface Credential {
@@ -42,8 +42,6 @@ export interface SettingsOverrides {
   env?: Record<string, string | undefined>;
 }
 
-const maxSettingsFileBytes = 1024 * 1024;
-
 /** Config files whose shipped template a user may replace, per broker. */
 export const templateNamesByBroker: Record<ParsedSettings['broker'], readonly string[]> = {
   mosquitto: ['mosquitto.conf', 'mosquitto-acl'],
@@ -57,16 +55,7 @@ const listenersByBroker: Record<ParsedSettings['broker'], ReadonlySet<string>> =
 
 /** Reads a YAML settings file; anchors are capped so that an alias bomb fails instead of eating memory. */
 export function readSettingsFile(path: string): unknown {
-  let text: string;
-  try {
-    if (statSync(path).size > maxSettingsFileBytes) {
-      throw new InputError('--settings', `${path} is larger than 1 MiB`);
-    }
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    if (error instanceof InputError) throw error;
-    throw new InputError('--settings', `cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
-  }
+  const text = readInputText(path, '--settings', inputCaps.settings);
   try {
     const document = parseYaml(text, { maxAliasCount: 50, uniqueKeys: true, prettyErrors: true });
     return document ?? {};
@@ -104,6 +93,11 @@ export function resolveSettings(raw: unknown, overrides: SettingsOverrides = {},
   applyAdminOverride(admins, overrides, process.cwd(), errors);
   const consumers = resolveConsumers(settings.consumers, settings.broker, (entry, field) => resolveCredentials([{ name: 'consumer', ...entry }], field, baseDir, errors)[0]?.password, errors);
   checkUniqueNames([...admins, ...users, ...consumers], errors);
+  // Consumers are MQTT users too: they count against the same tested maximum.
+  const userCount = admins.length + users.length + consumers.length;
+  if (userCount > maxUsers) {
+    errors.push(new InputError('settings.users', `${userCount} admins, users and consumers; at most ${maxUsers} together (the tested maximum)`));
+  }
   const adminOverrideFailed = overrides.adminUser !== undefined && errors.length > 0;
   if (settings.state === 'present' && admins.length === 0 && !adminOverrideFailed) {
     errors.push(new InputError('admins', 'at least one admin is required (anonymous access is always off); use --admin-user and --admin-password-file'));
@@ -215,23 +209,23 @@ function applyAdminOverride(admins: Credential[], overrides: SettingsOverrides, 
 }
 
 function readPasswordFile(path: string, field: string, baseDir: string, errors: InputError[]): Secret | undefined {
-  let text: string;
   try {
-    text = readFileSync(resolve(baseDir, path), 'utf8');
+    return readSecretFile(path, field, baseDir);
   } catch (error) {
-    errors.push(new InputError(field, `cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`));
+    if (!(error instanceof InputError)) throw error;
+    errors.push(error);
     return undefined;
   }
-  // Editors add a final newline; it is never part of the password.
-  return checkPassword(text.replace(/\r?\n$/, ''), field, errors);
 }
 
 function checkPassword(value: string, field: string, errors: InputError[]): Secret | undefined {
-  if (value.length === 0) errors.push(new InputError(field, 'the password is empty'));
-  else if (value.length > 256) errors.push(new InputError(field, 'the password must be at most 256 characters'));
-  else if (/[\0\r\n]/.test(value)) errors.push(new InputError(field, 'the password must not contain NUL or line breaks'));
-  else return new Secret(value);
-  return undefined;
+  try {
+    return checkSecretValue(value, field);
+  } catch (error) {
+    if (!(error instanceof InputError)) throw error;
+    errors.push(error);
+    return undefined;
+  }
 }
 
 function checkUniqueNames(credentials: Credential[], errors: InputError[]): void {
@@ -256,10 +250,12 @@ function resolveTemplates(
     }
     const absolute = resolve(baseDir, path);
     try {
-      statSync(absolute);
+      // Read once now, so a device, FIFO, huge or non-UTF-8 template is refused before any host is contacted.
+      readInputText(path, `settings.templates.${name}`, inputCaps.template, baseDir);
       resolved[name] = absolute;
-    } catch {
-      errors.push(new InputError(`settings.templates.${name}`, `template file ${path} does not exist`));
+    } catch (error) {
+      if (!(error instanceof InputError)) throw error;
+      errors.push(/ENOENT/.test(error.message) ? new InputError(`settings.templates.${name}`, `template file ${path} does not exist`) : error);
     }
   }
   return resolved;

@@ -9,6 +9,13 @@ import { consumerSchema } from './consumers.ts';
 
 const port = z.number().int().min(1).max(65535);
 
+/**
+ * Admins and users together. The probe sends back files up to 4 MiB (src/facts/probe.sh): the
+ * password file of this many users (~1.8 MB) arrives whole, so kept hashes make a re-run change
+ * nothing; EMQX's user listing (rest-scripts.ts) asks for this many in one page.
+ */
+export const maxUsers = 10000;
+
 /** Names MQTT brokers, password files and shells all accept without escaping surprises. */
 export const userNamePattern = /^[A-Za-z][A-Za-z0-9_.-]{0,63}$/;
 const userName = z
@@ -28,13 +35,33 @@ const credentials = {
   passwordFile: z.string().min(1).optional(),
 };
 
+/**
+ * Why `topic` is not an MQTT topic filter (MQTT 3.1.1 §4.7.1, MQTT 5 §4.7.1), or null: `#` only
+ * as the whole last level, `+` only as a whole level. Both brokers refuse anything else; Mosquitto
+ * only when it re-reads its ACL file, which would leave it down at the next restart.
+ */
+export function topicFilterProblem(topic: string): string | null {
+  const levels = topic.split('/');
+  for (const [index, level] of levels.entries()) {
+    if (level.includes('#') && (level !== '#' || index !== levels.length - 1)) {
+      return `"${topic}" is not an MQTT topic filter: "#" must be a whole level and the last one (e.g. sensors/#)`;
+    }
+    if (level.includes('+') && level !== '+') return `"${topic}" is not an MQTT topic filter: "+" must be a whole level (e.g. sensors/+/temperature)`;
+  }
+  return null;
+}
+
 const aclRule = z
   .object({
     topic: z
       .string()
       .min(1)
       .max(512)
-      .refine((value) => !/[\0\r\n]/.test(value), 'must not contain NUL or line breaks'),
+      .refine((value) => !/[\0\r\n]/.test(value), 'must not contain NUL or line breaks')
+      .superRefine((value, context) => {
+        const problem = topicFilterProblem(value);
+        if (problem !== null) context.addIssue({ code: 'custom', message: problem });
+      }),
     access: z.enum(['read', 'write', 'readwrite']),
   })
   .strict();

@@ -1,4 +1,5 @@
-import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { inputCaps, readInputText } from '../settings/input-file.ts';
 import { basename, join } from 'node:path';
 import { createCa, type KeyPairPem } from './certificates.ts';
 
@@ -31,7 +32,8 @@ export function loadOrCreateCa(caDir: string): KeyPairPem {
   if (hasCert) {
     const mode = statSync(paths.key).mode & 0o077;
     if (mode !== 0) throw new Error(`${paths.key} is readable by group or others (mode ${(statSync(paths.key).mode & 0o777).toString(8)}); chmod 600 it`);
-    ca = { certPem: readFileSync(paths.cert, 'utf8'), keyPem: readFileSync(paths.key, 'utf8') };
+    // The shared reader: a device or FIFO put in caDir is refused, not read without end.
+    ca = { certPem: readInputText(paths.cert, 'settings.tls.generate.caDir', inputCaps.pem), keyPem: readInputText(paths.key, 'settings.tls.generate.caDir', inputCaps.pem) };
   } else {
     mkdirSync(caDir, { recursive: true, mode: 0o700 });
     ca = createCa(`mqtt-provision CA ${basename(caDir)}`);

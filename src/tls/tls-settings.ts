@@ -1,8 +1,8 @@
 import { createPrivateKey, X509Certificate } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Secret } from '../secret.ts';
 import { InputError } from '../settings/input-error.ts';
+import { inputCaps, readInputText } from '../settings/input-file.ts';
 import type { ParsedSettings } from '../settings/schema.ts';
 import { isValidSan } from './certificates.ts';
 
@@ -25,7 +25,6 @@ export type TlsSettings =
       requireClientCertificate: boolean;
     };
 
-const maxPemBytes = 256 * 1024;
 
 /** The TLS listeners the settings serve. */
 export function tlsListeners(settings: Pick<ParsedSettings, 'listeners'>): Array<'mqtts' | 'wss'> {
@@ -75,11 +74,10 @@ export function resolveTlsSettings(settings: ParsedSettings, baseDir: string, er
   const read = (field: 'ca' | 'cert' | 'key'): string | undefined => {
     const path = tls[field]!;
     try {
-      const text = readFileSync(resolve(baseDir, path), 'utf8');
-      if (text.length > maxPemBytes) throw new Error('larger than 256 KiB');
-      return text;
+      return readInputText(path, `settings.tls.${field}`, inputCaps.pem, baseDir);
     } catch (error) {
-      errors.push(new InputError(`settings.tls.${field}`, `cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`));
+      if (!(error instanceof InputError)) throw error;
+      errors.push(error);
       return undefined;
     }
   };

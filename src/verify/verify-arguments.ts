@@ -1,7 +1,7 @@
-import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { Secret } from '../secret.ts';
 import { InputError } from '../settings/input-error.ts';
+import { readSecretFile } from '../settings/input-file.ts';
 import { parseHostSpec, type HostSpec } from '../transport/host-spec.ts';
 import { defaultMessages, maxMessages } from './verify-context.ts';
 import { serviceNamePattern } from './restart-service.ts';
@@ -147,16 +147,7 @@ function checkUrl(text: string, flag: string, protocols: readonly string[]): str
   return text;
 }
 
-/** Reads the password like the install front door: the first line, without its line break. */
+/** Reads the password like the install front door: the shared reader (regular file, byte cap, UTF-8, one line). */
 export function readPasswordFile(path: string, flag = '--password-file'): Secret {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    throw new InputError(flag, `cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`);
-  }
-  const password = text.replace(/\r?\n$/, '');
-  if (password.length === 0) throw new InputError(flag, `${path} holds an empty password`);
-  if (/[\0\r\n]/.test(password)) throw new InputError(flag, `${path} must hold the password on one line`);
-  return new Secret(password);
+  return readSecretFile(path, flag);
 }

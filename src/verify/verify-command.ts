@@ -1,8 +1,8 @@
 import { X509Certificate } from 'node:crypto';
-import { accessSync, constants, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { InputError, InputErrors } from '../settings/input-error.ts';
+import { inputCaps, readInputBytes, readInputText } from '../settings/input-file.ts';
 import { loadSettings } from '../settings/load.ts';
 import { consumerProbes } from './consumer-retention.ts';
 import { SshTransport, type SshOptions } from '../transport/ssh.ts';
@@ -56,11 +56,8 @@ export async function runVerifyCommand(args: readonly string[], environment: Ver
     }
     const { restartHost, identity } = parsed;
     if (restartHost !== undefined && identity !== undefined) {
-      try {
-        accessSync(identity, constants.R_OK);
-      } catch {
-        throw new InputError('--identity', `cannot read ${identity}`);
-      }
+      // The shared reader refuses a device, FIFO or huge file now, with the flag named.
+      readInputBytes(identity, '--identity', inputCaps.pem);
       const ssh: SshOptions = {
         ...restartHost,
         identityFile: identity,
@@ -86,12 +83,7 @@ export async function runVerifyCommand(args: readonly string[], environment: Ver
 
 /** Reads --ca: a PEM certificate (or several), refused early when it is not one. */
 function readCaFile(path: string): string {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    throw new InputError('--ca', `cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`);
-  }
+  const text = readInputText(path, '--ca', inputCaps.pem);
   try {
     new X509Certificate(text);
   } catch {

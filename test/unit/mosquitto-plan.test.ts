@@ -122,7 +122,11 @@ describe('Mosquitto planner', () => {
     const settings = mosquittoSettings({ users: [{ name: 'sensor', password: 'p4ss', acl: [{ topic: 'sensors/#', access: 'write' }] }] });
     const steps = planMosquitto(facts, settings, fixedSalt());
     assert.deepEqual(changedIds(steps), ['pending:mosquitto', `file:${passwd}`, `file:${acl}`, 'reload:mosquitto']);
-    assert.ok(commandsOf(steps).includes('systemctl reload mosquitto'));
+    // The reload is judged by the broker's log (issue 21 item 3), and a refused one rolls back.
+    const reload = steps.find((step) => step.id === 'reload:mosquitto')!;
+    assert.deepEqual(reload.commands[0]!.argv, ['sh', '-s', '--', 'mosquitto']);
+    assert.match(reload.commands[0]!.stdin!, /systemctl reload "\$svc".*Reloading config.*rejected the new files/s);
+    assert.ok(reload.rollback!.some((command) => command.argv.join(' ') === 'systemctl restart mosquitto'));
     const passwdStep = steps.find((step) => step.id === `file:${passwd}`)!;
     assert.doesNotMatch(passwdStep.diff!, /\$7\$/);
     assert.match(steps.find((step) => step.id === `file:${acl}`)!.diff!, /^\+topic write sensors\/#$/m);

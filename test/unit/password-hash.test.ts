@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { pbkdf2Sync } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { renderPasswordFile } from '../../src/brokers/mosquitto/password-file.ts';
 import { hashPassword, verifyPassword } from '../../src/brokers/mosquitto/password-hash.ts';
@@ -28,5 +29,29 @@ describe('Mosquitto $7$ password hashes', () => {
     const changed = renderPasswordFile([{ name: 'a', password: new Secret('new') }], first);
     assert.equal(changed.split('\n').length, 2);
     assert.notEqual(changed.split('\n')[0], first.split('\n')[0]);
+  });
+
+  // Issue 21 item 5: the host's password file is not trusted. A guard timeout turns a CPU pin into a failure.
+  it('treats a line with a hostile iteration count as not matching and rewrites it, without hashing it', { timeout: 10_000 }, () => {
+    const salt = Buffer.alloc(12, 7).toString('base64');
+    const digest = Buffer.alloc(64, 9).toString('base64');
+    for (const count of ['999999999', '99999999999', '0']) {
+      const hostile = `admin:$7$${count}$${salt}$${digest}\n`;
+      assert.equal(verifyPassword('pw', `$7$${count}$${salt}$${digest}`), false);
+      const rendered = renderPasswordFile([{ name: 'admin', password: new Secret('pw') }], hostile);
+      assert.match(rendered, /^admin:\$7\$101\$/, `iterations ${count} are rewritten`);
+      assert.equal(verifyPassword('pw', rendered.trim().slice('admin:'.length)), true);
+    }
+  });
+
+  it('rewrites a correct hash whose parameters this tool does not write (1 iteration, short salt)', () => {
+    const weakSalt = Buffer.alloc(12, 3);
+    const weak = `$7$1$${weakSalt.toString('base64')}$${pbkdf2Sync('pw', weakSalt, 1, 64, 'sha512').toString('base64')}`;
+    assert.equal(verifyPassword('pw', weak), false);
+    const shortSalt = Buffer.alloc(4, 3);
+    const short = `$7$101$${shortSalt.toString('base64')}$${pbkdf2Sync('pw', shortSalt, 101, 64, 'sha512').toString('base64')}`;
+    assert.equal(verifyPassword('pw', short), false);
+    const kept = hashPassword('pw');
+    assert.equal(renderPasswordFile([{ name: 'a', password: new Secret('pw') }], `a:${kept}\n`), `a:${kept}\n`);
   });
 });

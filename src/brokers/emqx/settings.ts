@@ -1,5 +1,6 @@
 import { readFileSync, statSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
+import { inputCaps, readInputText } from '../../settings/input-file.ts';
 import { Secret } from '../../secret.ts';
 import { InputError } from '../../settings/input-error.ts';
 import type { Credential, SettingsOverrides } from '../../settings/load.ts';
@@ -102,9 +103,10 @@ export function resolveEmqxSettings(
 function readCookieFile(path: string, errors: InputError[]): Secret | undefined {
   let text: string;
   try {
-    text = readFileSync(path, 'utf8').replace(/\r?\n$/, '');
+    text = readInputText(path, 'settings.emqx.cookieFile', inputCaps.secret).replace(/\r?\n$/, '');
   } catch (error) {
-    errors.push(new InputError('settings.emqx.cookieFile', `cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`));
+    if (!(error instanceof InputError)) throw error;
+    errors.push(error);
     return undefined;
   }
   if (!emqxCookiePattern.test(text)) {

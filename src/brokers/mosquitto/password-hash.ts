@@ -14,11 +14,18 @@ export function hashPassword(password: string, salt: Buffer = randomBytes(saltBy
   return `$7$${iterations}$${salt.toString('base64')}$${hash.toString('base64')}`;
 }
 
-/** True when `encoded` is a $7$ hash of `password`; other formats are treated as not matching. */
+/**
+ * True when `encoded` is a $7$ hash of `password` with exactly the parameters this tool writes.
+ * The line comes from the host, so it is not trusted: any other iteration count, salt or hash
+ * length is "does not match" (the line is rewritten) without running PBKDF2 at all. A hostile
+ * `$7$999999999$…` would otherwise pin the controller's CPU, and a count beyond 2^31 would throw.
+ */
 export function verifyPassword(password: string, encoded: string): boolean {
-  const match = /^\$7\$(\d+)\$([A-Za-z0-9+/=]+)\$([A-Za-z0-9+/=]+)$/.exec(encoded);
-  if (!match) return false;
+  const match = /^\$7\$(\d{1,10})\$([A-Za-z0-9+/]{16})\$([A-Za-z0-9+/]{86}==)$/.exec(encoded);
+  if (!match || Number(match[1]) !== iterations) return false;
+  const salt = Buffer.from(match[2]!, 'base64');
   const expected = Buffer.from(match[3]!, 'base64');
-  const actual = pbkdf2Sync(password, Buffer.from(match[2]!, 'base64'), Number(match[1]), expected.length, 'sha512');
-  return expected.length > 0 && timingSafeEqual(actual, expected);
+  if (salt.length !== saltBytes || expected.length !== hashBytes) return false;
+  const actual = pbkdf2Sync(password, salt, iterations, hashBytes, 'sha512');
+  return timingSafeEqual(actual, expected);
 }

@@ -4,7 +4,7 @@ import { dataPurgedStep, filesAbsentStep, serviceStoppedStep } from '../../opera
 import { fileStep, removeBackups, restoreFile, restoreLeftBackup } from '../../operations/files.ts';
 import { firewallStep } from '../../operations/firewall.ts';
 import { extraRepositoryStep, packagesAbsentStep, packagesPresentStep } from '../../operations/packages.ts';
-import { clearPendingRestart, pendingRestartMarker, pendingRestartStep, reloadStep, restartStep, serviceEnabledStep } from '../../operations/service.ts';
+import { clearPendingRestart, pendingRestartMarker, pendingRestartStep, restartStep, serviceEnabledStep } from '../../operations/service.ts';
 import { change, noChange, type Command, type Step } from '../../operations/step.ts';
 import { osFamilyOf, type OsFamily } from '../../os/os-family.ts';
 import { restoreUpgradeBackupCommand, upgradeBackupCommand } from './backup.ts';
@@ -13,6 +13,7 @@ import { servedPorts } from '../served-ports.ts';
 import { mosquittoFilesWithTls, mosquittoTlsLayout } from './files.ts';
 import type { TlsIssuer } from '../../tls/server-files.ts';
 import { mosquittoLayout as layout } from './layout.ts';
+import { checkedReloadStep } from './reload.ts';
 
 export function mosquittoFactQuery(): FactQuery {
   return {
@@ -89,12 +90,12 @@ function planPresent(facts: HostFacts, settings: Settings, salt?: () => Buffer, 
     );
   } else if (changed.length > 0) {
     const service = facts.services[layout.service];
-    // SIGHUP re-reads users and ACLs without dropping clients; a stopped broker just gets started.
-    const reload = service?.active === 'active' ? reloadStep(layout.service, `${changedPaths.join(', ')} changed`) : startStep();
+    // SIGHUP re-reads users and ACLs without dropping clients, judged by the broker's own log; a stopped broker just gets started.
+    const reload = service?.active === 'active' ? checkedReloadStep(layout.service, `${changedPaths.join(', ')} changed`) : startStep();
     steps.push({
       ...reload,
       commands: [...reload.commands, removeBackups(changedPaths), clearPendingRestart(layout.service)],
-      // A broker that died on the new users or ACL comes back on the old ones.
+      // A broker that refused or died on the new users or ACL comes back on the old ones.
       rollback: [...changedPaths.map(restoreFile), { argv: ['systemctl', 'restart', layout.service] }, clearPendingRestart(layout.service)],
     });
   }
