@@ -96,6 +96,7 @@ export async function runInstall(broker: Settings['broker'], args: string[], env
   const reports = await convergeAll(targets, settings, {
     concurrency: options.concurrency,
     dryRun: options.dryRun,
+    lockTimeoutSeconds: options.lockTimeoutSeconds,
     ...(options.maxFail !== undefined ? { maxFail: options.maxFail } : {}),
     onStep: (host, result) => {
       if (!options.json) environment.print(formatStepLine(host, result, options.dryRun));
@@ -143,6 +144,7 @@ async function runDockerInstall(broker: Settings['broker'], settings: Settings, 
   try {
     const report = await convergeContainer(settings, { ...defaults, ...limits, image, bind: options.bind }, {
       dryRun: options.dryRun,
+      lockTimeoutSeconds: options.lockTimeoutSeconds,
       transport,
       onStep: (result) => {
         if (!options.json) environment.print(formatStepLine(label, result, options.dryRun));

@@ -5,10 +5,13 @@ import type { Step } from '../operations/step.ts';
 import type { Settings } from '../settings/load.ts';
 import type { Transport } from '../transport/transport.ts';
 import { applyPlan } from './apply-plan.ts';
+import { acquireHostLock, lockName, withHostLock, type HostLock } from './host-lock.ts';
 import type { HostReport, StepResult } from './report.ts';
 
 export interface ConvergeOptions {
   dryRun?: boolean;
+  /** Seconds to wait for another run's host lock (default 120). */
+  lockTimeoutSeconds?: number;
   onStep?: (host: string, result: StepResult) => void;
 }
 
@@ -27,8 +30,11 @@ export async function convergeHost(target: HostTarget, settings: Settings, optio
     durationMs: Math.round(performance.now() - started),
   });
   let transport: Transport | undefined;
+  let lock: HostLock | undefined;
   try {
     transport = await target.connect();
+    // Held from before the facts are read until the last step: a plan is only true while no other run changes the host.
+    lock = await acquireHostLock(transport, lockName(), options.lockTimeoutSeconds);
     const { steps } = await planHost(transport, settings);
     const results = await applyPlan(transport, steps, {
       dryRun: options.dryRun ?? false,
@@ -40,8 +46,14 @@ export async function convergeHost(target: HostTarget, settings: Settings, optio
   } catch (error) {
     return finish({ status: 'failed', steps: [], error: error instanceof Error ? error.message : String(error) });
   } finally {
+    await lock?.release().catch(() => {});
     await transport?.close();
   }
+}
+
+/** planHost under the host lock, for front doors that only look (Pulumi's refresh). */
+export function inspectHost(transport: Transport, settings: Settings, lockTimeoutSeconds?: number): Promise<{ facts: HostFacts; steps: Step[] }> {
+  return withHostLock(transport, lockName(), lockTimeoutSeconds, () => planHost(transport, settings));
 }
 
 /** Gathers facts and plans, touching nothing: what --dry-run and Pulumi's diff are built on. */

@@ -31,7 +31,7 @@ const conf = '/etc/emqx/emqx.conf';
 const state = '/etc/emqx/mqtt-provision-users';
 const cache = '/var/cache/mqtt-provision';
 
-const cacheHead = 'sh -c set -e; umask 022; mkdir -p "${1%/*}"; tmp="$1.mqtt-provision.tmp"; trap \'rm -f "$tmp"\' EXIT; ';
+const cacheHead = 'sh -c set -e; umask 022; mkdir -p "${1%/*}"; tmp="$1.mqtt-provision.$$.tmp"; trap \'rm -f "$tmp"\' EXIT; ';
 const download = (file: string, version: string) =>
   `${cacheHead}curl -fsSL --retry 3 -o "$tmp" "$2"; mv -f "$tmp" "$1" mqtt-provision-download ${cache}/${file} https://www.emqx.com/en/downloads/broker/${version}/${file}`;
 const waitStarted =

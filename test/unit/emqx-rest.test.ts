@@ -18,6 +18,7 @@ import type { Transport } from '../../src/transport/transport.ts';
 import { parseCurlConfig, type FakeEmqxState } from '../fixtures/emqx-fake-curl.ts';
 import { convergedEmqxFacts, emqxFacts, fixtureCookie, planOptions } from '../fixtures/emqx-facts.ts';
 import { emqxSettings } from '../fixtures/emqx-settings.ts';
+import { noStart } from './support/no-start.ts';
 
 /**
  * The REST scripts run for real here, under dash (Debian's sh) and bash (RHEL's sh), against a
@@ -69,7 +70,7 @@ function transportOf(host: Host, shell: (typeof shells)[number]): Transport {
   return {
     label: 'fake',
     exec: async (argv, options) => host.run({ argv: [...argv], stdin: String(options?.stdin ?? '') }, shell),
-    close: async () => {},
+    start: noStart, close: async () => {},
   };
 }
 

@@ -232,7 +232,7 @@ describe('EMQX with TLS', () => {
     assert.ok(at('dir:/etc/emqx/tls') >= 0, ids.join(', '));
     assert.ok(at('file:/etc/emqx/tls/server.key') >= 0 && at('file:/etc/emqx/tls/server.key') < at('file:/etc/emqx/emqx.conf'), ids.join(', '));
     assert.ok(commandsOf(steps).includes(
-      `sh -c set -e; umask 077; tmp="$1.mqtt-provision.tmp"; trap 'rm -f "$tmp"' EXIT; cat > "$tmp"; chown "$2" "$tmp"; chmod "$3" "$tmp"; mv -f "$tmp" "$1" mqtt-provision-write /etc/emqx/tls/server.key root:emqx 0640`,
+      `sh -c set -e; umask 077; tmp="$1.mqtt-provision.$$.tmp"; trap 'rm -f "$tmp"' EXIT; cat > "$tmp"; chown "$2" "$tmp"; chmod "$3" "$tmp"; mv -f "$tmp" "$1" mqtt-provision-write /etc/emqx/tls/server.key root:emqx 0640`,
     ));
   });
 });

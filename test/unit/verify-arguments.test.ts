@@ -8,6 +8,7 @@ import { parseVerifyArguments, readPasswordFile } from '../../src/verify/verify-
 import { runVerifyCommand, type VerifyCommandEnvironment } from '../../src/verify/verify-command.ts';
 import type { VerifyOptions } from '../../src/verify/verify-context.ts';
 import { buildReport, type VerifyReport } from '../../src/verify/verify-report.ts';
+import { noStart } from './support/no-start.ts';
 
 function inputErrorOn(flag: string) {
   return (error: unknown) => error instanceof InputError && error.field === flag;
@@ -134,7 +135,7 @@ describe('verify-broker command', () => {
           executed.push([...argv]);
           return { code: 0, stdout: '', stderr: '' };
         },
-        close: async () => {
+        start: noStart, close: async () => {
           closed++;
         },
       };
