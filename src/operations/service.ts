@@ -64,9 +64,36 @@ export function restartStep(options: RestartOptions): Step {
     [{ argv: ['systemctl', 'restart', service] }, ...options.checks, ...options.cleanup, clearPendingRestart(service)],
     {
       rollback: [...options.restore, { argv: ['systemctl', 'restart', service] }, ...options.cleanup, clearPendingRestart(service)],
-      diagnostics: [{ argv: ['journalctl', '-u', service, '-n', '20', '--no-pager', '-o', 'cat'] }],
+      diagnostics: [failedStartLog(service)],
     },
   );
+}
+
+/**
+ * The log of the start that just failed, and only of it, read when systemd has given its verdict:
+ * a plain journal tail raced the broker's last line, and with Restart=on-failure it could show a
+ * later retry (or "start request repeated too quickly") instead of the broker's own error.
+ * The restart-pending marker, touched before this run changed the config, dates our restart: the
+ * first "Failed with result" verdict (MESSAGE_ID below) after it names the failed start's
+ * InvocationID, and that ID selects the broker's stderr and systemd's lines for that start alone.
+ * $1 service, $2 the marker. Waits are bounded readiness checks (15 s for the verdict).
+ */
+const failedStartLogScript = [
+  'verdict=d9b373ed55a64feb8242e02dbe79a49c',
+  'since=$(stat -c %.3Y "$2" 2>/dev/null) || since=$(($(date +%s) - 120))',
+  'id=; n=0',
+  'while [ -z "$id" ] && [ $n -lt 150 ]; do',
+  '  id=$(journalctl -u "$1" --since "@$since" -o export MESSAGE_ID=$verdict | sed -n "s/^INVOCATION_ID=//p" | head -n 1)',
+  '  [ -n "$id" ] || { n=$((n+1)); sleep 0.1; }',
+  'done',
+  '[ -n "$id" ] || exec journalctl -u "$1" --since "@$since" -n 30 --no-pager -o cat',
+  // The broker wrote its error before it exited, so before the verdict; --sync has journald take in what is queued.
+  'journalctl --sync 2>/dev/null || true',
+  'journalctl --no-pager -o cat _SYSTEMD_INVOCATION_ID="$id" + INVOCATION_ID="$id" | tail -n 40',
+].join('\n');
+
+export function failedStartLog(service: string): Command {
+  return { argv: ['sh', '-c', failedStartLogScript, 'journal-of-the-failed-start', service, pendingRestartMarker(service)] };
 }
 
 export function reloadStep(service: string, reason: string): Step {
