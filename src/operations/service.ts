@@ -61,9 +61,20 @@ export function restartStep(options: RestartOptions): Step {
     `restart:${service}`,
     `restart ${service}`,
     options.reason,
-    [{ argv: ['systemctl', 'restart', service] }, ...options.checks, ...options.cleanup, clearPendingRestart(service)],
+    // reset-failed first: systemd's start limit (5 starts in 10 s) counts the auto-restarts of an
+    // earlier failed start, and would refuse this deliberate restart, or the rollback's start.
+    [{ argv: ['systemctl', 'reset-failed', service] }, { argv: ['systemctl', 'restart', service] }, ...options.checks, ...options.cleanup, clearPendingRestart(service)],
     {
-      rollback: [...options.restore, { argv: ['systemctl', 'restart', service] }, ...options.cleanup, clearPendingRestart(service)],
+      // Stop first: with Restart=on-failure the rejected config may be mid-retry, and a restart
+      // racing that retry fails on the killed start instead of starting the restored files.
+      rollback: [
+        ...options.restore,
+        { argv: ['systemctl', 'stop', service] },
+        { argv: ['systemctl', 'reset-failed', service] },
+        { argv: ['systemctl', 'start', service] },
+        ...options.cleanup,
+        clearPendingRestart(service),
+      ],
       diagnostics: [failedStartLog(service)],
     },
   );

@@ -4,7 +4,7 @@ import { createConnection } from 'node:net';
 import type { NodeSSH } from 'node-ssh';
 import type { Secret } from '../secret.ts';
 import { formatHostSpec, type HostSpec } from './host-spec.ts';
-import { checkHostKey, type HostKeyPolicy } from './known-hosts.ts';
+import { checkHostKey, hostKeyAlgorithms, type HostKeyPolicy } from './known-hosts.ts';
 import { quoteCommand } from './shell-quote.ts';
 import { ConnectionError, firstLineReader, type ExecOptions, type ExecResult, type HeldCommand, type Transport } from './transport.ts';
 
@@ -68,7 +68,8 @@ export class SshTransport implements Transport {
           port: options.port,
           username: options.user,
           ...credentialsFor(options),
-          ...(hostVerifier ? { hostVerifier } : {}),
+          // The recorded key types first, as OpenSSH orders them, so a host with several keys shows the known one.
+          ...(hostVerifier && policy ? { hostVerifier, algorithms: { serverHostKey: hostKeyAlgorithms(policy, options.host, options.port) as never } } : {}),
           readyTimeout: options.connectTimeoutMs ?? 10_000,
           // A host that vanishes without a reset is noticed within ~45 s instead of never.
           keepaliveInterval: 15_000,
