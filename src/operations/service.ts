@@ -87,7 +87,7 @@ export function restartStep(options: RestartOptions): Step {
  * The restart-pending marker, touched before this run changed the config, dates our restart: the
  * first "Failed with result" verdict (MESSAGE_ID below) after it names the failed start's
  * InvocationID, and that ID selects the broker's stderr and systemd's lines for that start alone.
- * $1 service, $2 the marker. Waits are bounded readiness checks (15 s for the verdict).
+ * $1 service, $2 the marker. Waits are bounded readiness checks (15 s for the verdict, 10 s for the broker's lines).
  */
 const failedStartLogScript = [
   'verdict=d9b373ed55a64feb8242e02dbe79a49c',
@@ -98,8 +98,11 @@ const failedStartLogScript = [
   '  [ -n "$id" ] || { n=$((n+1)); sleep 0.1; }',
   'done',
   '[ -n "$id" ] || exec journalctl -u "$1" --since "@$since" -n 30 --no-pager -o cat',
-  // The broker wrote its error before it exited, so before the verdict; --sync has journald take in what is queued.
-  'journalctl --sync 2>/dev/null || true',
+  // journald takes in pid 1's verdict and the broker's stdout stream on separate sockets, in no fixed
+  // order (the 20-run loop saw the verdict first): wait for a line the failed start's own processes
+  // wrote, up to 10 s for a broker that died silently.
+  'n=0',
+  'while [ $n -lt 100 ] && [ -z "$(journalctl -q -n 1 -o cat _SYSTEMD_INVOCATION_ID="$id")" ]; do n=$((n+1)); sleep 0.1; done',
   'journalctl --no-pager -o cat _SYSTEMD_INVOCATION_ID="$id" + INVOCATION_ID="$id" | tail -n 40',
 ].join('\n');
 
