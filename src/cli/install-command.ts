@@ -8,6 +8,7 @@ import { Secret } from '../secret.ts';
 import { InputError, InputErrors } from '../settings/input-error.ts';
 import { loadSettings, type Settings } from '../settings/load.ts';
 import { formatHostSpec, parseHostSpec } from '../transport/host-spec.ts';
+import { generatedCaDir, placeholderPrefix } from '../tls/server-files.ts';
 import { SshTransport, type SshOptions } from '../transport/ssh.ts';
 import type { Transport } from '../transport/transport.ts';
 import { readInventory } from './inventory-file.ts';
@@ -234,9 +235,18 @@ function checkReadable(path: string, flag: string): void {
 /** Writes what would be installed, secret files at 0600, for review or for a config-management repo. */
 function renderTo(directory: string, settings: Settings, environment: InstallEnvironment): void {
   mkdirSync(directory, { recursive: true });
+  const notIssued: string[] = [];
   for (const file of brokerRole(settings.broker).renderFiles(settings)) {
+    // Rendering never creates the CA: without one there is nothing to issue the TLS files from.
+    if (file.content.startsWith(placeholderPrefix)) {
+      notIssued.push(basename(file.path));
+      continue;
+    }
     const target = join(directory, basename(file.path));
     writeFileSync(target, file.content, { mode: file.secret ? 0o600 : 0o644 });
     environment.printError(`rendered ${target}`);
+  }
+  if (notIssued.length > 0) {
+    environment.printError(`not rendered: ${notIssued.join(', ')}: the CA in ${generatedCaDir(settings)} does not exist yet, and --render-to does not create it (a run that applies would create the CA)`);
   }
 }

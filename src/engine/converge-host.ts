@@ -4,6 +4,7 @@ import type { HostFacts } from '../facts/host-facts.ts';
 import type { Step } from '../operations/step.ts';
 import type { Settings } from '../settings/load.ts';
 import type { Transport } from '../transport/transport.ts';
+import { prepareControllerCa } from '../tls/server-files.ts';
 import { applyPlan } from './apply-plan.ts';
 import { acquireHostLock, lockName, withHostLock, type HostLock } from './host-lock.ts';
 import type { HostReport, StepResult } from './report.ts';
@@ -35,11 +36,14 @@ export async function convergeHost(target: HostTarget, settings: Settings, optio
     transport = await target.connect();
     // Held from before the facts are read until the last step: a plan is only true while no other run changes the host.
     lock = await acquireHostLock(transport, lockName(), options.lockTimeoutSeconds);
+    const prepared = controllerStep(settings, options.dryRun ?? false);
+    if (prepared) options.onStep?.(target.label, prepared);
     const { steps } = await planHost(transport, settings);
-    const results = await applyPlan(transport, steps, {
+    const applied = await applyPlan(transport, steps, {
       dryRun: options.dryRun ?? false,
       onStep: (result) => options.onStep?.(target.label, result),
     });
+    const results = prepared ? [prepared, ...applied] : applied;
     const failure = results.find((result) => result.status === 'failed');
     if (failure) return finish({ status: 'failed', steps: results, error: `${failure.title}: ${failure.error ?? 'failed'}` });
     return finish({ status: results.some((result) => result.status === 'changed') ? 'changed' : 'ok', steps: results });
@@ -49,6 +53,19 @@ export async function convergeHost(target: HostTarget, settings: Settings, optio
     await lock?.release().catch(() => {});
     await transport?.close();
   }
+}
+
+/**
+ * What the run does on the controller before planning: creating the generated CA (never in a plan
+ * or a dry run, which only reports that it would). Reported as a step of the first host that needed it.
+ */
+export function controllerStep(settings: Settings, dryRun: boolean): StepResult | undefined {
+  const started = performance.now();
+  const prepared = prepareControllerCa(settings, dryRun);
+  if (!prepared) return undefined;
+  const base = { id: `controller:ca:${prepared.caDir}`, title: `CA ${prepared.caDir} (on this controller)`, status: 'changed' as const };
+  if (dryRun) return { ...base, reason: 'would create the CA', durationMs: 0 };
+  return { ...base, reason: prepared.created ? 'created the CA' : 'created by another run just now', durationMs: performance.now() - started };
 }
 
 /** planHost under the host lock, for front doors that only look (Pulumi's refresh). */

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
-import { mkdtempSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -13,7 +13,7 @@ import type { HostFacts } from '../../src/facts/host-facts.ts';
 import type { Step } from '../../src/operations/step.ts';
 import { Secret } from '../../src/secret.ts';
 import { resolveSettings } from '../../src/settings/load.ts';
-import { loadOrCreateCa } from '../../src/tls/ca-store.ts';
+import { ensureCa, readCa } from '../../src/tls/ca-store.ts';
 import { certificateSans, createCa, issueServerCertificate, reissueReasons, type KeyPairPem } from '../../src/tls/certificates.ts';
 import type { TlsIssuer } from '../../src/tls/server-files.ts';
 import { convergedFacts, fixedSalt, mosquittoFacts } from '../fixtures/facts.ts';
@@ -84,10 +84,15 @@ describe('certificates', () => {
 
   it('creates the CA once in caDir with a 0600 key and reads it afterwards', () => {
     const dir = join(mkdtempSync(join(tmpdir(), 'mp-ca-')), 'env');
-    const first = loadOrCreateCa(dir);
+    assert.equal(readCa(dir), null, 'reading creates nothing');
+    assert.equal(existsSync(dir), false);
+    const first = ensureCa(dir);
+    assert.equal(first.created, true);
     assert.equal(statSync(join(dir, 'ca.key')).mode & 0o777, 0o600);
     assert.equal(statSync(dir).mode & 0o777, 0o700);
-    assert.equal(loadOrCreateCa(dir).certPem, first.certPem);
+    assert.deepEqual(readdirSync(dir).sort(), ['ca.crt', 'ca.key'], 'no temp or guard file left');
+    assert.equal(ensureCa(dir).created, false);
+    assert.equal(readCa(dir)!.certPem, first.ca.certPem);
   });
 });
 
