@@ -70,12 +70,13 @@ export async function acquireHostLock(transport: Transport, name: string, timeou
   const backstop = new Promise<'late'>((resolveLate) => (timer = setTimeout(() => resolveLate('late'), (timeoutSeconds + 60) * 1000)));
   const first = await Promise.race([held.firstLine, backstop]);
   clearTimeout(timer);
-  if (first !== 'late' && 'line' in first && first.line === 'LOCKED') return { release: () => held.release() };
+  if (first !== 'late' && 'line' in first && first.line.trim() === 'LOCKED') return { release: () => held.release() };
   void held.release();
   if (first === 'late') throw new Error(`${transport.label}: no answer while waiting for the host lock`);
+  // trim(): through sudo's use_pty (Debian's default) lines end in \r\n.
   if ('line' in first && first.line.startsWith('BUSY ')) {
     throw new HostLockBusy(
-      `${transport.label} is locked by another mqtt-provision run: ${first.line.slice(5)}; gave up after ${timeoutSeconds} s (--lock-timeout)`,
+      `${transport.label} is locked by another mqtt-provision run: ${first.line.slice(5).trim()}; gave up after ${timeoutSeconds} s (--lock-timeout)`,
     );
   }
   const detail = 'line' in first ? first.line : `exit ${first.ended.code}: ${(first.ended.stderr || first.ended.stdout).trim()}`;
