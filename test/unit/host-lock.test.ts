@@ -3,7 +3,10 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { rmSync } from 'node:fs';
 import { after, describe, it } from 'node:test';
+import { convergeContainer } from '../../src/container/converge.ts';
+import { defaultContainerOptions } from '../../src/container/desired.ts';
 import { acquireHostLock, HostLockBusy, lockName } from '../../src/engine/host-lock.ts';
+import { resolveSettings } from '../../src/settings/load.ts';
 import { LocalTransport } from '../../src/transport/local.ts';
 
 // The lock script run on this machine: flock under /run/lock (or $TMPDIR), exactly as on a host.
@@ -72,5 +75,27 @@ describe('host lock', () => {
     assert.equal(lockName(), 'host');
     assert.equal(lockName('mqtt-provision-mosquitto'), 'docker-mqtt-provision-mosquitto');
     assert.equal(lockName('a/../b'), 'docker-a_.._b');
+  });
+
+  it('--docker takes the lock per container on the Docker host, before any docker command', async () => {
+    const container = `mp-lock-test-${process.pid}`;
+    names.push(lockName(container));
+    const held = await acquireHostLock(local, lockName(container), 5, 'ops on ctl-9 (pid 999) since 2026-01-01T00:00:00Z');
+    const commands: string[][] = [];
+    const recording = {
+      label: 'local',
+      exec: (argv: readonly string[], options?: { stdin?: string | Buffer }) => (commands.push([...argv]), local.exec(argv, options)),
+      start: (argv: readonly string[]) => local.start(argv),
+      close: async () => {},
+    };
+    try {
+      const settings = resolveSettings({ broker: 'mosquitto', admins: [{ name: 'admin', password: 'lock-test' }] });
+      const report = await convergeContainer(settings, { ...defaultContainerOptions('mosquitto', container), image: 'eclipse-mosquitto:2.0.22', bind: '127.0.0.1' }, { transport: recording, lockTimeoutSeconds: 0 });
+      assert.equal(report.status, 'failed');
+      assert.match(report.error!, /ops on ctl-9 \(pid 999\) since 2026-01-01T00:00:00Z; gave up after 0 s/);
+      assert.deepEqual(commands, [], 'no docker command ran');
+    } finally {
+      await held.release();
+    }
   });
 });
