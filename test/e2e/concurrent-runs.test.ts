@@ -42,7 +42,7 @@ describe('several runs at once against one host', () => {
     if (host) await stopLabHosts([host.name]);
   });
 
-  it('take turns: one good config ends up in place, the rejected one fails with the broker error, every other run converged or named the lock holder', async () => {
+  it('take turns: one good config ends up in place, the rejected one fails with the broker error, every other run converged or named the lock holder', async (t) => {
     const ssh = await hostArgs(host);
     const first = await install([...ssh, '--settings', queueSettings(1000), ...admin, '--no-verify']);
     assert.equal(first.code, 0, first.output);
@@ -75,6 +75,7 @@ describe('several runs at once against one host', () => {
       assert.ok(pids.includes(Number(holder[1])) && Number(holder[1]) !== run.pid, `the holder is one of the other runs (${holder[1]})`);
       assert.doesNotMatch(run.output, /changed /, 'a run that did not get the lock changed nothing');
     }
+    t.diagnostic(`outcomes: ${results.map((run) => `${run.queue || 'rejected'}→${run.code === 0 ? 'converged' : /locked by another/.test(run.output) ? 'named the holder' : 'failed'}`).join(', ')}`);
     assert.ok(converged.length >= 2, `the patient good runs converged (${converged.join(', ')})`);
 
     assert.equal((await onHost(host, ['systemctl', 'is-active', 'mosquitto'])).trim(), 'active');
