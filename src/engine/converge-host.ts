@@ -4,7 +4,7 @@ import type { HostFacts } from '../facts/host-facts.ts';
 import type { Step } from '../operations/step.ts';
 import type { Settings } from '../settings/load.ts';
 import type { Transport } from '../transport/transport.ts';
-import { prepareControllerCa } from '../tls/server-files.ts';
+import { dryRunIssuer, prepareControllerCa } from '../tls/server-files.ts';
 import { applyPlan } from './apply-plan.ts';
 import { acquireHostLock, lockName, withHostLock, type HostLock } from './host-lock.ts';
 import type { HostReport, StepResult } from './report.ts';
@@ -38,7 +38,7 @@ export async function convergeHost(target: HostTarget, settings: Settings, optio
     lock = await acquireHostLock(transport, lockName(), options.lockTimeoutSeconds);
     const prepared = controllerStep(settings, options.dryRun ?? false);
     if (prepared) options.onStep?.(target.label, prepared);
-    const { steps } = await planHost(transport, settings);
+    const { steps } = await planHost(transport, settings, options.dryRun ?? false);
     const applied = await applyPlan(transport, steps, {
       dryRun: options.dryRun ?? false,
       onStep: (result) => options.onStep?.(target.label, result),
@@ -70,14 +70,18 @@ export function controllerStep(settings: Settings, dryRun: boolean): StepResult 
 
 /** planHost under the host lock, for front doors that only look (Pulumi's refresh). */
 export function inspectHost(transport: Transport, settings: Settings, lockTimeoutSeconds?: number): Promise<{ facts: HostFacts; steps: Step[] }> {
-  return withHostLock(transport, lockName(), lockTimeoutSeconds, () => planHost(transport, settings));
+  return withHostLock(transport, lockName(), lockTimeoutSeconds, () => planHost(transport, settings, true));
 }
 
-/** Gathers facts and plans, touching nothing: what --dry-run and Pulumi's diff are built on. */
-export async function planHost(transport: Transport, settings: Settings): Promise<{ facts: HostFacts; steps: Step[] }> {
+/**
+ * Gathers facts and plans, touching nothing: what --dry-run and Pulumi's refresh are built on.
+ * `dryRun` (the default) plans with an issuer that draws no TLS key.
+ */
+export async function planHost(transport: Transport, settings: Settings, dryRun = true): Promise<{ facts: HostFacts; steps: Step[] }> {
   const role = brokerRole(settings.broker);
   const gathered = await gatherFacts(transport, role.factQuery(settings));
   const probed = transport.address === undefined ? gathered : { ...gathered, sshAddress: transport.address };
   const facts = role.extraFacts ? await role.extraFacts(transport, probed, settings) : probed;
-  return { facts, steps: role.plan(facts, settings) };
+  // Only a run that applies may draw a new TLS key; a dry run plans with placeholders.
+  return { facts, steps: role.plan(facts, settings, dryRun ? { issuer: dryRunIssuer } : {}) };
 }

@@ -33,6 +33,19 @@ export const defaultIssuer: TlsIssuer = {
   now: () => new Date(),
 };
 
+/**
+ * The issuer of a dry run (and of Pulumi's refresh): reads the CA, draws no key. Where a real run
+ * would issue a new server key and certificate, the plan shows placeholders (so the step still
+ * reads "content differs"), and nothing random is generated.
+ */
+export const dryRunIssuer: TlsIssuer = {
+  ca: readCa,
+  issue: () => ({ certPem: notIssuedYet, keyPem: notIssuedYet }),
+  now: () => new Date(),
+};
+
+const notIssuedYet = '(a run that applies issues a new server key and certificate here)\n';
+
 export interface TlsFiles {
   files: ManagedFile[];
   /** Why the server certificate is (re-)issued on this run; undefined when the host's one is kept. */

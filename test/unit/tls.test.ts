@@ -15,7 +15,7 @@ import { Secret } from '../../src/secret.ts';
 import { resolveSettings } from '../../src/settings/load.ts';
 import { ensureCa, readCa } from '../../src/tls/ca-store.ts';
 import { certificateSans, createCa, issueServerCertificate, reissueReasons, type KeyPairPem } from '../../src/tls/certificates.ts';
-import type { TlsIssuer } from '../../src/tls/server-files.ts';
+import { dryRunIssuer, type TlsIssuer } from '../../src/tls/server-files.ts';
 import { convergedFacts, fixedSalt, mosquittoFacts } from '../fixtures/facts.ts';
 import { emqxFacts, fixtureCookie, leafKeys, parseHocon, planOptions } from '../fixtures/emqx-facts.ts';
 import { emqxSettings, knownKeys } from '../fixtures/emqx-settings.ts';
@@ -93,6 +93,22 @@ describe('certificates', () => {
     assert.deepEqual(readdirSync(dir).sort(), ['ca.crt', 'ca.key'], 'no temp or guard file left');
     assert.equal(ensureCa(dir).created, false);
     assert.equal(readCa(dir)!.certPem, first.ca.certPem);
+  });
+});
+
+describe('TLS files in a dry run', () => {
+  it('draw no key: a certificate to issue shows as a placeholder, and a missing CA as a CA to create', () => {
+    const dir = join(mkdtempSync(join(tmpdir(), 'mp-ca-dry-')), 'env');
+    const settings = tlsSettings({ generate: { caDir: dir, subjectAltNames: ['broker1.example.com'] } });
+    const absent = mosquittoFiles(settings, withSsh(mosquittoFacts('debian12')), fixedSalt(), dryRunIssuer).filter((file) => file.path.startsWith(tlsDir));
+    assert.equal(absent.length, 3);
+    for (const file of absent) assert.match(file.content, /^\(not issued yet: a run that applies creates the CA in .*env first/);
+    assert.equal(existsSync(dir), false, 'no CA created');
+    const created = ensureCa(dir).ca;
+    const files = mosquittoFiles(settings, withSsh(mosquittoFacts('debian12')), fixedSalt(), dryRunIssuer);
+    assert.equal(files.find((file) => file.path === `${tlsDir}/ca.crt`)!.content, created.certPem);
+    assert.match(files.find((file) => file.path === `${tlsDir}/server.key`)!.content, /^\(a run that applies issues a new server key and certificate here\)/);
+    assert.match(files.find((file) => file.path === `${tlsDir}/server.crt`)!.content, /^\(a run that applies issues/);
   });
 });
 
