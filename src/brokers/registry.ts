@@ -12,12 +12,12 @@ import { mosquittoFactQuery, planMosquitto } from './mosquitto/plan.ts';
 const roles: Partial<Record<Settings['broker'], BrokerRole>> = {
   mosquitto: {
     factQuery: mosquittoFactQuery,
-    plan: (facts, settings) => planMosquitto(facts, settings),
+    plan: (facts, settings, options) => planMosquitto(facts, settings, undefined, options?.issuer),
     renderFiles: (settings) => mosquittoFiles(settings, emptyFacts()),
   },
   emqx: {
     factQuery: emqxFactQuery,
-    plan: (facts, settings) => planEmqx(facts, settings),
+    plan: (facts, settings, options) => planEmqx(facts, settings, options?.issuer ? { issuer: options.issuer } : {}),
     renderFiles: emqxRenderFiles,
     extraFacts: async (transport, facts, settings) => gatherClusterFacts(transport, await gatherEmqxApiFacts(transport, facts, settings), settings),
     rolling: isStaticCluster,

@@ -9,6 +9,7 @@ import { InputError, InputErrors } from '../settings/input-error.ts';
 import { inputCaps, readInputBytes, readSecretFile } from '../settings/input-file.ts';
 import { loadSettings, type Settings } from '../settings/load.ts';
 import { formatHostSpec, parseHostSpec } from '../transport/host-spec.ts';
+import { generatedCaDir, placeholderPrefix } from '../tls/server-files.ts';
 import { SshTransport, type SshOptions } from '../transport/ssh.ts';
 import type { Transport } from '../transport/transport.ts';
 import { readInventory } from './inventory-file.ts';
@@ -115,6 +116,7 @@ export async function runInstall(broker: Settings['broker'], args: string[], env
   const reports = await convergeAll(targets, settings, {
     concurrency: options.concurrency,
     dryRun: options.dryRun,
+    lockTimeoutSeconds: options.lockTimeoutSeconds,
     ...(options.maxFail !== undefined ? { maxFail: options.maxFail } : {}),
     onStep: (host, result) => {
       if (!options.json) environment.print(formatStepLine(host, result, options.dryRun));
@@ -195,6 +197,7 @@ async function runDockerInstall(broker: Settings['broker'], settings: Settings, 
   try {
     const report = await convergeContainer(settings, { ...defaults, ...limits, image, bind: options.bind }, {
       dryRun: options.dryRun,
+      lockTimeoutSeconds: options.lockTimeoutSeconds,
       transport,
       onStep: (result) => {
         if (!options.json) environment.print(formatStepLine(label, result, options.dryRun));
@@ -319,10 +322,19 @@ function writeConsumers(output: ConsumerOutput, settings: Settings, environment:
 /** Writes what would be installed, secret files at 0600, for review or for a config-management repo. */
 function renderTo(directory: string, settings: Settings, environment: InstallEnvironment): void {
   mkdirSync(directory, { recursive: true });
+  const notIssued: string[] = [];
   for (const file of brokerRole(settings.broker).renderFiles(settings)) {
+    // Rendering never creates the CA: without one there is nothing to issue the TLS files from.
+    if (file.content.startsWith(placeholderPrefix)) {
+      notIssued.push(basename(file.path));
+      continue;
+    }
     const target = join(directory, basename(file.path));
     writeRendered(target, file.content, file.secret ? 0o600 : 0o644);
     environment.printError(`rendered ${target}`);
+  }
+  if (notIssued.length > 0) {
+    environment.printError(`not rendered: ${notIssued.join(', ')}: the CA in ${generatedCaDir(settings)} does not exist yet, and --render-to does not create it (a run that applies would create the CA)`);
   }
 }
 

@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { imageReferencePattern } from '../container/image-layouts.ts';
+import { defaultLockTimeoutSeconds } from '../engine/host-lock.ts';
 import { InputError } from '../settings/input-error.ts';
 import type { HostKeyCheck } from '../transport/known-hosts.ts';
 
@@ -27,6 +28,8 @@ export interface InstallOptions {
   concurrency: number;
   maxFail?: number;
   connectTimeoutSeconds: number;
+  /** Seconds to wait for another run's lock on a host or container. */
+  lockTimeoutSeconds: number;
   retries: number;
   help: boolean;
   /** Converge a container on a Docker engine instead of SSH hosts. */
@@ -94,6 +97,8 @@ Behaviour:
   --max-fail N                start no new host once N hosts failed
   --connect-timeout SECONDS   per SSH connection attempt (default 10)
   --retries N                 extra SSH connection attempts with backoff (default 2)
+  --lock-timeout SECONDS      wait this long for another run's lock on a host or container,
+                              then fail naming it (default 120; 0 fails at once)
   -h, --help                  this text
 
 Exit codes: 0 success (--check: in sync), 1 a host failed or did not verify, 2 invalid input
@@ -140,6 +145,7 @@ export function parseInstallOptions(args: string[]): InstallOptions {
         'max-fail': { type: 'string' },
         'connect-timeout': { type: 'string' },
         retries: { type: 'string' },
+        'lock-timeout': { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
         docker: { type: 'boolean', default: false },
         'docker-host': { type: 'string' },
@@ -167,6 +173,7 @@ export function parseInstallOptions(args: string[]): InstallOptions {
     concurrency: positiveInteger(values.concurrency, '--concurrency', 10),
     connectTimeoutSeconds: positiveInteger(values['connect-timeout'], '--connect-timeout', 10),
     retries: positiveInteger(values.retries, '--retries', 2, 0),
+    lockTimeoutSeconds: positiveInteger(values['lock-timeout'], '--lock-timeout', defaultLockTimeoutSeconds, 0),
     help: values.help,
     docker: values.docker,
     knownHosts: values['known-hosts'] ?? join(homedir(), '.ssh', 'known_hosts'),

@@ -3,6 +3,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { mosquittoRestoreCommand, type BackupManifest } from '../brokers/mosquitto/backup.ts';
 import { convergeHost } from '../engine/converge-host.ts';
+import { lockName, withHostLock } from '../engine/host-lock.ts';
 import { InputError, InputErrors } from '../settings/input-error.ts';
 import { loadSettings, type Settings } from '../settings/load.ts';
 import type { Transport } from '../transport/transport.ts';
@@ -131,7 +132,8 @@ export async function runRestore(args: string[], environment: Pick<InstallEnviro
   try {
     transport = await target.connect();
     const command = mosquittoRestoreCommand(archive.toString('base64'));
-    const result = await transport.exec(command.argv, { stdin: command.stdin! });
+    // The data swap stops and starts the broker: no other run may converge the host meanwhile.
+    const result = await withHostLock(transport, lockName(), undefined, () => transport!.exec(command.argv, { stdin: command.stdin! }));
     if (result.code !== 0) throw new Error(`exit ${result.code}: ${result.stderr.trim()}`);
     environment.print(`[${target.label}] restored the data directory from ${options.from} and started the broker`);
     return 0;

@@ -1,7 +1,7 @@
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Settings } from '../settings/load.ts';
-import { loadOrCreateCa } from '../tls/ca-store.ts';
+import { readCa } from '../tls/ca-store.ts';
 import type { ConsumerEndpoint } from './endpoint.ts';
 import { renderConsumerFiles } from './render.ts';
 
@@ -9,7 +9,11 @@ import { renderConsumerFiles } from './render.ts';
 export function consumerCaPem(settings: Pick<Settings, 'tls'>): string | undefined {
   const tls = settings.tls;
   if (tls === undefined) return undefined;
-  return tls.source === 'supplied' ? tls.caPem : loadOrCreateCa(tls.caDir).certPem;
+  if (tls.source === 'supplied') return tls.caPem;
+  // Rendering never creates the CA (only a converge that applies does): say so instead.
+  const ca = readCa(tls.caDir);
+  if (!ca) throw new Error(`the generated CA in ${tls.caDir} does not exist yet; converge once (it creates the CA), then render the consumer configs`);
+  return ca.certPem;
 }
 
 /**

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { applyPlan } from '../engine/apply-plan.ts';
+import { acquireHostLock, lockName, type HostLock } from '../engine/host-lock.ts';
 import type { HostReport, StepResult } from '../engine/report.ts';
 import { labImageTag } from '../lab/image.ts';
 import type { Step } from '../operations/step.ts';
@@ -16,6 +17,8 @@ import { planContainer, planContainerAbsent, reloadPendingMarker, restartPending
 
 export interface ConvergeContainerOptions {
   dryRun?: boolean;
+  /** Seconds to wait for another run's lock on this container (default 120). */
+  lockTimeoutSeconds?: number;
   onStep?: (result: StepResult) => void;
   /** Where docker runs and the config directory lives; this machine by default. */
   transport?: Transport;
@@ -77,7 +80,10 @@ export async function convergeContainer(settings: Settings, options: ContainerOp
   const dryRun = convergeOptions.dryRun ?? false;
   const transport = convergeOptions.transport ?? new LocalTransport();
   const host = containerLabel(transport, options.name);
+  let lock: HostLock | undefined;
   try {
+    // Per container, on the Docker host, for the whole converge: two runs never interleave their writes and restarts.
+    lock = await acquireHostLock(transport, lockName(options.name), convergeOptions.lockTimeoutSeconds);
     const { steps } = await planContainerTarget(transport, settings, options, convergeOptions);
     const results = await applyPlan(transport, steps, { dryRun, ...(convergeOptions.onStep ? { onStep: convergeOptions.onStep } : {}) });
     const failed = results.find((result) => result.status === 'failed');
@@ -95,6 +101,8 @@ export async function convergeContainer(settings: Settings, options: ContainerOp
     const step: StepResult = { id: 'plan', title: `plan for ${options.name}`, status: 'failed', reason: 'refused', error: message, durationMs: performance.now() - started };
     convergeOptions.onStep?.(step);
     return { host, status: 'failed', dryRun, steps: [step], error: message, durationMs: performance.now() - started };
+  } finally {
+    await lock?.release().catch(() => {});
   }
 }
 

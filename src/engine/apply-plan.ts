@@ -61,7 +61,9 @@ async function explainFailure(transport: Transport, step: Step, error: unknown):
     try {
       const result = await transport.exec(command.argv);
       const text = (result.stdout + result.stderr).trim();
-      if (text) message += `\n${command.argv.join(' ')}:\n${text}`;
+      // A script is named by its $0, not printed whole.
+      const name = command.argv[0] === 'sh' && command.argv[1] === '-c' ? (command.argv[3] ?? 'sh') : command.argv.join(' ');
+      if (text) message += `\n${name}:\n${text}`;
     } catch {
       // Diagnostics are a courtesy, read before the rollback so they show the failing start; the failure itself is already reported.
     }

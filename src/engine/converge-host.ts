@@ -4,11 +4,15 @@ import type { HostFacts } from '../facts/host-facts.ts';
 import type { Step } from '../operations/step.ts';
 import type { Settings } from '../settings/load.ts';
 import type { Transport } from '../transport/transport.ts';
+import { dryRunIssuer, prepareControllerCa } from '../tls/server-files.ts';
 import { applyPlan } from './apply-plan.ts';
+import { acquireHostLock, lockName, withHostLock, type HostLock } from './host-lock.ts';
 import type { HostReport, StepResult } from './report.ts';
 
 export interface ConvergeOptions {
   dryRun?: boolean;
+  /** Seconds to wait for another run's host lock (default 120). */
+  lockTimeoutSeconds?: number;
   onStep?: (host: string, result: StepResult) => void;
 }
 
@@ -27,28 +31,57 @@ export async function convergeHost(target: HostTarget, settings: Settings, optio
     durationMs: Math.round(performance.now() - started),
   });
   let transport: Transport | undefined;
+  let lock: HostLock | undefined;
   try {
     transport = await target.connect();
-    const { steps } = await planHost(transport, settings);
-    const results = await applyPlan(transport, steps, {
+    // Held from before the facts are read until the last step: a plan is only true while no other run changes the host.
+    lock = await acquireHostLock(transport, lockName(), options.lockTimeoutSeconds);
+    const prepared = controllerStep(settings, options.dryRun ?? false);
+    if (prepared) options.onStep?.(target.label, prepared);
+    const { steps } = await planHost(transport, settings, options.dryRun ?? false);
+    const applied = await applyPlan(transport, steps, {
       dryRun: options.dryRun ?? false,
       onStep: (result) => options.onStep?.(target.label, result),
     });
+    const results = prepared ? [prepared, ...applied] : applied;
     const failure = results.find((result) => result.status === 'failed');
     if (failure) return finish({ status: 'failed', steps: results, error: `${failure.title}: ${failure.error ?? 'failed'}` });
     return finish({ status: results.some((result) => result.status === 'changed') ? 'changed' : 'ok', steps: results });
   } catch (error) {
     return finish({ status: 'failed', steps: [], error: error instanceof Error ? error.message : String(error) });
   } finally {
+    await lock?.release().catch(() => {});
     await transport?.close();
   }
 }
 
-/** Gathers facts and plans, touching nothing: what --dry-run and Pulumi's diff are built on. */
-export async function planHost(transport: Transport, settings: Settings): Promise<{ facts: HostFacts; steps: Step[] }> {
+/**
+ * What the run does on the controller before planning: creating the generated CA (never in a plan
+ * or a dry run, which only reports that it would). Reported as a step of the first host that needed it.
+ */
+export function controllerStep(settings: Settings, dryRun: boolean): StepResult | undefined {
+  const started = performance.now();
+  const prepared = prepareControllerCa(settings, dryRun);
+  if (!prepared) return undefined;
+  const base = { id: `controller:ca:${prepared.caDir}`, title: `CA ${prepared.caDir} (on this controller)`, status: 'changed' as const };
+  if (dryRun) return { ...base, reason: 'would create the CA', durationMs: 0 };
+  return { ...base, reason: prepared.created ? 'created the CA' : 'created by another run just now', durationMs: performance.now() - started };
+}
+
+/** planHost under the host lock, for front doors that only look (Pulumi's refresh). */
+export function inspectHost(transport: Transport, settings: Settings, lockTimeoutSeconds?: number): Promise<{ facts: HostFacts; steps: Step[] }> {
+  return withHostLock(transport, lockName(), lockTimeoutSeconds, () => planHost(transport, settings, true));
+}
+
+/**
+ * Gathers facts and plans, touching nothing: what --dry-run and Pulumi's refresh are built on.
+ * `dryRun` (the default) plans with an issuer that draws no TLS key.
+ */
+export async function planHost(transport: Transport, settings: Settings, dryRun = true): Promise<{ facts: HostFacts; steps: Step[] }> {
   const role = brokerRole(settings.broker);
   const gathered = await gatherFacts(transport, role.factQuery(settings));
   const probed = transport.address === undefined ? gathered : { ...gathered, sshAddress: transport.address };
   const facts = role.extraFacts ? await role.extraFacts(transport, probed, settings) : probed;
-  return { facts, steps: role.plan(facts, settings) };
+  // Only a run that applies may draw a new TLS key; a dry run plans with placeholders.
+  return { facts, steps: role.plan(facts, settings, dryRun ? { issuer: dryRunIssuer } : {}) };
 }

@@ -9,9 +9,10 @@ export const backupSuffix = '.mqtt-provision.bak';
 /**
  * Writes to a temp file beside the target and renames it into place, so a dropped connection or a
  * full disk never leaves a half-written config; umask 077 keeps the temp file private until chmod.
+ * The shell's pid names it per run on the host (nothing drawn while planning): two runs never share it.
  */
 const atomicWriteScript =
-  'set -e; umask 077; tmp="$1.mqtt-provision.tmp"; trap \'rm -f "$tmp"\' EXIT; ' +
+  'set -e; umask 077; tmp="$1.mqtt-provision.$$.tmp"; trap \'rm -f "$tmp"\' EXIT; ' +
   'cat > "$tmp"; chown "$2" "$tmp"; chmod "$3" "$tmp"; mv -f "$tmp" "$1"';
 
 export function sha256(text: string): string {

@@ -32,7 +32,8 @@ export function pendingRestartMarker(service: string): string {
 export function pendingRestartStep(service: string, reason: string): Step {
   const marker = pendingRestartMarker(service);
   return change(`pending:${service}`, `mark ${service} restart pending`, reason, [
-    { argv: ['sh', '-c', 'mkdir -p "${1%/*}" && touch "$1"', 'mqtt-provision-mark', marker] },
+    // It holds the running broker's MainPID: the failed-start log tells that broker's last lines from the new one's.
+    { argv: ['sh', '-c', 'mkdir -p "${1%/*}" && systemctl show -p MainPID --value "$2" > "$1"', 'mqtt-provision-mark', marker, service] },
   ]);
 }
 
@@ -61,12 +62,60 @@ export function restartStep(options: RestartOptions): Step {
     `restart:${service}`,
     `restart ${service}`,
     options.reason,
-    [{ argv: ['systemctl', 'restart', service] }, ...options.checks, ...options.cleanup, clearPendingRestart(service)],
+    // reset-failed first: systemd's start limit (5 starts in 10 s) counts the auto-restarts of an
+    // earlier failed start, and would refuse this deliberate restart, or the rollback's start.
+    [{ argv: ['systemctl', 'reset-failed', service] }, { argv: ['systemctl', 'restart', service] }, ...options.checks, ...options.cleanup, clearPendingRestart(service)],
     {
-      rollback: [...options.restore, { argv: ['systemctl', 'restart', service] }, ...options.cleanup, clearPendingRestart(service)],
-      diagnostics: [{ argv: ['journalctl', '-u', service, '-n', '20', '--no-pager', '-o', 'cat'] }],
+      // Stop first: with Restart=on-failure the rejected config may be mid-retry, and a restart
+      // racing that retry fails on the killed start instead of starting the restored files.
+      rollback: [
+        ...options.restore,
+        { argv: ['systemctl', 'stop', service] },
+        { argv: ['systemctl', 'reset-failed', service] },
+        { argv: ['systemctl', 'start', service] },
+        ...options.cleanup,
+        clearPendingRestart(service),
+      ],
+      diagnostics: [failedStartLog(service)],
     },
   );
+}
+
+/**
+ * The log of the start that just failed, and only of it, read once it is all in: a plain journal
+ * tail raced the broker's last line, and with Restart=on-failure could show a later retry (or
+ * "start request repeated too quickly") instead of the broker's own error.
+ * - The restart-pending marker, written before this run changed the config, dates our restart and
+ *   holds the MainPID of the broker that ran before it.
+ * - systemd's first "Failed with result" verdict (MESSAGE_ID below) after it names the failed
+ *   start's InvocationID: systemd's own lines about that start.
+ * - The broker's lines are those of the first process of the unit's program (SYSLOG_IDENTIFIER,
+ *   which the stream carries itself) other than the old MainPID to log since then. Not
+ *   _SYSTEMD_INVOCATION_ID: journald loses it for a process that exits at once (the 20-run loop
+ *   saw it missing), and takes in pid 1's verdict and the broker's stream in no fixed order.
+ * $1 service, $2 the marker. Both waits are bounded readiness checks (15 s, then 10 s).
+ */
+const failedStartLogScript = [
+  'verdict=d9b373ed55a64feb8242e02dbe79a49c',
+  'since=$(stat -c %.3Y "$2" 2>/dev/null) || since=$(($(date +%s) - 120))',
+  'old=$(cat "$2" 2>/dev/null); old=${old:-0}',
+  'program=$(systemctl show -p ExecStart --value "$1" | sed -n "s/.*path=\\([^ ;]*\\).*/\\1/p" | head -n 1); program=${program##*/}',
+  'id=; n=0',
+  'while [ -z "$id" ] && [ $n -lt 150 ]; do',
+  '  id=$(journalctl -u "$1" --since "@$since" -o export MESSAGE_ID=$verdict | sed -n "s/^INVOCATION_ID=//p" | head -n 1)',
+  '  [ -n "$id" ] || { n=$((n+1)); sleep 0.1; }',
+  'done',
+  '[ -n "$id" ] || exec journalctl -u "$1" --since "@$since" -n 30 --no-pager -o cat',
+  'pid=; n=0',
+  'while [ -z "$pid" ] && [ -n "$program" ] && [ $n -lt 100 ]; do',
+  '  pid=$(journalctl --since "@$since" -o export SYSLOG_IDENTIFIER="$program" | sed -n "s/^_PID=//p" | grep -vx "$old" | head -n 1)',
+  '  [ -n "$pid" ] || { n=$((n+1)); sleep 0.1; }',
+  'done',
+  'journalctl --no-pager -o cat --since "@$since" INVOCATION_ID="$id" ${pid:+ + _PID="$pid" SYSLOG_IDENTIFIER="$program"} | tail -n 40',
+].join('\n');
+
+export function failedStartLog(service: string): Command {
+  return { argv: ['sh', '-c', failedStartLogScript, 'journal-of-the-failed-start', service, pendingRestartMarker(service)] };
 }
 
 export function reloadStep(service: string, reason: string): Step {

@@ -3,7 +3,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type * as pulumi from '@pulumi/pulumi';
 import { brokerRole } from '../brokers/registry.ts';
-import { convergeHost, planHost, type HostTarget } from '../engine/converge-host.ts';
+import { convergeHost, inspectHost, type HostTarget } from '../engine/converge-host.ts';
 import type { HostReport } from '../engine/report.ts';
 import { InputError, InputErrors } from '../settings/input-error.ts';
 import { resolveSettings, type Settings } from '../settings/load.ts';
@@ -91,7 +91,7 @@ export async function readHost(id: string, props?: HostProviderOutputs): Promise
   const settings = resolveOrThrow(props.settings);
   const transport = await target(props).connect();
   try {
-    const { facts, steps } = await planHost(transport, settings);
+    const { facts, steps } = await inspectHost(transport, settings);
     // The restart-pending marker is bookkeeping of the plan, not drift of the host.
     const drift = steps.filter((step) => step.change && !step.id.startsWith('pending:')).map((step) => step.id);
     const current = await outputs(props, settings, facts.packages[packageName(settings)] ?? '');
@@ -101,6 +101,7 @@ export async function readHost(id: string, props?: HostProviderOutputs): Promise
   }
 }
 
+/** The engine takes the host lock (default wait), so `pulumi up` and a CLI run never overlap on a host. */
 async function converge(inputs: HostProviderInputs, settings: Settings): Promise<void> {
   const report = await convergeHost(target(inputs), settings);
   if (report.status === 'failed') throw new Error(describeFailure(report));
@@ -121,7 +122,7 @@ async function outputs(inputs: HostProviderInputs, settings: Settings, version?:
 async function installedVersion(inputs: HostProviderInputs, settings: Settings): Promise<string> {
   const transport = await target(inputs).connect();
   try {
-    const { facts } = await planHost(transport, settings);
+    const { facts } = await inspectHost(transport, settings);
     return facts.packages[packageName(settings)] ?? '';
   } finally {
     await transport.close();

@@ -1,7 +1,7 @@
 import type { HostFacts } from '../facts/host-facts.ts';
 import type { ManagedFile } from '../operations/managed-file.ts';
 import type { Settings } from '../settings/load.ts';
-import { loadOrCreateCa } from './ca-store.ts';
+import { ensureCa, readCa } from './ca-store.ts';
 import { issueServerCertificate, reissueReasons, type KeyPairPem } from './certificates.ts';
 import { tlsListeners, type TlsSettings } from './tls-settings.ts';
 
@@ -21,16 +21,30 @@ export function tlsLayoutIn(dir: string, group: string): TlsLayout {
 
 /** What a test swaps for determinism; a real run uses the CA in caDir and fresh keys. */
 export interface TlsIssuer {
-  ca(caDir: string): KeyPairPem;
+  /** The CA in caDir, or null when none exists yet (planning never creates it: prepareControllerCa does, when applying). */
+  ca(caDir: string): KeyPairPem | null;
   issue(ca: KeyPairPem, subjectAltNames: string[], validDays: number): KeyPairPem;
   now(): Date;
 }
 
 export const defaultIssuer: TlsIssuer = {
-  ca: loadOrCreateCa,
+  ca: readCa,
   issue: (ca, sans, validDays) => issueServerCertificate(ca, sans, validDays),
   now: () => new Date(),
 };
+
+/**
+ * The issuer of a dry run (and of Pulumi's refresh): reads the CA, draws no key. Where a real run
+ * would issue a new server key and certificate, the plan shows placeholders (so the step still
+ * reads "content differs"), and nothing random is generated.
+ */
+export const dryRunIssuer: TlsIssuer = {
+  ca: readCa,
+  issue: () => ({ certPem: notIssuedYet, keyPem: notIssuedYet }),
+  now: () => new Date(),
+};
+
+const notIssuedYet = '(a run that applies issues a new server key and certificate here)\n';
 
 export interface TlsFiles {
   files: ManagedFile[];
@@ -60,6 +74,7 @@ export function tlsFiles(settings: Settings, facts: HostFacts, layout: TlsLayout
     server = { certPem: tls.certPem, keyPem: tls.keyPem.reveal() };
   } else {
     const ca = issuer.ca(tls.caDir);
+    if (ca === null) return { files: placeholderFiles(layout, tls.caDir), reissue: `the CA in ${tls.caDir} does not exist yet` };
     caPem = ca.certPem;
     const sans = wantedSans(tls, facts);
     const current = { certPem: facts.files[layout.certFile]?.content ?? undefined, keyPem: facts.files[layout.keyFile]?.content ?? undefined };
@@ -77,4 +92,35 @@ export function tlsFiles(settings: Settings, facts: HostFacts, layout: TlsLayout
     { path: layout.keyFile, content: server.keyPem, mode: '0640', owner: 'root', group: layout.group, secret: true, apply: 'restart' },
   ];
   return reissue === undefined ? { files } : { files, reissue };
+}
+
+/** What a dry run shows for the TLS files before the CA exists: their places, no key drawn. */
+export const placeholderPrefix = '(not issued yet: a run that applies creates the CA in ';
+
+function placeholderFiles(layout: TlsLayout, caDir: string): ManagedFile[] {
+  const text = `${placeholderPrefix}${caDir} first, then issues this file)\n`;
+  return [
+    { path: layout.caFile, content: text, mode: '0644', owner: 'root', group: layout.group, apply: 'restart' },
+    { path: layout.certFile, content: text, mode: '0644', owner: 'root', group: layout.group, apply: 'restart' },
+    { path: layout.keyFile, content: text, mode: '0640', owner: 'root', group: layout.group, secret: true, apply: 'restart' },
+  ];
+}
+
+/** The generated CA a run needs, when its TLS listeners are served from one: where it lives and whether it exists. */
+export function generatedCaDir(settings: Settings): string | undefined {
+  const tls = settings.tls;
+  if (settings.state !== 'present' || tls?.source !== 'generate' || tlsListeners(settings).length === 0) return undefined;
+  return tls.caDir;
+}
+
+/**
+ * The controller's half of a run, before any host is planned: a run that applies creates the CA
+ * (once); a dry run only says it would. Returns what happened, for the report; nothing when the
+ * CA is not needed or already there.
+ */
+export function prepareControllerCa(settings: Settings, dryRun: boolean): { caDir: string; created: boolean } | undefined {
+  const caDir = generatedCaDir(settings);
+  if (caDir === undefined || readCa(caDir) !== null) return undefined;
+  if (dryRun) return { caDir, created: false };
+  return { caDir, created: ensureCa(caDir).created };
 }

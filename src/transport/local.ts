@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import type { ExecOptions, ExecResult, Transport } from './transport.ts';
+import { firstLineReader, type ExecOptions, type ExecResult, type HeldCommand, type Transport } from './transport.ts';
 
 /** Runs commands on this machine, without a shell, so arguments need no quoting at all. */
 export class LocalTransport implements Transport {
@@ -31,6 +31,33 @@ export class LocalTransport implements Transport {
       child.stdin.on('error', () => {});
       child.stdin.end(options.stdin ?? '');
     });
+  }
+
+  start(argv: readonly string[]): HeldCommand {
+    const [program, ...args] = [...this.#prefix, ...argv];
+    const reader = firstLineReader();
+    const child = spawn(program!, args, { stdio: ['pipe', 'pipe', 'pipe'], ...(this.#env ? { env: this.#env } : {}) });
+    const closed = new Promise<void>((resolveClose) => {
+      child.on('close', (code) => {
+        reader.ended(code ?? 1);
+        resolveClose();
+      });
+      child.on('error', (error) => {
+        reader.stderr(error.message);
+        reader.ended(127);
+        resolveClose();
+      });
+    });
+    child.stdout.on('data', reader.stdout);
+    child.stderr.on('data', reader.stderr);
+    child.stdin.on('error', () => {});
+    return {
+      firstLine: reader.firstLine,
+      release: async () => {
+        child.stdin.end();
+        await closed;
+      },
+    };
   }
 
   async close(): Promise<void> {}

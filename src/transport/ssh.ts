@@ -4,9 +4,9 @@ import { createConnection } from 'node:net';
 import type { NodeSSH } from 'node-ssh';
 import type { Secret } from '../secret.ts';
 import { formatHostSpec, type HostSpec } from './host-spec.ts';
-import { checkHostKey, type HostKeyPolicy } from './known-hosts.ts';
+import { checkHostKey, hostKeyAlgorithms, type HostKeyPolicy } from './known-hosts.ts';
 import { quoteCommand } from './shell-quote.ts';
-import { ConnectionError, type ExecOptions, type ExecResult, type Transport } from './transport.ts';
+import { ConnectionError, firstLineReader, type ExecOptions, type ExecResult, type HeldCommand, type Transport } from './transport.ts';
 
 export interface SshOptions extends HostSpec {
   /** Private key file; without it (and without a password) the ssh-agent and ~/.ssh/id_* are tried, as OpenSSH does. */
@@ -68,7 +68,8 @@ export class SshTransport implements Transport {
           port: options.port,
           username: options.user,
           ...credentialsFor(options),
-          ...(hostVerifier ? { hostVerifier } : {}),
+          // The recorded key types first, as OpenSSH orders them, so a host with several keys shows the known one.
+          ...(hostVerifier && policy ? { hostVerifier, algorithms: { serverHostKey: hostKeyAlgorithms(policy, options.host, options.port) as never } } : {}),
           readyTimeout: options.connectTimeoutMs ?? 10_000,
           // A host that vanishes without a reset is noticed within ~45 s instead of never.
           keepaliveInterval: 15_000,
@@ -109,6 +110,52 @@ export class SshTransport implements Transport {
       return { code: 128, stdout: result.stdout, stderr: `${result.stderr}${argv[0]} ended by signal ${result.signal ?? 'unknown'}`.trim() };
     }
     return { code: result.code, stdout: result.stdout, stderr: result.stderr };
+  }
+
+  /**
+   * A channel of its own beside the exec ones; no pty, so the remote command sees EOF on stdin
+   * when we release it and also when the connection goes away (sshd closes the pipe).
+   */
+  start(argv: readonly string[]): HeldCommand {
+    const command = quoteCommand(this.#sudo ? ['sudo', '-n', '--', ...argv] : argv);
+    const reader = firstLineReader();
+    let closed: Promise<void> = Promise.resolve();
+    let channelEnd: (() => void) | undefined;
+    let released = false;
+    const connection = this.#ssh.connection;
+    if (!connection || this.#lost) {
+      reader.stderr(`${this.label}: connection lost`);
+      reader.ended(255);
+    } else {
+      closed = new Promise<void>((resolveClose) => {
+        connection.exec(command, (error, channel) => {
+          if (error) {
+            reader.stderr(error.message);
+            reader.ended(255);
+            resolveClose();
+            return;
+          }
+          let code = 255;
+          channel.on('data', reader.stdout);
+          channel.stderr.on('data', reader.stderr);
+          channel.on('exit', (exitCode: number | null) => (code = exitCode ?? 255));
+          channel.on('close', () => {
+            reader.ended(code);
+            resolveClose();
+          });
+          channelEnd = () => channel.end();
+          if (released) channelEnd();
+        });
+      });
+    }
+    return {
+      firstLine: reader.firstLine,
+      release: async () => {
+        released = true;
+        channelEnd?.();
+        await closed;
+      },
+    };
   }
 
   async close(): Promise<void> {

@@ -1,7 +1,7 @@
 import type { InstallTarget } from '../cli/install-command.ts';
 import type { Settings } from '../settings/load.ts';
 import { Secret } from '../secret.ts';
-import { loadOrCreateCa } from '../tls/ca-store.ts';
+import { readCa } from '../tls/ca-store.ts';
 import { issueClientCertificate } from '../tls/certificates.ts';
 import type { Transport } from '../transport/transport.ts';
 import { waitHealthy } from '../container/plan.ts';
@@ -61,7 +61,8 @@ export function tlsVerifyOptions(settings: Pick<Settings, 'tls' | 'listeners'>):
   const tls = settings.tls;
   if (tls === undefined || (settings.listeners.mqtts === undefined && settings.listeners.wss === undefined)) return {};
   if (tls.source === 'supplied') return { ca: tls.caPem };
-  const ca = loadOrCreateCa(tls.caDir);
+  const ca = readCa(tls.caDir);
+  if (ca === null) throw new Error(`no CA in ${tls.caDir} to verify the TLS listeners with (the converge creates it)`);
   if (!tls.requireClientCertificate) return { ca: ca.certPem };
   const client = issueClientCertificate(ca, 'mqtt-provision-verify', 1);
   return { ca: ca.certPem, clientCert: { certPem: client.certPem, keyPem: new Secret(client.keyPem) } };

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { startLabHosts, stopLabHosts, type LabHost } from '../../src/lab/hosts.ts';
 import { changedCount, hostArgs, hostilePassword, install, onHost, writeSecretFile } from './support/lab-fixture.ts';
 import { connectOutcome, roundTrip } from './support/mqtt-roundtrip.ts';
+import { runRejectedConfig } from './support/rejected-config.ts';
 
 const passwordFile = writeSecretFile(`${hostilePassword}\n`);
 const admin = ['--admin-user', 'admin', '--admin-password-file', passwordFile];
@@ -21,6 +21,13 @@ describe('Mosquitto over SSH on a fresh Debian lab host', () => {
     if (host) await stopLabHosts([host.name]);
   });
 
+  /** Each test starts from the converged lab settings, so it passes alone (--test-name-pattern) and in any order. */
+  const converged = async () => {
+    const run = await install([...(await hostArgs(host)), '--settings', settingsFile, ...admin, '--no-verify', '--json']);
+    assert.equal(run.code, 0, run.output);
+    return run;
+  };
+
   it('converges a fresh host', async () => {
     const run = await install([...(await hostArgs(host)), '--settings', settingsFile, ...admin, '--no-verify', '--json']);
     assert.equal(run.code, 0, run.output);
@@ -29,12 +36,14 @@ describe('Mosquitto over SSH on a fresh Debian lab host', () => {
   });
 
   it('changes nothing on the second run', async () => {
+    await converged();
     const run = await install([...(await hostArgs(host)), '--settings', settingsFile, ...admin, '--no-verify', '--json']);
     assert.equal(run.code, 0, run.output);
     assert.equal(changedCount(run.output), 0, run.output);
   });
 
   it('serves an authenticated publish/subscribe with a password full of shell characters, and nothing of it ran', async () => {
+    await converged();
     assert.equal(await roundTrip(mqttUrl, { username: 'admin', password: hostilePassword }), 'hello from mqtt-provision');
     assert.equal(await connectOutcome(mqttUrl, {}), 'refused 5');
     assert.equal(await connectOutcome(mqttUrl, { username: 'admin', password: 'wrong' }), 'refused 5');
@@ -56,12 +65,14 @@ describe('Mosquitto over SSH on a fresh Debian lab host', () => {
   });
 
   it('converges the same host as a non-root user through sudo, changing nothing', async () => {
+    await converged();
     const run = await install([...(await hostArgs(host, 'deploy')), '--settings', settingsFile, ...admin, '--no-verify', '--json']);
     assert.equal(run.code, 0, run.output);
     assert.equal(changedCount(run.output), 0);
   });
 
   it('dry-run on a converged host shows no change', async () => {
+    await converged();
     const run = await install([...(await hostArgs(host)), '--settings', settingsFile, ...admin, '--dry-run']);
     assert.equal(run.code, 0, run.output);
     assert.doesNotMatch(run.output, /would change/);
@@ -69,6 +80,7 @@ describe('Mosquitto over SSH on a fresh Debian lab host', () => {
   });
 
   it('dry-run on a drifted host prints the diff and changes nothing; a real run repairs it', async () => {
+    await converged();
     await onHost(host, ['sh', '-c', 'sed -i "s/^max_queued_messages .*/max_queued_messages 1000/" /etc/mosquitto/mosquitto.conf']);
     const before = await onHost(host, ['sha256sum', '/etc/mosquitto/mosquitto.conf']);
     const dry = await install([...(await hostArgs(host)), '--settings', settingsFile, ...admin, '--dry-run']);
@@ -86,18 +98,9 @@ describe('Mosquitto over SSH on a fresh Debian lab host', () => {
   });
 
   it('keeps the broker running on the previous config when a new one is rejected, and shows the broker error', async () => {
-    const shipped = readFileSync(new URL('../../templates/mosquitto.conf.hbs', import.meta.url), 'utf8');
-    const brokenTemplate = writeSecretFile(`${shipped}\nnot_a_mosquitto_directive true\n`);
-    const brokenSettings = writeSecretFile(`broker: mosquitto\nlisteners: { mqtt: 1883, websocket: 8083 }\ntemplates:\n  mosquitto.conf: ${brokenTemplate}\n`);
-    const run = await install([...(await hostArgs(host)), '--settings', brokenSettings, ...admin, '--no-verify']);
-    assert.equal(run.code, 1, run.output);
-    assert.match(run.output, /FAILED +restart mosquitto/);
-    assert.match(run.output, /Unknown configuration variable "not_a_mosquitto_directive"/);
-    assert.match(run.output, /rolled back/);
-    assert.equal((await onHost(host, ['systemctl', 'is-active', 'mosquitto'])).trim(), 'active');
-    assert.doesNotMatch(await onHost(host, ['cat', '/etc/mosquitto/mosquitto.conf']), /not_a_mosquitto_directive/);
+    await converged();
+    await runRejectedConfig(host, admin);
     assert.equal(await roundTrip(mqttUrl, { username: 'admin', password: hostilePassword }), 'hello from mqtt-provision');
-    assert.equal((await onHost(host, ['sh', '-c', 'ls /etc/mosquitto/*.mqtt-provision.* 2>/dev/null | wc -l'])).trim(), '0', 'no backup or temp file left');
   });
 });
 

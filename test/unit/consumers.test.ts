@@ -21,6 +21,7 @@ import { emptyFacts } from '../../src/facts/empty-facts.ts';
 import { toPlainSettings } from '../../src/pulumi/plain-settings.ts';
 import { probeTopic } from '../../src/verify/consumer-retention.ts';
 import { consumerProbes, installVerifyOptions } from '../../src/verify/install-hook.ts';
+import { ensureCa } from '../../src/tls/ca-store.ts';
 
 const directory = mkdtempSync(join(tmpdir(), 'mp-consumers-'));
 const admins = [{ name: 'admin', password: 'correct horse' }];
@@ -198,6 +199,8 @@ describe('rendered consumer configs', () => {
     const caDir = join(directory, 'ca-write');
     const tls = resolveSettings({ broker: 'mosquitto', admins, consumers: [telegraf, generic], listeners: { mqtts: 8883 }, tls: { generate: { caDir, subjectAltNames: ['mqtt.example'] } } });
     const out = join(directory, 'tls-configs');
+    assert.throws(() => writeConsumerConfigs(out, tls, consumerEndpoint(tls, 'mqtt.example')), /the generated CA in .* does not exist yet; converge once/);
+    ensureCa(caDir); // what the first converge that applies does
     const written = writeConsumerConfigs(out, tls, consumerEndpoint(tls, 'mqtt.example'));
     assert.ok(written.includes(join(out, 'ca.crt')));
     assert.equal(readFileSync(join(out, 'ca.crt'), 'utf8'), readFileSync(join(caDir, 'ca.crt'), 'utf8'));

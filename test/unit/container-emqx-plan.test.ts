@@ -11,6 +11,7 @@ import type { ExecResult, Transport } from '../../src/transport/transport.ts';
 import { convergedApi, fixtureCookie } from '../fixtures/emqx-facts.ts';
 import { emqxSettings } from '../fixtures/emqx-settings.ts';
 import { fixedSalt } from '../fixtures/facts.ts';
+import { noStart } from './support/no-start.ts';
 
 const options: ContainerOptions = { name: 'emqx1', image: 'emqx:5.8.8', bind: '127.0.0.1', configDir: '/srv/emqx1/config', memory: '2g', cpus: '1' };
 const seeds = () => ({ generateCookie: () => fixtureCookie, salt: fixedSalt() });
@@ -160,7 +161,7 @@ describe('EMQX container planner', () => {
         if (!curl) return { code: NO_CURL_EXIT, stdout: '', stderr: 'this image has no curl' };
         return { code: 0, stdout: 'api\treachable\nservice\tok\nlogin\t0\tok\n', stderr: '' };
       },
-      close: async () => {},
+      start: noStart, close: async () => {},
     });
     assert.equal(await gatherEmqxContainerApi(transport(false), 'emqx1', settings(), null), null);
     assert.equal(calls.length, 1);

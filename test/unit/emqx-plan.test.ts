@@ -31,7 +31,7 @@ const conf = '/etc/emqx/emqx.conf';
 const state = '/etc/emqx/mqtt-provision-users';
 const cache = '/var/cache/mqtt-provision';
 
-const cacheHead = 'sh -c set -e; umask 022; mkdir -p "${1%/*}"; tmp="$1.mqtt-provision.tmp"; trap \'rm -f "$tmp"\' EXIT; ';
+const cacheHead = 'sh -c set -e; umask 022; mkdir -p "${1%/*}"; tmp="$1.mqtt-provision.$$.tmp"; trap \'rm -f "$tmp"\' EXIT; ';
 const download = (file: string, version: string) =>
   `${cacheHead}curl -fsSL --retry 3 -o "$tmp" "$2"; mv -f "$tmp" "$1" mqtt-provision-download ${cache}/${file} https://www.emqx.com/en/downloads/broker/${version}/${file}`;
 const waitStarted =
@@ -49,6 +49,7 @@ const rewriteAndRestart = [
   backup(conf),
   write(conf, 'root:emqx', '0640'),
   checkConfig,
+  'systemctl reset-failed emqx',
   'systemctl restart emqx',
   'systemctl is-active --quiet emqx',
   waitStarted,
@@ -199,7 +200,7 @@ describe('EMQX planner', () => {
     const file = steps.find((step) => step.id === `file:${conf}`)!;
     assert.deepEqual(file.rollback!.map((command) => command.argv.join(' ')), [restore(conf)], 'a rejected config is put back before any restart');
     const restart = steps.find((step) => step.id === 'restart:emqx')!;
-    assert.deepEqual(restart.rollback!.map((command) => command.argv.join(' ')), [restore(conf), 'systemctl restart emqx', `rm -f ${conf}.mqtt-provision.bak`, `rm -f ${marker}`]);
+    assert.deepEqual(restart.rollback!.map((command) => command.argv.join(' ')), [restore(conf), 'systemctl stop emqx', 'systemctl reset-failed emqx', 'systemctl start emqx', `rm -f ${conf}.mqtt-provision.bak`, `rm -f ${marker}`]);
     assert.doesNotMatch(file.diff!, /cookie|max_mqueue_len/, 'emqx.conf holds the cookie: no diff is shown');
   });
 

@@ -19,6 +19,7 @@ import { respond } from '../fixtures/emqx-fake-api.ts';
 import { parseCurlConfig, type FakeEmqxState } from '../fixtures/emqx-fake-curl.ts';
 import { convergedEmqxFacts, emqxFacts, fixtureCookie, planOptions } from '../fixtures/emqx-facts.ts';
 import { emqxSettings } from '../fixtures/emqx-settings.ts';
+import { noStart } from './support/no-start.ts';
 
 /**
  * The REST scripts run for real here, under dash (Debian's sh) and bash (RHEL's sh), against a
@@ -78,7 +79,7 @@ function transportOf(host: Host, shell: (typeof shells)[number]): Transport {
   return {
     label: 'fake',
     exec: async (argv, options) => host.run({ argv: [...argv], stdin: String(options?.stdin ?? '') }, shell),
-    close: async () => {},
+    start: noStart, close: async () => {},
   };
 }
 

@@ -51,6 +51,8 @@ const badInvocations: Array<[string, string[], RegExp]> = [
   ['admin name with shell characters', ['--host', 'h', '--admin-user', 'x`id`', '--admin-password-file', passwordFile], /--admin-user: must start with a letter/],
   ['missing settings file', ['--host', 'h', '--settings', '/nonexistent.yaml', ...admin], /--settings: cannot read/],
   ['concurrency zero', ['--host', 'h', '--concurrency', '0', ...admin], /--concurrency: must be a whole number/],
+  ['lock timeout not a number', ['--host', 'h', '--lock-timeout', 'soon', ...admin], /--lock-timeout: must be a whole number ≥ 0, got "soon"/],
+  ['negative lock timeout', ['--host', 'h', '--lock-timeout=-5', ...admin], /--lock-timeout: must be a whole number ≥ 0/],
   ['missing inventory', ['--inventory', '/nonexistent.json', ...admin], /--inventory: cannot read/],
   ['render-to together with a host', ['--render-to', '/tmp/x', '--host', 'h', ...admin], /--render-to: only renders and contacts no host/],
   ['inventory naming a key that does not exist', ['--inventory', inventoryWithMissingKey, ...admin], /--inventory identity: cannot read \/nonexistent\/key/],

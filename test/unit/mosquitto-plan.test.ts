@@ -26,7 +26,7 @@ const removeBackups = `rm -f ${conf}.mqtt-provision.bak ${passwd}.mqtt-provision
 const marker = pendingMarker('mosquitto');
 const markPending = markPendingFor('mosquitto');
 const clearPending = clearPendingFor('mosquitto');
-const restartAll = ['systemctl restart mosquitto', 'systemctl is-active --quiet mosquitto', removeBackups, clearPending];
+const restartAll = ['systemctl reset-failed mosquitto', 'systemctl restart mosquitto', 'systemctl is-active --quiet mosquitto', removeBackups, clearPending];
 
 function converged(facts: HostFacts): HostFacts {
   const settings = mosquittoSettings();
@@ -102,6 +102,7 @@ describe('Mosquitto planner', () => {
       markPending,
       backup(conf),
       write(conf, 'root:root', '0644'),
+      'systemctl reset-failed mosquitto',
       'systemctl restart mosquitto',
       'systemctl is-active --quiet mosquitto',
       `rm -f ${conf}.mqtt-provision.bak`,
@@ -110,7 +111,7 @@ describe('Mosquitto planner', () => {
     const restart = steps.find((step) => step.id === 'restart:mosquitto')!;
     assert.deepEqual(
       restart.rollback!.map((command) => command.argv.join(' ')),
-      [restore(conf), 'systemctl restart mosquitto', `rm -f ${conf}.mqtt-provision.bak`, clearPending],
+      [restore(conf), 'systemctl stop mosquitto', 'systemctl reset-failed mosquitto', 'systemctl start mosquitto', `rm -f ${conf}.mqtt-provision.bak`, clearPending],
     );
     const diff = steps.find((step) => step.id === `file:${conf}`)!.diff!;
     assert.match(diff, /^-max_queued_messages 1000$/m);

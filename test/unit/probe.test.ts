@@ -7,6 +7,7 @@ import { describe, it } from 'node:test';
 import { gatherFacts } from '../../src/facts/gather.ts';
 import { parseProbeOutput } from '../../src/facts/parse-probe.ts';
 import { LocalTransport } from '../../src/transport/local.ts';
+import { noStart } from './support/no-start.ts';
 
 const query = { packages: ['mosquitto'], files: ['/etc/mosquitto/mosquitto.conf'], directories: ['/var/lib/mosquitto'], services: ['mosquitto'] };
 
@@ -51,7 +52,7 @@ describe('fact probe', () => {
     writeFileSync(file, 'hello\n', { mode: 0o640 });
     let calls = 0;
     const local = new LocalTransport();
-    const counting = { label: 'local', close: async () => {}, exec: (argv: readonly string[], options?: { stdin?: string | Buffer }) => (calls++, local.exec(argv, options)) };
+    const counting = { label: 'local', start: noStart, close: async () => {}, exec: (argv: readonly string[], options?: { stdin?: string | Buffer }) => (calls++, local.exec(argv, options)) };
     const facts = await gatherFacts(counting, { packages: ['coreutils'], files: [file, join(directory, 'missing')], directories: [directory], services: [] });
     assert.equal(calls, 1);
     assert.equal(facts.files[file]!.content, 'hello\n');

@@ -9,6 +9,7 @@ import { formatStepLine } from '../../src/cli/progress-printer.ts';
 import type { Transport } from '../../src/transport/transport.ts';
 import { convergedFacts, fixedSalt, mosquittoFacts } from '../fixtures/facts.ts';
 import { mosquittoSettings } from '../fixtures/settings.ts';
+import { noStart } from './support/no-start.ts';
 
 // Issue 21 item 2: removing an `extraConfig` that held a bridge password printed the password in
 // the diff of mosquitto.conf (screen, --dry-run, --json). A file secret before OR after is never diffed.
@@ -21,7 +22,8 @@ const noTransport: Transport = {
   exec: async () => {
     throw new Error('a dry run executes nothing');
   },
-  close: async () => {},
+  start: noStart,
+          close: async () => {},
 };
 
 describe('secrets in diffs', () => {

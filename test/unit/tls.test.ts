@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
-import { mkdtempSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -13,9 +13,9 @@ import type { HostFacts } from '../../src/facts/host-facts.ts';
 import type { Step } from '../../src/operations/step.ts';
 import { Secret } from '../../src/secret.ts';
 import { resolveSettings } from '../../src/settings/load.ts';
-import { loadOrCreateCa } from '../../src/tls/ca-store.ts';
+import { ensureCa, readCa } from '../../src/tls/ca-store.ts';
 import { certificateSans, createCa, issueServerCertificate, reissueReasons, type KeyPairPem } from '../../src/tls/certificates.ts';
-import type { TlsIssuer } from '../../src/tls/server-files.ts';
+import { dryRunIssuer, type TlsIssuer } from '../../src/tls/server-files.ts';
 import { convergedFacts, fixedSalt, mosquittoFacts } from '../fixtures/facts.ts';
 import { emqxFacts, fixtureCookie, leafKeys, parseHocon, planOptions } from '../fixtures/emqx-facts.ts';
 import { emqxSettings, knownKeys } from '../fixtures/emqx-settings.ts';
@@ -84,10 +84,31 @@ describe('certificates', () => {
 
   it('creates the CA once in caDir with a 0600 key and reads it afterwards', () => {
     const dir = join(mkdtempSync(join(tmpdir(), 'mp-ca-')), 'env');
-    const first = loadOrCreateCa(dir);
+    assert.equal(readCa(dir), null, 'reading creates nothing');
+    assert.equal(existsSync(dir), false);
+    const first = ensureCa(dir);
+    assert.equal(first.created, true);
     assert.equal(statSync(join(dir, 'ca.key')).mode & 0o777, 0o600);
     assert.equal(statSync(dir).mode & 0o777, 0o700);
-    assert.equal(loadOrCreateCa(dir).certPem, first.certPem);
+    assert.deepEqual(readdirSync(dir).sort(), ['ca.crt', 'ca.key'], 'no temp or guard file left');
+    assert.equal(ensureCa(dir).created, false);
+    assert.equal(readCa(dir)!.certPem, first.ca.certPem);
+  });
+});
+
+describe('TLS files in a dry run', () => {
+  it('draw no key: a certificate to issue shows as a placeholder, and a missing CA as a CA to create', () => {
+    const dir = join(mkdtempSync(join(tmpdir(), 'mp-ca-dry-')), 'env');
+    const settings = tlsSettings({ generate: { caDir: dir, subjectAltNames: ['broker1.example.com'] } });
+    const absent = mosquittoFiles(settings, withSsh(mosquittoFacts('debian12')), fixedSalt(), dryRunIssuer).filter((file) => file.path.startsWith(tlsDir));
+    assert.equal(absent.length, 3);
+    for (const file of absent) assert.match(file.content, /^\(not issued yet: a run that applies creates the CA in .*env first/);
+    assert.equal(existsSync(dir), false, 'no CA created');
+    const created = ensureCa(dir).ca;
+    const files = mosquittoFiles(settings, withSsh(mosquittoFacts('debian12')), fixedSalt(), dryRunIssuer);
+    assert.equal(files.find((file) => file.path === `${tlsDir}/ca.crt`)!.content, created.certPem);
+    assert.match(files.find((file) => file.path === `${tlsDir}/server.key`)!.content, /^\(a run that applies issues a new server key and certificate here\)/);
+    assert.match(files.find((file) => file.path === `${tlsDir}/server.crt`)!.content, /^\(a run that applies issues/);
   });
 });
 
@@ -232,7 +253,7 @@ describe('EMQX with TLS', () => {
     assert.ok(at('dir:/etc/emqx/tls') >= 0, ids.join(', '));
     assert.ok(at('file:/etc/emqx/tls/server.key') >= 0 && at('file:/etc/emqx/tls/server.key') < at('file:/etc/emqx/emqx.conf'), ids.join(', '));
     assert.ok(commandsOf(steps).includes(
-      `sh -c set -e; umask 077; tmp="$1.mqtt-provision.tmp"; trap 'rm -f "$tmp"' EXIT; cat > "$tmp"; chown "$2" "$tmp"; chmod "$3" "$tmp"; mv -f "$tmp" "$1" mqtt-provision-write /etc/emqx/tls/server.key root:emqx 0640`,
+      `sh -c set -e; umask 077; tmp="$1.mqtt-provision.$$.tmp"; trap 'rm -f "$tmp"' EXIT; cat > "$tmp"; chown "$2" "$tmp"; chmod "$3" "$tmp"; mv -f "$tmp" "$1" mqtt-provision-write /etc/emqx/tls/server.key root:emqx 0640`,
     ));
   });
 });

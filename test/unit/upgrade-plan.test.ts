@@ -44,7 +44,7 @@ describe('package upgrades keep queued messages', () => {
     assert.equal(restart.reason, 'package installed or changed');
     const rollback = lines(restart.rollback);
     assert.ok(rollback.includes(installOld), rollback.join('\n'));
-    assert.ok(rollback.indexOf(installOld) < rollback.indexOf('systemctl restart mosquitto'));
+    assert.ok(rollback.indexOf(installOld) < rollback.indexOf('systemctl start mosquitto'), rollback.join('\n'));
   });
 
   it('uses dnf to go back on the RHEL family', () => {

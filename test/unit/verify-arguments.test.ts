@@ -9,6 +9,7 @@ import { derivedClientId } from '../../src/settings/consumers.ts';
 import { runVerifyCommand, type VerifyCommandEnvironment } from '../../src/verify/verify-command.ts';
 import type { VerifyOptions } from '../../src/verify/verify-context.ts';
 import { buildReport, type VerifyReport } from '../../src/verify/verify-report.ts';
+import { noStart } from './support/no-start.ts';
 
 function inputErrorOn(flag: string) {
   return (error: unknown) => error instanceof InputError && error.field === flag;
@@ -161,7 +162,7 @@ describe('verify-broker command', () => {
           executed.push([...argv]);
           return { code: 0, stdout: '', stderr: '' };
         },
-        close: async () => {
+        start: noStart, close: async () => {
           closed++;
         },
       };

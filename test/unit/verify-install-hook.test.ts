@@ -4,6 +4,7 @@ import type { InstallTarget } from '../../src/cli/install-command.ts';
 import { resolveSettings } from '../../src/settings/load.ts';
 import type { Transport } from '../../src/transport/transport.ts';
 import { brokerUrls, installVerifyOptions } from '../../src/verify/install-hook.ts';
+import { noStart } from './support/no-start.ts';
 
 function target(ports: Record<number, number> = {}, address = '127.0.0.1'): InstallTarget & { executed: string[][]; closed: number } {
   const state = { executed: [] as string[][], closed: 0 };
@@ -13,7 +14,7 @@ function target(ports: Record<number, number> = {}, address = '127.0.0.1'): Inst
       state.executed.push([...argv]);
       return { code: 0, stdout: '', stderr: '' };
     },
-    close: async () => {
+    start: noStart, close: async () => {
       state.closed++;
     },
   };
@@ -69,7 +70,7 @@ describe('verify after install', () => {
     host.connect = async () => ({
       label: 'root@lab',
       exec: async () => ({ code: 5, stdout: '', stderr: 'Unit mosquitto.service not found.' }),
-      close: async () => {},
+      start: noStart, close: async () => {},
     });
     await assert.rejects(installVerifyOptions(host, settings).restartBroker!(), /systemctl restart mosquitto on root@lab exited 5: Unit mosquitto.service not found/);
   });

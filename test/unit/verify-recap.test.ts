@@ -10,6 +10,7 @@ import { sha256 } from '../../src/operations/files.ts';
 import { loadSettings } from '../../src/settings/load.ts';
 import type { Transport } from '../../src/transport/transport.ts';
 import { osReleases } from '../fixtures/facts.ts';
+import { lockGranted } from './support/no-start.ts';
 
 // Issue 21 item 3: a run whose verification failed printed `failed=0` in its recap.
 
@@ -32,7 +33,8 @@ function convergedHost(): Transport {
   return {
     label: 'broker.example',
     exec: async (argv) => (argv[0] === 'sh' && argv[1] === '-s' ? { code: 0, stdout: `${probe}\n`, stderr: '' } : { code: 1, stdout: '', stderr: `unexpected ${argv.join(' ')}` }),
-    close: async () => {},
+    start: lockGranted,
+          close: async () => {},
   };
 }
 

@@ -215,7 +215,7 @@ function emqxPackageStep(os: OsFamily, facts: HostFacts, emqxPackage: EmqxPackag
 }
 
 /** Shared by download and upload: a temp file beside the target, renamed into place only when complete. */
-const cacheScriptHead = 'set -e; umask 022; mkdir -p "${1%/*}"; tmp="$1.mqtt-provision.tmp"; trap \'rm -f "$tmp"\' EXIT; ';
+const cacheScriptHead = 'set -e; umask 022; mkdir -p "${1%/*}"; tmp="$1.mqtt-provision.$$.tmp"; trap \'rm -f "$tmp"\' EXIT; ';
 
 export function downloadCommand(hostPath: string, url: string): Command {
   return { argv: ['sh', '-c', `${cacheScriptHead}curl -fsSL --retry 3 -o "$tmp" "$2"; mv -f "$tmp" "$1"`, 'mqtt-provision-download', hostPath, url] };
