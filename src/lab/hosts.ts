@@ -6,7 +6,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { $, which } from 'zx';
 import { ensureDockerEngine, GiveUp, pollUntil } from './docker-engine.ts';
-import { ensureLabImage, type LabVariant } from './image.ts';
+import { ensureLabImage, hasFirewalld, LAB_VARIANTS, type LabVariant } from './image.ts';
 import { LAB_DIR } from './inventory.ts';
 
 export type { LabVariant } from './image.ts';
@@ -151,7 +151,7 @@ export async function startLabHosts(opts: StartLabHostsOptions): Promise<LabHost
 async function readyHost(name: string, variant: LabVariant, publicKey: string): Promise<LabHost> {
   await $({ quiet: true, input: publicKey })`docker exec -i ${name} sh -c ${INSTALL_KEY_SCRIPT}`;
   await waitForSystemd(name);
-  if (variant === 'firewalld') await checkFirewalld(name);
+  if (hasFirewalld(variant)) await checkFirewalld(name);
   const host = await describeHost(name, variant);
   await pollUntil(() => sshBanner(host.sshPort), { what: `an SSH banner from ${name} on 127.0.0.1:${host.sshPort}`, timeoutMs: 30_000 });
   await checkMirrorReachable(name);
@@ -247,6 +247,6 @@ export async function listLabHosts(prefix?: string): Promise<LabHost[]> {
   const fmt = `{{.Names}}\t{{.Label "${LAB_LABEL}.variant"}}`;
   const out = (await $({ quiet: true })`docker ps ${filters} --format ${fmt}`).stdout;
   const rows = out.split('\n').filter(Boolean).map((l) => l.split('\t') as [string, string]);
-  const hosts = await Promise.all(rows.map(([name, variant]) => describeHost(name, variant === 'firewalld' ? 'firewalld' : 'base')));
+  const hosts = await Promise.all(rows.map(([name, variant]) => describeHost(name, (LAB_VARIANTS as readonly string[]).includes(variant) ? (variant as LabVariant) : 'base')));
   return hosts.sort((a, b) => a.name.localeCompare(b.name, undefined, { numeric: true }));
 }
