@@ -74,6 +74,19 @@ describe('Mosquitto planner', () => {
     assert.deepEqual(commandsOf(steps).slice(0, 2), ['dnf install -y epel-release', 'dnf install -y mosquitto-2.0.18-1.el9']);
   });
 
+  it('plans on the probe of a fresh rhel lab host exactly the commands that ran there with real dnf', () => {
+    const steps = planMosquitto(mosquittoFacts('rocky9lab'), mosquittoSettings(), fixedSalt());
+    assert.deepEqual(commandsOf(steps), [
+      'dnf install -y epel-release',
+      'dnf install -y mosquitto',
+      'install -d -o mosquitto -g mosquitto -m 0750 /var/lib/mosquitto',
+      markPending,
+      ...fileCommands,
+      ...restartAll,
+      'systemctl enable mosquitto',
+    ]);
+  });
+
   it('re-asserts the data directory after a re-pin, since the package that owns it resets its mode', () => {
     const facts = converged(mosquittoFacts('rocky9', 'epel\t1\n'));
     facts.packages.mosquitto = '2.0.11-1.el9';
