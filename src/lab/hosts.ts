@@ -6,7 +6,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { $, which } from 'zx';
 import { ensureDockerEngine, GiveUp, pollUntil } from './docker-engine.ts';
-import { ensureLabImage, hasFirewalld, LAB_VARIANTS, type LabVariant } from './image.ts';
+import { ensureLabImage, hasFirewalld, isRhel, LAB_VARIANTS, type LabVariant } from './image.ts';
 import { LAB_DIR } from './inventory.ts';
 
 export type { LabVariant } from './image.ts';
@@ -151,10 +151,13 @@ export async function startLabHosts(opts: StartLabHostsOptions): Promise<LabHost
 async function readyHost(name: string, variant: LabVariant, publicKey: string): Promise<LabHost> {
   await $({ quiet: true, input: publicKey })`docker exec -i ${name} sh -c ${INSTALL_KEY_SCRIPT}`;
   await waitForSystemd(name);
+  // The rhel image has firewalld installed but not enabled (see image.ts).
+  if (variant === 'rhel-firewalld') await $({ quiet: true })`docker exec ${name} systemctl enable --now firewalld.service`;
   if (hasFirewalld(variant)) await checkFirewalld(name);
   const host = await describeHost(name, variant);
   await pollUntil(() => sshBanner(host.sshPort), { what: `an SSH banner from ${name} on 127.0.0.1:${host.sshPort}`, timeoutMs: 30_000 });
-  await checkMirrorReachable(name);
+  // rhel hosts install only from their local repositories.
+  if (!isRhel(variant)) await checkMirrorReachable(name);
   return host;
 }
 

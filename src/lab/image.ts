@@ -109,22 +109,30 @@ const IMPORT_CHANGES = [
 export const hasFirewalld = (variant: LabVariant) => variant.endsWith('firewalld');
 export const isRhel = (variant: LabVariant) => variant.startsWith('rhel');
 
+/**
+ * `rhel` and `rhel-firewalld` share one image, firewalld installed but not enabled (as on a Rocky
+ * host whose admin turned it off): hosts.ts starts it for `rhel-firewalld`. One build fewer in CI.
+ */
+type ImageVariant = Exclude<LabVariant, 'rhel-firewalld'>;
+const imageVariant = (variant: LabVariant): ImageVariant => (variant === 'rhel-firewalld' ? 'rhel' : variant);
+
 // The Debian variants' recipes must stay byte-identical: their hash names the cached image.
-function recipe(variant: LabVariant) {
-  const feature: Feature = hasFirewalld(variant) ? 'firewalld' : 'base';
+function recipe(variant: ImageVariant) {
   const rhel = isRhel(variant);
+  const feature: Feature = hasFirewalld(variant) || rhel ? 'firewalld' : 'base';
   return {
     version: 1, suite: SUITE, mirror: MIRROR, debootstrapVariant: 'minbase', variant,
     packages: [...BASE_PACKAGES, ...VARIANT_PACKAGES[feature], ...(rhel ? RHEL_PACKAGES : [])],
     files: [...COMMON_FILES, ...VARIANT_FILES[feature], ...(rhel ? RHEL_FILES : [])],
     // The RHEL steps run last: they remove apt and dpkg.
-    steps: [...CHROOT_STEPS.base, ...(feature === 'base' ? [] : CHROOT_STEPS[feature]), ...(rhel ? RHEL_STEPS : [])],
+    steps: [...CHROOT_STEPS.base, ...(variant === 'firewalld' ? CHROOT_STEPS.firewalld : []), ...(rhel ? RHEL_STEPS : [])],
     remove: REMOVE,
     importChanges: IMPORT_CHANGES,
   };
 }
 
-export function labImageTag(variant: LabVariant): string {
+export function labImageTag(hostVariant: LabVariant): string {
+  const variant = imageVariant(hostVariant);
   const hash = createHash('sha256').update(JSON.stringify(recipe(variant))).digest('hex').slice(0, 12);
   return `${IMAGE_REPO}:${variant}-${hash}`;
 }
@@ -143,14 +151,14 @@ export async function ensureLabImage(variant: LabVariant): Promise<string> {
   const release = await acquireLock(tag);
   try {
     if (await imageExists(tag)) return tag;
-    await buildImage(variant, tag);
+    await buildImage(imageVariant(variant), tag);
     return tag;
   } finally {
     await release();
   }
 }
 
-async function buildImage(variant: LabVariant, tag: string): Promise<void> {
+async function buildImage(variant: ImageVariant, tag: string): Promise<void> {
   if (process.getuid?.() !== 0) {
     // debootstrap and chroot need root; once built, the cached image serves everyone.
     throw new Error(`image ${tag} is not built yet and building it needs root: sudo npx zx scripts/lab.mts up --variant ${variant}`);
@@ -176,7 +184,7 @@ async function buildImage(variant: LabVariant, tag: string): Promise<void> {
       await chmod(target, f.mode);
     }
     for (const step of r.steps) await $({ quiet: true })`chroot ${rootfs} ${step}`;
-    if (hasFirewalld(variant)) await checkFirewalldDefaultZone(rootfs);
+    if (hasFirewalld(variant) || isRhel(variant)) await checkFirewalldDefaultZone(rootfs);
     // Globs are expanded inside the rootfs by its own shell, never on this machine.
     await $({ quiet: true })`chroot ${rootfs} sh -c ${`rm -rf ${r.remove.join(' ')}`}`;
     log(`${tag}: importing into docker`);

@@ -178,4 +178,6 @@ export const RHEL_STEPS: string[][] = [
   ['sh', `${BUILD}/build.sh`],
   // apt's timers would fail every day on a host without apt.
   ['systemctl', 'mask', 'apt-daily.timer', 'apt-daily-upgrade.timer'],
+  // Debian's package enables firewalld on install; the `rhel-firewalld` host starts it (hosts.ts).
+  ['systemctl', 'disable', 'firewalld.service'],
 ];

@@ -80,6 +80,17 @@ describe('Mosquitto from EPEL on Rocky 9 lab hosts (real dnf, rpm, systemd)', { 
     await stopLabHosts(started);
   });
 
+  it('is Rocky 9 to the probe: os-release, rpm and dnf answer, apt and dpkg are gone, firewalld is installed but off', { timeout: TEST_TIMEOUT }, async () => {
+    const host = await freshHost();
+    const release = await onHost(host, ['cat', '/etc/os-release']);
+    for (const line of ['ID="rocky"', 'ID_LIKE="rhel centos fedora"', 'VERSION_ID="9.4"', 'PLATFORM_ID="platform:el9"']) assert.ok(release.includes(`${line}\n`), line);
+    assert.equal(await rpmQuery(host, 'rocky-release'), '9.4-1.7.el9');
+    assert.equal((await onHost(host, ['rpm', '-q', '--whatprovides', 'system-release(releasever)'])).trim(), 'rocky-release-9.4-1.7.el9.noarch');
+    assert.equal((await onHost(host, ['sh', '-c', 'command -v apt-get dpkg dpkg-query || true'])).trim(), '');
+    assert.match(await onHost(host, ['dnf', '-q', 'repolist', 'enabled']), /^extras\s/m);
+    assert.equal((await onHost(host, ['sh', '-c', 'firewall-cmd --state 2>&1 || true'])).trim(), 'not running');
+  });
+
   it('converges a fresh host: EPEL enabled from extras, mosquitto from EPEL, authenticated pub/sub, then nothing to change', { timeout: TEST_TIMEOUT }, async (t) => {
     const host = await freshHost();
     assert.equal(await rpmQuery(host, 'mosquitto'), 'package mosquitto is not installed');
