@@ -136,7 +136,7 @@ describe('Mosquitto from EPEL on Rocky 9 lab hosts (real dnf, rpm, systemd)', { 
     assert.deepEqual((await converge(host, { user: 'deploy' })).changed, []);
   });
 
-  it('installs a pinned version, and a newer pin upgrades with dnf keeping the queued messages', { timeout: TEST_TIMEOUT }, async () => {
+  it('installs a pinned version, a newer pin upgrades with dnf keeping the queued messages, an older one downgrades', { timeout: TEST_TIMEOUT }, async () => {
     const host = await freshHost();
     await converge(host, { settings: pinned(olderVersion) });
     assert.equal(await rpmQuery(host, 'mosquitto'), olderVersion);
@@ -151,6 +151,13 @@ describe('Mosquitto from EPEL on Rocky 9 lab hosts (real dnf, rpm, systemd)', { 
     const received = await drainQueue(url, clientId, 200);
     assert.equal(received.size, 200, `got ${received.size} of 200 queued messages after the upgrade`);
     assert.deepEqual((await converge(host, { settings: pinned(newerVersion) })).changed, [], 'the upgrade left nothing to redo');
+
+    // dnf 4's `install` of a lower version downgrades; the broker comes back on the old build.
+    const downgrade = await converge(host, { settings: pinned(olderVersion) });
+    assert.ok(downgrade.changed.includes('packages:mosquitto'), downgrade.output);
+    assert.equal(await rpmQuery(host, 'mosquitto'), olderVersion);
+    assert.equal(await roundTrip(url, { username: 'admin', password: hostilePassword }), 'hello from mqtt-provision');
+    assert.deepEqual((await converge(host, { settings: pinned(olderVersion) })).changed, []);
   });
 
   it('state: absent removes the package and our files and keeps the data; purgeData removes it too', { timeout: TEST_TIMEOUT }, async () => {
