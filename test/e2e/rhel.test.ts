@@ -7,6 +7,7 @@ import mqtt from 'mqtt';
 import { loadSettings } from '../../src/settings/load.ts';
 import { LAB_MOSQUITTO_VERSIONS } from '../../src/lab/rhel-recipe.ts';
 import { ensureLabKey, startLabHosts, stopLabHosts, type LabHost } from '../../src/lab/hosts.ts';
+import { ensureLabImage } from '../../src/lab/image.ts';
 import { SshTransport } from '../../src/transport/ssh.ts';
 import { verifyInstalledBroker } from '../../src/verify/install-hook.ts';
 import { formatVerifyReport } from '../../src/verify/verify-report.ts';
@@ -63,7 +64,7 @@ async function drainQueue(url: string, clientId: string, expected: number): Prom
   return received;
 }
 
-describe('Mosquitto from EPEL on Rocky 9 lab hosts (real dnf, rpm, systemd)', { timeout: SETUP_TIMEOUT }, () => {
+describe('Mosquitto from EPEL on Rocky 9 lab hosts (real dnf, rpm, systemd)', { timeout: 2 * SETUP_TIMEOUT }, () => {
   const started: string[] = [];
   let serial = 0;
   /** A host nobody has converged yet, removed with the suite. */
@@ -73,9 +74,11 @@ describe('Mosquitto from EPEL on Rocky 9 lab hosts (real dnf, rpm, systemd)', { 
     return host;
   }
 
+  // The first run on a machine builds the image (minutes, see README): here, not inside a test's timeout.
   before(async () => {
     await ensureLabKey();
-  });
+    await ensureLabImage('rhel');
+  }, { timeout: SETUP_TIMEOUT });
   after(async () => {
     await stopLabHosts(started);
   });
