@@ -64,7 +64,13 @@ if command -v ufw >/dev/null 2>&1; then
     *) emit "ufw${tab}inactive" ;;
   esac
 fi
-if ls /etc/yum.repos.d/epel*.repo >/dev/null 2>&1; then emit "epel${tab}1"; fi
+# EPEL: 1 when its [epel] section is on (dnf's default without an enabled= line), 0 when it is
+# configured but an admin turned it off.
+if ls /etc/yum.repos.d/epel*.repo >/dev/null 2>&1; then
+  e=$(awk -F= '/^[[:space:]]*\[/ { s = $0; gsub(/[[:space:]]/, "", s) }
+    s == "[epel]" && $1 ~ /^[[:space:]]*enabled[[:space:]]*$/ { v = $2; gsub(/[[:space:]]/, "", v); print v }' /etc/yum.repos.d/epel*.repo | tail -n 1)
+  case "$e" in 0|[Ff]alse|[Nn]o|[Oo]ff) emit "epel${tab}0" ;; *) emit "epel${tab}1" ;; esac
+fi
 # Which package build fits, and the names a cluster seed may use for this host.
 emit "arch${tab}$(uname -m)"
 emit "host${tab}name${tab}$(uname -n)"

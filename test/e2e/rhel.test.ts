@@ -114,6 +114,17 @@ describe('Mosquitto from EPEL on Rocky 9 lab hosts (real dnf, rpm, systemd)', { 
     assert.deepEqual(again.changed, [], again.output);
   });
 
+  it('installs from an EPEL an admin turned off without turning it on', { timeout: TEST_TIMEOUT }, async () => {
+    const host = await freshHost();
+    await onHost(host, ['sh', '-c', 'dnf install -q -y epel-release && sed -i "s/^enabled=1/enabled=0/" /etc/yum.repos.d/epel.repo']);
+    assert.doesNotMatch(await onHost(host, ['dnf', '-q', 'repolist', 'enabled']), /^epel\s/m);
+    const run = await converge(host);
+    assert.equal(run.changed.includes('repository:epel'), false, run.output);
+    assert.equal(await rpmQuery(host, 'mosquitto'), newerVersion);
+    assert.doesNotMatch(await onHost(host, ['dnf', '-q', 'repolist', 'enabled']), /^epel\s/m, 'EPEL is still off');
+    assert.deepEqual((await converge(host)).changed, []);
+  });
+
   it('verify passes on the converged host, restart survival included', { timeout: TEST_TIMEOUT }, async (t) => {
     const host = await freshHost();
     await converge(host);

@@ -87,6 +87,15 @@ describe('Mosquitto planner', () => {
     ]);
   });
 
+  it('leaves an EPEL an admin turned off as it is, enabling it for the install transaction only', () => {
+    const facts = mosquittoFacts('rocky9lab', 'epel\t0\n');
+    assert.equal(facts.epelEnabled, false);
+    const steps = planMosquitto(facts, mosquittoSettings(), fixedSalt());
+    assert.equal(steps.find((step) => step.id === 'repository:epel')!.change, false);
+    assert.equal(commandsOf(steps)[0], 'dnf install -y --enablerepo=epel mosquitto');
+    assert.equal(commandsOf(planMosquitto(mosquittoFacts('rocky9lab', 'epel\t1\n'), mosquittoSettings(), fixedSalt()))[0], 'dnf install -y mosquitto');
+  });
+
   it('re-asserts the data directory after a re-pin, since the package that owns it resets its mode', () => {
     const facts = converged(mosquittoFacts('rocky9', 'epel\t1\n'));
     facts.packages.mosquitto = '2.0.11-1.el9';
