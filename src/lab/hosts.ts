@@ -5,7 +5,7 @@ import { access, link, mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'n
 import net from 'node:net';
 import path from 'node:path';
 import { $, which } from 'zx';
-import { ensureDockerEngine, GiveUp, pollUntil } from './docker-engine.ts';
+import { ensureDockerEngine, ensureInotifyInstances, GiveUp, pollUntil } from './docker-engine.ts';
 import { ensureLabImage, hasFirewalld, isRhel, LAB_VARIANTS, type LabVariant } from './image.ts';
 import { LAB_DIR } from './inventory.ts';
 
@@ -113,6 +113,7 @@ export async function startLabHosts(opts: StartLabHostsOptions): Promise<LabHost
   if (!Number.isInteger(opts.count) || opts.count < 1) throw new Error(`count must be a positive integer, got ${opts.count}`);
   if (!/^[a-zA-Z0-9][a-zA-Z0-9-]*$/.test(prefix)) throw new Error(`prefix must be a valid hostname part, got ${prefix}`);
   await ensureDockerEngine();
+  await ensureInotifyInstances();
   const image = await ensureLabImage(opts.variant);
   const keyPath = await ensureLabKey(opts.keyDir);
   const publicKey = await readFile(`${keyPath}.pub`, 'utf8');

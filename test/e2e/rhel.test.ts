@@ -2,7 +2,7 @@
 // firewall-cmd command the RHEL family plans runs for real; only the repositories' content and the
 // release files are the lab's. Each test starts from what it sets up itself.
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe, it, type TestContext } from 'node:test';
 import mqtt from 'mqtt';
 import { loadSettings } from '../../src/settings/load.ts';
 import { LAB_MOSQUITTO_VERSIONS } from '../../src/lab/rhel-recipe.ts';
@@ -67,10 +67,11 @@ async function drainQueue(url: string, clientId: string, expected: number): Prom
 describe('Mosquitto from EPEL on Rocky 9 lab hosts (real dnf, rpm, systemd)', { timeout: 2 * SETUP_TIMEOUT }, () => {
   const started: string[] = [];
   let serial = 0;
-  /** A host nobody has converged yet, removed with the suite. */
-  async function freshHost(variant: 'rhel' | 'rhel-firewalld' = 'rhel'): Promise<LabHost> {
+  /** A host nobody has converged yet, removed when the test ends (systemd hosts are not free to keep). */
+  async function freshHost(t: TestContext, variant: 'rhel' | 'rhel-firewalld' = 'rhel'): Promise<LabHost> {
     const [host] = (await startLabHosts({ count: 1, variant, prefix: `mp-e2e-rhel${++serial}`, publish: [1883, 8083] })) as [LabHost];
     started.push(host.name);
+    t.after(() => stopLabHosts([host.name]));
     return host;
   }
 
@@ -83,8 +84,8 @@ describe('Mosquitto from EPEL on Rocky 9 lab hosts (real dnf, rpm, systemd)', { 
     await stopLabHosts(started);
   });
 
-  it('is Rocky 9 to the probe: os-release, rpm and dnf answer, apt and dpkg are gone, firewalld is installed but off', { timeout: TEST_TIMEOUT }, async () => {
-    const host = await freshHost();
+  it('is Rocky 9 to the probe: os-release, rpm and dnf answer, apt and dpkg are gone, firewalld is installed but off', { timeout: TEST_TIMEOUT }, async (t) => {
+    const host = await freshHost(t);
     const release = await onHost(host, ['cat', '/etc/os-release']);
     for (const line of ['ID="rocky"', 'ID_LIKE="rhel centos fedora"', 'VERSION_ID="9.4"', 'PLATFORM_ID="platform:el9"']) assert.ok(release.includes(`${line}\n`), line);
     assert.equal(await rpmQuery(host, 'rocky-release'), '9.4-1.7.el9');
@@ -95,7 +96,7 @@ describe('Mosquitto from EPEL on Rocky 9 lab hosts (real dnf, rpm, systemd)', { 
   });
 
   it('converges a fresh host: EPEL enabled from extras, mosquitto from EPEL, authenticated pub/sub, then nothing to change', { timeout: TEST_TIMEOUT }, async (t) => {
-    const host = await freshHost();
+    const host = await freshHost(t);
     assert.equal(await rpmQuery(host, 'mosquitto'), 'package mosquitto is not installed');
     assert.equal(await exists(host, '/etc/yum.repos.d/epel.repo'), false);
     const cold = await converge(host);
@@ -114,8 +115,8 @@ describe('Mosquitto from EPEL on Rocky 9 lab hosts (real dnf, rpm, systemd)', { 
     assert.deepEqual(again.changed, [], again.output);
   });
 
-  it('installs from an EPEL an admin turned off without turning it on', { timeout: TEST_TIMEOUT }, async () => {
-    const host = await freshHost();
+  it('installs from an EPEL an admin turned off without turning it on', { timeout: TEST_TIMEOUT }, async (t) => {
+    const host = await freshHost(t);
     await onHost(host, ['sh', '-c', 'dnf install -q -y epel-release && sed -i "s/^enabled=1/enabled=0/" /etc/yum.repos.d/epel.repo']);
     assert.doesNotMatch(await onHost(host, ['dnf', '-q', 'repolist', 'enabled']), /^epel\s/m);
     const run = await converge(host);
@@ -126,7 +127,7 @@ describe('Mosquitto from EPEL on Rocky 9 lab hosts (real dnf, rpm, systemd)', { 
   });
 
   it('verify passes on the converged host, restart survival included', { timeout: TEST_TIMEOUT }, async (t) => {
-    const host = await freshHost();
+    const host = await freshHost(t);
     await converge(host);
     const settings = loadSettings(settingsFile, { broker: 'mosquitto', adminUser: 'admin', adminPasswordFile: passwordFile });
     const keyPath = await ensureLabKey();
@@ -142,16 +143,16 @@ describe('Mosquitto from EPEL on Rocky 9 lab hosts (real dnf, rpm, systemd)', { 
     assert.equal(report.checks.find((check) => check.name === 'restart survival')?.figures?.missing, 0, text);
   });
 
-  it('does the same as a non-root user through sudo: fresh converge, then a second run with 0 changed', { timeout: TEST_TIMEOUT }, async () => {
-    const host = await freshHost();
+  it('does the same as a non-root user through sudo: fresh converge, then a second run with 0 changed', { timeout: TEST_TIMEOUT }, async (t) => {
+    const host = await freshHost(t);
     const cold = await converge(host, { user: 'deploy' });
     assert.deepEqual(cold.changed.slice(0, 2), ['repository:epel', 'packages:mosquitto'], cold.output);
     assert.equal(await roundTrip(`mqtt://127.0.0.1:${host.ports[1883]}`, { username: 'admin', password: hostilePassword }), 'hello from mqtt-provision');
     assert.deepEqual((await converge(host, { user: 'deploy' })).changed, []);
   });
 
-  it('installs a pinned version, a newer pin upgrades with dnf keeping the queued messages, an older one downgrades', { timeout: TEST_TIMEOUT }, async () => {
-    const host = await freshHost();
+  it('installs a pinned version, a newer pin upgrades with dnf keeping the queued messages, an older one downgrades', { timeout: TEST_TIMEOUT }, async (t) => {
+    const host = await freshHost(t);
     await converge(host, { settings: pinned(olderVersion) });
     assert.equal(await rpmQuery(host, 'mosquitto'), olderVersion);
     const url = `mqtt://127.0.0.1:${host.ports[1883]}`;
@@ -174,8 +175,8 @@ describe('Mosquitto from EPEL on Rocky 9 lab hosts (real dnf, rpm, systemd)', { 
     assert.deepEqual((await converge(host, { settings: pinned(olderVersion) })).changed, []);
   });
 
-  it('state: absent removes the package and our files and keeps the data; purgeData removes it too', { timeout: TEST_TIMEOUT }, async () => {
-    const host = await freshHost();
+  it('state: absent removes the package and our files and keeps the data; purgeData removes it too', { timeout: TEST_TIMEOUT }, async (t) => {
+    const host = await freshHost(t);
     await converge(host);
     // Something queued, so the broker saves a store on stop that "data kept" can be checked by.
     await queueForOfflineSubscriber(`mqtt://127.0.0.1:${host.ports[1883]}`, `mp-e2e-rhel-absent-${process.pid}`, 'rhel/absent', 5);
@@ -193,8 +194,8 @@ describe('Mosquitto from EPEL on Rocky 9 lab hosts (real dnf, rpm, systemd)', { 
     assert.equal(await exists(host, '/var/lib/mosquitto'), false);
   });
 
-  it('--dry-run on a drifted host shows the diff and changes nothing, as root and through sudo', { timeout: TEST_TIMEOUT }, async () => {
-    const host = await freshHost();
+  it('--dry-run on a drifted host shows the diff and changes nothing, as root and through sudo', { timeout: TEST_TIMEOUT }, async (t) => {
+    const host = await freshHost(t);
     await converge(host);
     await onHost(host, ['sh', '-c', 'sed -i "s/^max_queued_messages .*/max_queued_messages 1000/" /etc/mosquitto/mosquitto.conf && systemctl stop mosquitto']);
     const before = await onHost(host, ['sha256sum', '/etc/mosquitto/mosquitto.conf']);
@@ -212,8 +213,8 @@ describe('Mosquitto from EPEL on Rocky 9 lab hosts (real dnf, rpm, systemd)', { 
     assert.deepEqual(repair.changed, ['pending:mosquitto', 'file:/etc/mosquitto/mosquitto.conf', 'restart:mosquitto'], repair.output);
   });
 
-  it('opens exactly the served ports in a running firewalld (rhel-firewalld), and closes one no longer served', { timeout: TEST_TIMEOUT }, async () => {
-    const host = await freshHost('rhel-firewalld');
+  it('opens exactly the served ports in a running firewalld (rhel-firewalld), and closes one no longer served', { timeout: TEST_TIMEOUT }, async (t) => {
+    const host = await freshHost(t, 'rhel-firewalld');
     const listPorts = async (permanent: boolean) =>
       (await onHost(host, ['firewall-cmd', ...(permanent ? ['--permanent'] : []), '--list-ports'])).trim().split(/\s+/).filter(Boolean).sort();
     const cold = await converge(host);
