@@ -95,136 +95,135 @@ describe('Mosquitto from EPEL on Rocky 9 lab hosts (real dnf, rpm, systemd)', { 
     assert.equal((await onHost(host, ['sh', '-c', 'firewall-cmd --state 2>&1 || true'])).trim(), 'not running');
   });
 
-  it('converges a fresh host: EPEL enabled from extras, mosquitto from EPEL, authenticated pub/sub, then nothing to change', { timeout: TEST_TIMEOUT }, async (t) => {
-    const host = await freshHost(t);
-    assert.equal(await rpmQuery(host, 'mosquitto'), 'package mosquitto is not installed');
-    assert.equal(await exists(host, '/etc/yum.repos.d/epel.repo'), false);
-    const cold = await converge(host);
-    t.diagnostic(`cold converge ${cold.ms} ms, no-op converge below`);
-    assert.deepEqual(cold.changed.slice(0, 2), ['repository:epel', 'packages:mosquitto'], cold.output);
-    assert.equal(await rpmQuery(host, 'epel-release'), '9-8.el9');
-    assert.equal(await rpmQuery(host, 'mosquitto'), newerVersion, 'the newest EPEL build');
-    assert.match(await onHost(host, ['dnf', '-q', 'repolist', 'enabled']), /^epel\s/m);
-    assert.equal((await onHost(host, ['systemctl', 'is-enabled', 'mosquitto'])).trim(), 'enabled');
-    const url = `mqtt://127.0.0.1:${host.ports[1883]}`;
-    assert.equal(await roundTrip(url, { username: 'admin', password: hostilePassword }), 'hello from mqtt-provision');
-    assert.equal(await roundTrip(`ws://127.0.0.1:${host.ports[8083]}`, { username: 'admin', password: hostilePassword }), 'hello from mqtt-provision');
-    assert.equal(await connectOutcome(url, {}), 'refused 5');
-    const again = await converge(host);
-    t.diagnostic(`no-op converge ${again.ms} ms`);
-    assert.deepEqual(again.changed, [], again.output);
-  });
+  // Everything twice: as root, and as a non-root user whose commands go through sudo.
+  for (const user of ['root', 'deploy'] as const) {
+    describe(user === 'root' ? 'as root' : 'as deploy, through sudo', () => {
+      const run = (host: LabHost, options: { settings?: string } = {}) => converge(host, { user, ...options });
 
-  it('installs from an EPEL an admin turned off without turning it on', { timeout: TEST_TIMEOUT }, async (t) => {
-    const host = await freshHost(t);
-    await onHost(host, ['sh', '-c', 'dnf install -q -y epel-release && sed -i "s/^enabled=1/enabled=0/" /etc/yum.repos.d/epel.repo']);
-    assert.doesNotMatch(await onHost(host, ['dnf', '-q', 'repolist', 'enabled']), /^epel\s/m);
-    const run = await converge(host);
-    assert.equal(run.changed.includes('repository:epel'), false, run.output);
-    assert.equal(await rpmQuery(host, 'mosquitto'), newerVersion);
-    assert.doesNotMatch(await onHost(host, ['dnf', '-q', 'repolist', 'enabled']), /^epel\s/m, 'EPEL is still off');
-    assert.deepEqual((await converge(host)).changed, []);
-  });
+      it('converges a fresh host: EPEL enabled from extras, mosquitto from EPEL, authenticated pub/sub, then nothing to change', { timeout: TEST_TIMEOUT }, async (t) => {
+        const host = await freshHost(t);
+        assert.equal(await rpmQuery(host, 'mosquitto'), 'package mosquitto is not installed');
+        assert.equal(await exists(host, '/etc/yum.repos.d/epel.repo'), false);
+        const cold = await run(host);
+        t.diagnostic(`cold converge ${cold.ms} ms, no-op converge below`);
+        assert.deepEqual(cold.changed.slice(0, 2), ['repository:epel', 'packages:mosquitto'], cold.output);
+        assert.equal(await rpmQuery(host, 'epel-release'), '9-8.el9');
+        assert.equal(await rpmQuery(host, 'mosquitto'), newerVersion, 'the newest EPEL build');
+        assert.match(await onHost(host, ['dnf', '-q', 'repolist', 'enabled']), /^epel\s/m);
+        assert.equal((await onHost(host, ['systemctl', 'is-enabled', 'mosquitto'])).trim(), 'enabled');
+        const url = `mqtt://127.0.0.1:${host.ports[1883]}`;
+        assert.equal(await roundTrip(url, { username: 'admin', password: hostilePassword }), 'hello from mqtt-provision');
+        assert.equal(await roundTrip(`ws://127.0.0.1:${host.ports[8083]}`, { username: 'admin', password: hostilePassword }), 'hello from mqtt-provision');
+        assert.equal(await connectOutcome(url, {}), 'refused 5');
+        const again = await run(host);
+        t.diagnostic(`no-op converge ${again.ms} ms`);
+        assert.deepEqual(again.changed, [], again.output);
+      });
 
-  it('verify passes on the converged host, restart survival included', { timeout: TEST_TIMEOUT }, async (t) => {
-    const host = await freshHost(t);
-    await converge(host);
-    const settings = loadSettings(settingsFile, { broker: 'mosquitto', adminUser: 'admin', adminPasswordFile: passwordFile });
-    const keyPath = await ensureLabKey();
-    const report = await verifyInstalledBroker(
-      { label: host.name, address: host.address, ports: host.ports, connect: () => SshTransport.connect({ user: 'root', host: host.address, port: host.sshPort, identityFile: keyPath }) },
-      settings,
-      { messages: 500 },
-    );
-    const text = formatVerifyReport(report);
-    for (const line of text.split('\n')) t.diagnostic(line);
-    assert.equal(report.passed, true, text);
-    assert.equal(report.checks.find((check) => check.name === 'restart survival')?.status, 'pass', text);
-    assert.equal(report.checks.find((check) => check.name === 'restart survival')?.figures?.missing, 0, text);
-  });
+      it('installs from an EPEL an admin turned off without turning it on', { timeout: TEST_TIMEOUT }, async (t) => {
+        const host = await freshHost(t);
+        await onHost(host, ['sh', '-c', 'dnf install -q -y epel-release && sed -i "s/^enabled=1/enabled=0/" /etc/yum.repos.d/epel.repo']);
+        assert.doesNotMatch(await onHost(host, ['dnf', '-q', 'repolist', 'enabled']), /^epel\s/m);
+        const first = await run(host);
+        assert.equal(first.changed.includes('repository:epel'), false, first.output);
+        assert.equal(await rpmQuery(host, 'mosquitto'), newerVersion);
+        assert.doesNotMatch(await onHost(host, ['dnf', '-q', 'repolist', 'enabled']), /^epel\s/m, 'EPEL is still off');
+        assert.deepEqual((await run(host)).changed, []);
+      });
 
-  it('does the same as a non-root user through sudo: fresh converge, then a second run with 0 changed', { timeout: TEST_TIMEOUT }, async (t) => {
-    const host = await freshHost(t);
-    const cold = await converge(host, { user: 'deploy' });
-    assert.deepEqual(cold.changed.slice(0, 2), ['repository:epel', 'packages:mosquitto'], cold.output);
-    assert.equal(await roundTrip(`mqtt://127.0.0.1:${host.ports[1883]}`, { username: 'admin', password: hostilePassword }), 'hello from mqtt-provision');
-    assert.deepEqual((await converge(host, { user: 'deploy' })).changed, []);
-  });
+      it('verify passes on the converged host, restart survival included', { timeout: TEST_TIMEOUT }, async (t) => {
+        const host = await freshHost(t);
+        await run(host);
+        const settings = loadSettings(settingsFile, { broker: 'mosquitto', adminUser: 'admin', adminPasswordFile: passwordFile });
+        const keyPath = await ensureLabKey();
+        const report = await verifyInstalledBroker(
+          { label: host.name, address: host.address, ports: host.ports, connect: () => SshTransport.connect({ user: 'root', host: host.address, port: host.sshPort, identityFile: keyPath }) },
+          settings,
+          { messages: 500 },
+        );
+        const text = formatVerifyReport(report);
+        for (const line of text.split('\n')) t.diagnostic(line);
+        assert.equal(report.passed, true, text);
+        assert.equal(report.checks.find((check) => check.name === 'restart survival')?.status, 'pass', text);
+        assert.equal(report.checks.find((check) => check.name === 'restart survival')?.figures?.missing, 0, text);
+      });
 
-  it('installs a pinned version, a newer pin upgrades with dnf keeping the queued messages, an older one downgrades', { timeout: TEST_TIMEOUT }, async (t) => {
-    const host = await freshHost(t);
-    await converge(host, { settings: pinned(olderVersion) });
-    assert.equal(await rpmQuery(host, 'mosquitto'), olderVersion);
-    const url = `mqtt://127.0.0.1:${host.ports[1883]}`;
-    const clientId = `mp-e2e-rhel-upgrade-${process.pid}`;
-    await queueForOfflineSubscriber(url, clientId, 'rhel/upgrade', 200);
+      it('installs a pinned version, a newer pin upgrades with dnf keeping the queued messages, an older one downgrades', { timeout: TEST_TIMEOUT }, async (t) => {
+        const host = await freshHost(t);
+        await run(host, { settings: pinned(olderVersion) });
+        assert.equal(await rpmQuery(host, 'mosquitto'), olderVersion);
+        const url = `mqtt://127.0.0.1:${host.ports[1883]}`;
+        const clientId = `mp-e2e-rhel-upgrade-${process.pid}`;
+        await queueForOfflineSubscriber(url, clientId, 'rhel/upgrade', 200);
 
-    const upgrade = await converge(host, { settings: pinned(newerVersion) });
-    assert.ok(upgrade.changed.includes('packages:mosquitto'), upgrade.output);
-    assert.equal(await rpmQuery(host, 'mosquitto'), newerVersion);
-    assert.match(await onHost(host, ['dnf', 'history', 'list', 'mosquitto']), /Upgrade/);
-    const received = await drainQueue(url, clientId, 200);
-    assert.equal(received.size, 200, `got ${received.size} of 200 queued messages after the upgrade`);
-    assert.deepEqual((await converge(host, { settings: pinned(newerVersion) })).changed, [], 'the upgrade left nothing to redo');
+        const upgrade = await run(host, { settings: pinned(newerVersion) });
+        assert.ok(upgrade.changed.includes('packages:mosquitto'), upgrade.output);
+        assert.equal(await rpmQuery(host, 'mosquitto'), newerVersion);
+        assert.match(await onHost(host, ['dnf', 'history', 'list', 'mosquitto']), /Upgrade/);
+        const received = await drainQueue(url, clientId, 200);
+        assert.equal(received.size, 200, `got ${received.size} of 200 queued messages after the upgrade`);
+        assert.deepEqual((await run(host, { settings: pinned(newerVersion) })).changed, [], 'the upgrade left nothing to redo');
 
-    // dnf 4's `install` of a lower version downgrades; the broker comes back on the old build.
-    const downgrade = await converge(host, { settings: pinned(olderVersion) });
-    assert.ok(downgrade.changed.includes('packages:mosquitto'), downgrade.output);
-    assert.equal(await rpmQuery(host, 'mosquitto'), olderVersion);
-    assert.equal(await roundTrip(url, { username: 'admin', password: hostilePassword }), 'hello from mqtt-provision');
-    assert.deepEqual((await converge(host, { settings: pinned(olderVersion) })).changed, []);
-  });
+        // dnf 4's `install` of a lower version downgrades; the broker comes back on the old build.
+        const downgrade = await run(host, { settings: pinned(olderVersion) });
+        assert.ok(downgrade.changed.includes('packages:mosquitto'), downgrade.output);
+        assert.equal(await rpmQuery(host, 'mosquitto'), olderVersion);
+        assert.equal(await roundTrip(url, { username: 'admin', password: hostilePassword }), 'hello from mqtt-provision');
+        assert.deepEqual((await run(host, { settings: pinned(olderVersion) })).changed, []);
+      });
 
-  it('state: absent removes the package and our files and keeps the data; purgeData removes it too', { timeout: TEST_TIMEOUT }, async (t) => {
-    const host = await freshHost(t);
-    await converge(host);
-    // Something queued, so the broker saves a store on stop that "data kept" can be checked by.
-    await queueForOfflineSubscriber(`mqtt://127.0.0.1:${host.ports[1883]}`, `mp-e2e-rhel-absent-${process.pid}`, 'rhel/absent', 5);
-    const absent = writeSecretFile('broker: mosquitto\nstate: absent\nlisteners: { mqtt: 1883, websocket: 8083 }\n');
-    const removal = await converge(host, { settings: absent });
-    assert.deepEqual(removal.changed, ['stop:mosquitto', 'files-absent', 'packages-absent:mosquitto'], removal.output);
-    assert.equal(await rpmQuery(host, 'mosquitto'), 'package mosquitto is not installed');
-    for (const path of ['/etc/mosquitto/mosquitto.conf', '/etc/mosquitto/mosquitto.conf.rpmsave', '/etc/mosquitto/passwd', '/etc/mosquitto/acl', '/usr/sbin/mosquitto']) {
-      assert.equal(await exists(host, path), false, `${path} is gone`);
-    }
-    assert.equal(await exists(host, '/var/lib/mosquitto/mosquitto.db'), true, 'the data is kept');
-    assert.deepEqual((await converge(host, { settings: absent })).changed, []);
-    const purge = writeSecretFile('broker: mosquitto\nstate: absent\npurgeData: true\nlisteners: { mqtt: 1883 }\n');
-    assert.deepEqual((await converge(host, { settings: purge })).changed, ['purge:/var/lib/mosquitto']);
-    assert.equal(await exists(host, '/var/lib/mosquitto'), false);
-  });
+      it('state: absent removes the package and our files and keeps the data; purgeData removes it too', { timeout: TEST_TIMEOUT }, async (t) => {
+        const host = await freshHost(t);
+        await run(host);
+        // Something queued, so the broker saves a store on stop that "data kept" can be checked by.
+        await queueForOfflineSubscriber(`mqtt://127.0.0.1:${host.ports[1883]}`, `mp-e2e-rhel-absent-${process.pid}`, 'rhel/absent', 5);
+        const absent = writeSecretFile('broker: mosquitto\nstate: absent\nlisteners: { mqtt: 1883, websocket: 8083 }\n');
+        const removal = await run(host, { settings: absent });
+        assert.deepEqual(removal.changed, ['stop:mosquitto', 'files-absent', 'packages-absent:mosquitto'], removal.output);
+        assert.equal(await rpmQuery(host, 'mosquitto'), 'package mosquitto is not installed');
+        for (const path of ['/etc/mosquitto/mosquitto.conf', '/etc/mosquitto/mosquitto.conf.rpmsave', '/etc/mosquitto/passwd', '/etc/mosquitto/acl', '/usr/sbin/mosquitto']) {
+          assert.equal(await exists(host, path), false, `${path} is gone`);
+        }
+        assert.equal(await exists(host, '/var/lib/mosquitto/mosquitto.db'), true, 'the data is kept');
+        assert.deepEqual((await run(host, { settings: absent })).changed, []);
+        const purge = writeSecretFile('broker: mosquitto\nstate: absent\npurgeData: true\nlisteners: { mqtt: 1883 }\n');
+        assert.deepEqual((await run(host, { settings: purge })).changed, ['purge:/var/lib/mosquitto']);
+        assert.equal(await exists(host, '/var/lib/mosquitto'), false);
+      });
 
-  it('--dry-run on a drifted host shows the diff and changes nothing, as root and through sudo', { timeout: TEST_TIMEOUT }, async (t) => {
-    const host = await freshHost(t);
-    await converge(host);
-    await onHost(host, ['sh', '-c', 'sed -i "s/^max_queued_messages .*/max_queued_messages 1000/" /etc/mosquitto/mosquitto.conf && systemctl stop mosquitto']);
-    const before = await onHost(host, ['sha256sum', '/etc/mosquitto/mosquitto.conf']);
-    for (const user of ['root', 'deploy']) {
-      const dry = await install([...(await hostArgs(host, user)), '--settings', settingsFile, ...admin, '--dry-run']);
-      assert.equal(dry.code, 0, dry.output);
-      assert.match(dry.output, /would change +file \/etc\/mosquitto\/mosquitto\.conf \(content differs\)/);
-      assert.match(dry.output, /^ +-max_queued_messages 1000$/m);
-      assert.match(dry.output, /^ +\+max_queued_messages 100000$/m);
-      assert.match(dry.output, /would change +restart mosquitto/);
-    }
-    assert.equal(await onHost(host, ['sha256sum', '/etc/mosquitto/mosquitto.conf']), before, 'dry-run wrote nothing');
-    assert.equal((await onHost(host, ['sh', '-c', 'systemctl is-active mosquitto || true'])).trim(), 'inactive', 'dry-run started nothing');
-    const repair = await converge(host);
-    assert.deepEqual(repair.changed, ['pending:mosquitto', 'file:/etc/mosquitto/mosquitto.conf', 'restart:mosquitto'], repair.output);
-  });
+      it('--dry-run on a drifted host shows the diff and changes nothing', { timeout: TEST_TIMEOUT }, async (t) => {
+        const host = await freshHost(t);
+        await run(host);
+        await onHost(host, ['sh', '-c', 'sed -i "s/^max_queued_messages .*/max_queued_messages 1000/" /etc/mosquitto/mosquitto.conf && systemctl stop mosquitto']);
+        const before = await onHost(host, ['sha256sum', '/etc/mosquitto/mosquitto.conf']);
+        {
+          const dry = await install([...(await hostArgs(host, user)), '--settings', settingsFile, ...admin, '--dry-run']);
+          assert.equal(dry.code, 0, dry.output);
+          assert.match(dry.output, /would change +file \/etc\/mosquitto\/mosquitto\.conf \(content differs\)/);
+          assert.match(dry.output, /^ +-max_queued_messages 1000$/m);
+          assert.match(dry.output, /^ +\+max_queued_messages 100000$/m);
+          assert.match(dry.output, /would change +restart mosquitto/);
+        }
+        assert.equal(await onHost(host, ['sha256sum', '/etc/mosquitto/mosquitto.conf']), before, 'dry-run wrote nothing');
+        assert.equal((await onHost(host, ['sh', '-c', 'systemctl is-active mosquitto || true'])).trim(), 'inactive', 'dry-run started nothing');
+        const repair = await run(host);
+        assert.deepEqual(repair.changed, ['pending:mosquitto', 'file:/etc/mosquitto/mosquitto.conf', 'restart:mosquitto'], repair.output);
+      });
 
-  it('opens exactly the served ports in a running firewalld (rhel-firewalld), and closes one no longer served', { timeout: TEST_TIMEOUT }, async (t) => {
-    const host = await freshHost(t, 'rhel-firewalld');
-    const listPorts = async (permanent: boolean) =>
-      (await onHost(host, ['firewall-cmd', ...(permanent ? ['--permanent'] : []), '--list-ports'])).trim().split(/\s+/).filter(Boolean).sort();
-    const cold = await converge(host);
-    assert.ok(cold.changed.includes('firewall'), cold.output);
-    assert.deepEqual(await listPorts(false), ['1883/tcp', '8083/tcp']);
-    assert.deepEqual(await listPorts(true), ['1883/tcp', '8083/tcp']);
-    assert.equal(await roundTrip(`mqtt://127.0.0.1:${host.ports[1883]}`, { username: 'admin', password: hostilePassword }), 'hello from mqtt-provision');
-    assert.deepEqual((await converge(host)).changed, []);
-    await converge(host, { settings: writeSecretFile('broker: mosquitto\nlisteners: { mqtt: 1883 }\n') });
-    assert.deepEqual(await listPorts(false), ['1883/tcp']);
-    assert.deepEqual(await listPorts(true), ['1883/tcp']);
-  });
+      it('opens exactly the served ports in a running firewalld (rhel-firewalld), and closes one no longer served', { timeout: TEST_TIMEOUT }, async (t) => {
+        const host = await freshHost(t, 'rhel-firewalld');
+        const listPorts = async (permanent: boolean) =>
+          (await onHost(host, ['firewall-cmd', ...(permanent ? ['--permanent'] : []), '--list-ports'])).trim().split(/\s+/).filter(Boolean).sort();
+        const cold = await run(host);
+        assert.ok(cold.changed.includes('firewall'), cold.output);
+        assert.deepEqual(await listPorts(false), ['1883/tcp', '8083/tcp']);
+        assert.deepEqual(await listPorts(true), ['1883/tcp', '8083/tcp']);
+        assert.equal(await roundTrip(`mqtt://127.0.0.1:${host.ports[1883]}`, { username: 'admin', password: hostilePassword }), 'hello from mqtt-provision');
+        assert.deepEqual((await run(host)).changed, []);
+        await run(host, { settings: writeSecretFile('broker: mosquitto\nlisteners: { mqtt: 1883 }\n') });
+        assert.deepEqual(await listPorts(false), ['1883/tcp']);
+        assert.deepEqual(await listPorts(true), ['1883/tcp']);
+      });
+    });
+  }
 });
