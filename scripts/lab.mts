@@ -5,9 +5,10 @@ import path from 'node:path';
 import { argv } from 'zx';
 import { DEFAULT_PREFIX, listLabHosts, startLabHosts, stopLabHosts, ensureLabKey, type LabHost } from '../src/lab/hosts.ts';
 import { ensureDebootstrap, ensureDockerEngine } from '../src/lab/docker-engine.ts';
+import { LAB_VARIANTS, type LabVariant } from '../src/lab/image.ts';
 import { INVENTORY_PATH, LAB_DIR, readInventory, removeInventory, writeInventory } from '../src/lab/inventory.ts';
 
-const USAGE = `usage: lab.mts up [--count N] [--variant base|firewalld] [--name-prefix P]
+const USAGE = `usage: lab.mts up [--count N] [--variant base|firewalld|rhel|rhel-firewalld] [--name-prefix P]
        lab.mts down [--name-prefix P]
        lab.mts status
        lab.mts engine     (install and start Docker and debootstrap when missing)`;
@@ -27,9 +28,9 @@ function table(hosts: LabHost[]): string {
 
 async function up(): Promise<void> {
   const count = Number(argv.count ?? 1);
-  const variant = String(argv.variant ?? 'base');
+  const variant = String(argv.variant ?? 'base') as LabVariant;
   if (!Number.isInteger(count) || count < 1) throw new Error(`--count must be a positive integer, got ${argv.count}`);
-  if (variant !== 'base' && variant !== 'firewalld') throw new Error(`--variant must be base or firewalld, got ${variant}`);
+  if (!LAB_VARIANTS.includes(variant)) throw new Error(`--variant must be one of ${LAB_VARIANTS.join(', ')}, got ${variant}`);
   const keyPath = await ensureLabKey(LAB_DIR);
   const hosts = await startLabHosts({ count, variant, prefix, keyDir: LAB_DIR });
   // New hosts have new host keys, often on ports an earlier lab used: forget the lab's old ones.

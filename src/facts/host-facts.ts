@@ -89,8 +89,10 @@ export interface HostFacts {
   services: Record<string, ServiceFact>;
   firewalld: FirewalldFact | null;
   ufw: UfwFact | null;
-  /** RHEL family: whether the EPEL repository is configured. */
+  /** RHEL family: whether the EPEL repository is configured and enabled. */
   epelEnabled: boolean;
+  /** RHEL family: an EPEL .repo file exists, even with its [epel] section turned off (absent means no). */
+  epelConfigured?: boolean;
   /** `uname -m`, e.g. x86_64 or aarch64; absent when the probe did not say. */
   arch?: string;
   /** `uname -n` and the addresses of `hostname -I`: the names a cluster seed may give this host. */

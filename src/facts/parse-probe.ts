@@ -52,7 +52,8 @@ export function parseProbeOutput(output: string, query: FactQuery): HostFacts {
         facts.ufw = { active: fields[0] === 'active', allowedPorts: words(fields[1]) };
         break;
       case 'epel':
-        facts.epelEnabled = true;
+        facts.epelConfigured = true;
+        facts.epelEnabled = fields[0] !== '0';
         break;
       case 'arch':
         if (fields[0]) facts.arch = fields[0];

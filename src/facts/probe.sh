@@ -46,8 +46,14 @@ for arg in "$@"; do
       emit "svc${tab}$name${tab}${a:-unknown}${tab}${e:-not-found}" ;;
   esac
 done
+# firewall-cmd is Python and takes ~0.4 s a call: systemd says whether the daemon runs, and
+# firewall-cmd is asked only for the ports (on a host where firewalld is installed but off, not at all).
+firewalld_running() {
+  if command -v systemctl >/dev/null 2>&1; then systemctl is-active --quiet firewalld 2>/dev/null
+  else [ "$(firewall-cmd --state 2>/dev/null)" = running ]; fi
+}
 if command -v firewall-cmd >/dev/null 2>&1; then
-  if [ "$(firewall-cmd --state 2>/dev/null)" = running ]; then
+  if firewalld_running; then
     emit "firewalld${tab}running${tab}$(firewall-cmd --list-ports)${tab}$(firewall-cmd --permanent --list-ports)"
   else
     emit "firewalld${tab}stopped"
@@ -60,7 +66,13 @@ if command -v ufw >/dev/null 2>&1; then
     *) emit "ufw${tab}inactive" ;;
   esac
 fi
-if ls /etc/yum.repos.d/epel*.repo >/dev/null 2>&1; then emit "epel${tab}1"; fi
+# EPEL: 1 when its [epel] section is on (dnf's default without an enabled= line), 0 when it is
+# configured but an admin turned it off.
+if ls /etc/yum.repos.d/epel*.repo >/dev/null 2>&1; then
+  e=$(awk -F= '/^[[:space:]]*\[/ { s = $0; gsub(/[[:space:]]/, "", s) }
+    s == "[epel]" && $1 ~ /^[[:space:]]*enabled[[:space:]]*$/ { v = $2; gsub(/[[:space:]]/, "", v); print v }' /etc/yum.repos.d/epel*.repo | tail -n 1)
+  case "$e" in 0|[Ff]alse|[Nn]o|[Oo]ff) emit "epel${tab}0" ;; *) emit "epel${tab}1" ;; esac
+fi
 # Which package build fits, and the names a cluster seed may use for this host.
 emit "arch${tab}$(uname -m)"
 emit "host${tab}name${tab}$(uname -n)"

@@ -5,8 +5,8 @@ import { access, link, mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'n
 import net from 'node:net';
 import path from 'node:path';
 import { $, which } from 'zx';
-import { ensureDockerEngine, GiveUp, pollUntil } from './docker-engine.ts';
-import { ensureLabImage, type LabVariant } from './image.ts';
+import { ensureDockerEngine, ensureInotifyInstances, GiveUp, pollUntil } from './docker-engine.ts';
+import { ensureLabImage, hasFirewalld, isRhel, LAB_VARIANTS, type LabVariant } from './image.ts';
 import { LAB_DIR } from './inventory.ts';
 
 export type { LabVariant } from './image.ts';
@@ -113,6 +113,7 @@ export async function startLabHosts(opts: StartLabHostsOptions): Promise<LabHost
   if (!Number.isInteger(opts.count) || opts.count < 1) throw new Error(`count must be a positive integer, got ${opts.count}`);
   if (!/^[a-zA-Z0-9][a-zA-Z0-9-]*$/.test(prefix)) throw new Error(`prefix must be a valid hostname part, got ${prefix}`);
   await ensureDockerEngine();
+  await ensureInotifyInstances();
   const image = await ensureLabImage(opts.variant);
   const keyPath = await ensureLabKey(opts.keyDir);
   const publicKey = await readFile(`${keyPath}.pub`, 'utf8');
@@ -151,10 +152,13 @@ export async function startLabHosts(opts: StartLabHostsOptions): Promise<LabHost
 async function readyHost(name: string, variant: LabVariant, publicKey: string): Promise<LabHost> {
   await $({ quiet: true, input: publicKey })`docker exec -i ${name} sh -c ${INSTALL_KEY_SCRIPT}`;
   await waitForSystemd(name);
-  if (variant === 'firewalld') await checkFirewalld(name);
+  // The rhel image has firewalld installed but not enabled (see image.ts).
+  if (variant === 'rhel-firewalld') await $({ quiet: true })`docker exec ${name} systemctl enable --now firewalld.service`;
+  if (hasFirewalld(variant)) await checkFirewalld(name);
   const host = await describeHost(name, variant);
   await pollUntil(() => sshBanner(host.sshPort), { what: `an SSH banner from ${name} on 127.0.0.1:${host.sshPort}`, timeoutMs: 30_000 });
-  await checkMirrorReachable(name);
+  // rhel hosts install only from their local repositories.
+  if (!isRhel(variant)) await checkMirrorReachable(name);
   return host;
 }
 
@@ -247,6 +251,6 @@ export async function listLabHosts(prefix?: string): Promise<LabHost[]> {
   const fmt = `{{.Names}}\t{{.Label "${LAB_LABEL}.variant"}}`;
   const out = (await $({ quiet: true })`docker ps ${filters} --format ${fmt}`).stdout;
   const rows = out.split('\n').filter(Boolean).map((l) => l.split('\t') as [string, string]);
-  const hosts = await Promise.all(rows.map(([name, variant]) => describeHost(name, variant === 'firewalld' ? 'firewalld' : 'base')));
+  const hosts = await Promise.all(rows.map(([name, variant]) => describeHost(name, (LAB_VARIANTS as readonly string[]).includes(variant) ? (variant as LabVariant) : 'base')));
   return hosts.sort((a, b) => a.name.localeCompare(b.name, undefined, { numeric: true }));
 }

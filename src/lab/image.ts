@@ -6,8 +6,12 @@ import { mkdtemp, mkdir, readFile, rm, writeFile, chmod, open } from 'node:fs/pr
 import path from 'node:path';
 import { $ } from 'zx';
 import { ensureDebootstrap, ensureDockerEngine, pollUntil } from './docker-engine.ts';
+import { RHEL_FILES, RHEL_PACKAGES, RHEL_STEPS } from './rhel-recipe.ts';
 
-export type LabVariant = 'base' | 'firewalld';
+/** `rhel*`: Rocky Linux 9 as our planner sees it (see rhel-recipe.ts); `*firewalld`: firewalld running. */
+export const LAB_VARIANTS = ['base', 'firewalld', 'rhel', 'rhel-firewalld'] as const;
+export type LabVariant = (typeof LAB_VARIANTS)[number];
+type Feature = 'base' | 'firewalld';
 export const IMAGE_REPO = 'mqtt-provision/lab-host';
 
 const SUITE = 'bookworm';
@@ -19,14 +23,14 @@ const BASE_PACKAGES = [
   // exits at start ("INVALID_PROTOCOL: esp") without them.
   'netbase',
 ];
-const VARIANT_PACKAGES: Record<LabVariant, string[]> = {
+const VARIANT_PACKAGES: Record<Feature, string[]> = {
   base: [],
   // debootstrap cannot pick a provider for a virtual package: firewalld → polkitd
   // needs "default-logind | logind", which only libpam-systemd provides.
   firewalld: ['firewalld', 'nftables', 'libpam-systemd'],
 };
 
-interface FileSpec { path: string; content: string; mode: number }
+export interface FileSpec { path: string; content: string; mode: number }
 
 const COMMON_FILES: FileSpec[] = [
   {
@@ -57,7 +61,7 @@ const COMMON_FILES: FileSpec[] = [
   { path: '/etc/machine-id', mode: 0o444, content: '' },
 ];
 
-const VARIANT_FILES: Record<LabVariant, FileSpec[]> = {
+const VARIANT_FILES: Record<Feature, FileSpec[]> = {
   base: [],
   firewalld: [
     {
@@ -79,7 +83,7 @@ const MASKED_UNITS = [
   'sys-fs-fuse-connections.mount',
 ];
 
-const CHROOT_STEPS: Record<LabVariant, string[][]> = {
+const CHROOT_STEPS: Record<Feature, string[][]> = {
   base: [
     ['useradd', '--create-home', '--shell', '/bin/bash', 'deploy'],
     ['systemctl', 'mask', ...MASKED_UNITS],
@@ -102,18 +106,33 @@ const IMPORT_CHANGES = [
   'ENV container=docker',
 ];
 
-function recipe(variant: LabVariant) {
+export const hasFirewalld = (variant: LabVariant) => variant.endsWith('firewalld');
+export const isRhel = (variant: LabVariant) => variant.startsWith('rhel');
+
+/**
+ * `rhel` and `rhel-firewalld` share one image, firewalld installed but not enabled (as on a Rocky
+ * host whose admin turned it off): hosts.ts starts it for `rhel-firewalld`. One build fewer in CI.
+ */
+type ImageVariant = Exclude<LabVariant, 'rhel-firewalld'>;
+const imageVariant = (variant: LabVariant): ImageVariant => (variant === 'rhel-firewalld' ? 'rhel' : variant);
+
+// The Debian variants' recipes must stay byte-identical: their hash names the cached image.
+function recipe(variant: ImageVariant) {
+  const rhel = isRhel(variant);
+  const feature: Feature = hasFirewalld(variant) || rhel ? 'firewalld' : 'base';
   return {
     version: 1, suite: SUITE, mirror: MIRROR, debootstrapVariant: 'minbase', variant,
-    packages: [...BASE_PACKAGES, ...VARIANT_PACKAGES[variant]],
-    files: [...COMMON_FILES, ...VARIANT_FILES[variant]],
-    steps: [...CHROOT_STEPS.base, ...(variant === 'base' ? [] : CHROOT_STEPS[variant])],
+    packages: [...BASE_PACKAGES, ...VARIANT_PACKAGES[feature], ...(rhel ? RHEL_PACKAGES : [])],
+    files: [...COMMON_FILES, ...VARIANT_FILES[feature], ...(rhel ? RHEL_FILES : [])],
+    // The RHEL steps run last: they remove apt and dpkg.
+    steps: [...CHROOT_STEPS.base, ...(variant === 'firewalld' ? CHROOT_STEPS.firewalld : []), ...(rhel ? RHEL_STEPS : [])],
     remove: REMOVE,
     importChanges: IMPORT_CHANGES,
   };
 }
 
-export function labImageTag(variant: LabVariant): string {
+export function labImageTag(hostVariant: LabVariant): string {
+  const variant = imageVariant(hostVariant);
   const hash = createHash('sha256').update(JSON.stringify(recipe(variant))).digest('hex').slice(0, 12);
   return `${IMAGE_REPO}:${variant}-${hash}`;
 }
@@ -132,14 +151,14 @@ export async function ensureLabImage(variant: LabVariant): Promise<string> {
   const release = await acquireLock(tag);
   try {
     if (await imageExists(tag)) return tag;
-    await buildImage(variant, tag);
+    await buildImage(imageVariant(variant), tag);
     return tag;
   } finally {
     await release();
   }
 }
 
-async function buildImage(variant: LabVariant, tag: string): Promise<void> {
+async function buildImage(variant: ImageVariant, tag: string): Promise<void> {
   if (process.getuid?.() !== 0) {
     // debootstrap and chroot need root; once built, the cached image serves everyone.
     throw new Error(`image ${tag} is not built yet and building it needs root: sudo npx zx scripts/lab.mts up --variant ${variant}`);
@@ -165,7 +184,7 @@ async function buildImage(variant: LabVariant, tag: string): Promise<void> {
       await chmod(target, f.mode);
     }
     for (const step of r.steps) await $({ quiet: true })`chroot ${rootfs} ${step}`;
-    if (variant === 'firewalld') await checkFirewalldDefaultZone(rootfs);
+    if (hasFirewalld(variant) || isRhel(variant)) await checkFirewalldDefaultZone(rootfs);
     // Globs are expanded inside the rootfs by its own shell, never on this machine.
     await $({ quiet: true })`chroot ${rootfs} sh -c ${`rm -rf ${r.remove.join(' ')}`}`;
     log(`${tag}: importing into docker`);

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import type { LabHost } from './hosts.ts';
+import { LAB_VARIANTS } from './image.ts';
 
 /** `<repo root>/.lab/`: gitignored, holds the SSH key and the inventory. */
 export const LAB_DIR = fileURLToPath(new URL('../../.lab/', import.meta.url));
@@ -21,7 +22,7 @@ const HostSchema = z.object({
   sshPort: z.number().int().positive(),
   // JSON object keys are strings; they are container port numbers.
   ports: z.record(z.string().regex(/^\d+$/), z.number().int().positive()),
-  variant: z.enum(['base', 'firewalld']),
+  variant: z.enum(LAB_VARIANTS),
 });
 const InventorySchema = z.object({ keyPath: z.string(), hosts: z.array(HostSchema) });
 

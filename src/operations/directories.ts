@@ -8,14 +8,20 @@ export interface ManagedDirectory {
   group: string;
 }
 
-/** A directory the broker writes to (e.g. its persistence store), owned by the broker's user. */
-export function directoryStep(facts: HostFacts, directory: ManagedDirectory): Step {
+/**
+ * A directory the broker writes to (e.g. its persistence store), owned by the broker's user.
+ * `resetBy` names a change earlier in the same run that may put the directory back to someone
+ * else's owner and mode (an RPM that owns it resets both on every install, upgrade or downgrade),
+ * so the facts gathered before it cannot say the directory is up to date.
+ */
+export function directoryStep(facts: HostFacts, directory: ManagedDirectory, resetBy?: string): Step {
   const id = `dir:${directory.path}`;
   const title = `directory ${directory.path}`;
   const current = facts.directories[directory.path] ?? null;
   const wanted = `${directory.owner}:${directory.group} ${directory.mode}`;
-  if (current && `${current.owner}:${current.group} ${current.mode}` === wanted) return noChange(id, title, 'up to date');
-  const reason = current ? `${current.owner}:${current.group} ${current.mode} → ${wanted}` : 'absent';
+  const upToDate = current !== null && `${current.owner}:${current.group} ${current.mode}` === wanted;
+  if (upToDate && resetBy === undefined) return noChange(id, title, 'up to date');
+  const reason = upToDate ? `${resetBy} may reset it to the package's owner and mode` : current ? `${current.owner}:${current.group} ${current.mode} → ${wanted}` : 'absent';
   return change(id, title, reason, [
     { argv: ['install', '-d', '-o', directory.owner, '-g', directory.group, '-m', directory.mode, directory.path] },
   ]);

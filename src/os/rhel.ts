@@ -11,7 +11,9 @@ export const rhelFamily: OsFamily = {
   name: 'rhel',
   install(packages, facts) {
     const specs = packages.map(({ name, version }) => (version ? `${name}-${version}` : name));
-    return [{ argv: [packageManager(facts), 'install', '-y', ...specs] }];
+    // An admin turned EPEL off: it stays off, and is on for our transaction only.
+    const enable = facts.epelConfigured && !facts.epelEnabled ? ['--enablerepo=epel'] : [];
+    return [{ argv: [packageManager(facts), 'install', '-y', ...enable, ...specs] }];
   },
   remove(packages, facts) {
     return [{ argv: [packageManager(facts), 'remove', '-y', ...packages] }];
@@ -21,7 +23,7 @@ export const rhelFamily: OsFamily = {
    * repository; RHEL proper does not, so it installs the release package from the Fedora project.
    */
   enableExtraRepository(facts) {
-    if (facts.epelEnabled || facts.os.id === 'fedora') return [];
+    if (facts.epelEnabled || facts.epelConfigured || facts.os.id === 'fedora') return [];
     const manager = packageManager(facts);
     if (facts.os.id === 'rhel') {
       const major = osMajorVersion(facts);

@@ -44,7 +44,8 @@ describe('lab host (base variant)', () => {
 
   after(async () => {
     root?.dispose();
-    await stopLabHosts([`${prefix}-1`]);
+    // The started name, which carries MQTT_LAB_SUFFIX when it is set.
+    if (host) await stopLabHosts([host.name]);
   });
 
   it('is reachable only through 127.0.0.1 port mappings', () => {
@@ -105,7 +106,8 @@ describe('lab host (firewalld variant)', () => {
 
   after(async () => {
     root?.dispose();
-    await stopLabHosts([`${prefix}-1`]);
+    // The started name, which carries MQTT_LAB_SUFFIX when it is set.
+    if (host) await stopLabHosts([host.name]);
   });
 
   it('runs firewalld', async () => {

@@ -41,7 +41,6 @@ async function run(transport: Transport, argv: string[], stdin?: string): Promis
 
 describe('verify-broker against lab hosts', () => {
   const prefix = `e2e-verify-${process.pid}`;
-  const names = [`${prefix}-1`, `${prefix}-2`];
   const work = mkdtempSync(join(tmpdir(), 'mp-verify-e2e-'));
   const passwordFile = join(work, 'admin-password');
   const settingsFile = join(work, 'settings.yaml');
@@ -58,7 +57,8 @@ describe('verify-broker against lab hosts', () => {
   }, { timeout: SETUP_TIMEOUT });
 
   after(async () => {
-    await stopLabHosts(names);
+    // The started names, which carry MQTT_LAB_SUFFIX when it is set.
+    await stopLabHosts([provisioned, stock].filter(Boolean).map((host) => host.name));
     rmSync(work, { recursive: true, force: true });
   });
 

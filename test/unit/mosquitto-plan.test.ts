@@ -74,6 +74,50 @@ describe('Mosquitto planner', () => {
     assert.deepEqual(commandsOf(steps).slice(0, 2), ['dnf install -y epel-release', 'dnf install -y mosquitto-2.0.18-1.el9']);
   });
 
+  it('plans on the probe of a fresh rhel lab host exactly the commands that ran there with real dnf', () => {
+    const steps = planMosquitto(mosquittoFacts('rocky9lab'), mosquittoSettings(), fixedSalt());
+    assert.deepEqual(commandsOf(steps), [
+      'dnf install -y epel-release',
+      'dnf install -y mosquitto',
+      'install -d -o mosquitto -g mosquitto -m 0750 /var/lib/mosquitto',
+      markPending,
+      ...fileCommands,
+      ...restartAll,
+      'systemctl enable mosquitto',
+    ]);
+  });
+
+  it('leaves an EPEL an admin turned off as it is, enabling it for the install transaction only', () => {
+    const facts = mosquittoFacts('rocky9lab', 'epel\t0\n');
+    assert.equal(facts.epelEnabled, false);
+    const steps = planMosquitto(facts, mosquittoSettings(), fixedSalt());
+    assert.equal(steps.find((step) => step.id === 'repository:epel')!.change, false);
+    assert.equal(commandsOf(steps)[0], 'dnf install -y --enablerepo=epel mosquitto');
+    assert.equal(commandsOf(planMosquitto(mosquittoFacts('rocky9lab', 'epel\t1\n'), mosquittoSettings(), fixedSalt()))[0], 'dnf install -y mosquitto');
+  });
+
+  it('re-asserts the data directory after a re-pin, since the package that owns it resets its mode', () => {
+    const facts = converged(mosquittoFacts('rocky9', 'epel\t1\n'));
+    facts.packages.mosquitto = '2.0.11-1.el9';
+    const steps = planMosquitto(facts, mosquittoSettings({ version: '2.0.11-2.el9' }));
+    const dir = steps.find((step) => step.id === 'dir:/var/lib/mosquitto')!;
+    assert.equal(dir.change, true);
+    assert.match(dir.reason, /the package change may reset it/);
+    // After the on-host backup of a running broker (test/unit/upgrade-plan.test.ts), the package, then the directory again.
+    assert.deepEqual(commandsOf(steps).slice(1, 3), ['dnf install -y mosquitto-2.0.11-2.el9', 'install -d -o mosquitto -g mosquitto -m 0750 /var/lib/mosquitto']);
+    const same = planMosquitto(facts, mosquittoSettings({ version: '2.0.11-1.el9' }));
+    assert.equal(same.find((step) => step.id === 'dir:/var/lib/mosquitto')!.change, false, 'no package change, no re-assert');
+  });
+
+  it('removes our config before the package on Rocky 9, so rpm leaves no mosquitto.conf.rpmsave', () => {
+    const facts = converged(mosquittoFacts('rocky9', 'epel\t1\n'));
+    assert.deepEqual(commandsOf(planMosquitto(facts, mosquittoSettings({ state: 'absent' }))), [
+      'systemctl disable --now mosquitto',
+      `rm -f ${conf} ${passwd} ${acl}`,
+      'dnf remove -y mosquitto',
+    ]);
+  });
+
   it('installs epel-release from the Fedora project on RHEL proper, which has no epel-release package', () => {
     const steps = planMosquitto(mosquittoFacts('rhel9'), mosquittoSettings(), fixedSalt());
     assert.equal(commandsOf(steps)[0], 'dnf install -y https://dl.fedoraproject.org/pub/epel/epel-release-latest-9.noarch.rpm');
@@ -203,8 +247,8 @@ describe('Mosquitto planner', () => {
     const keep = planMosquitto(facts, mosquittoSettings({ state: 'absent' }));
     assert.deepEqual(commandsOf(keep), [
       'systemctl disable --now mosquitto',
+      `rm -f ${conf} ${passwd} ${acl}`,
       aptWaiting('env DEBIAN_FRONTEND=noninteractive apt-get remove -y -q mosquitto'),
-      `rm -f ${passwd} ${acl}`,
     ]);
     const purge = planMosquitto(facts, mosquittoSettings({ state: 'absent', purgeData: true }));
     assert.ok(commandsOf(purge).includes('rm -rf /var/lib/mosquitto'));

@@ -49,7 +49,9 @@ function planPresent(facts: HostFacts, settings: Settings, salt?: () => Buffer, 
       diagnostics: [{ argv: ['journalctl', '-u', layout.service, '-n', '20', '--no-pager', '-o', 'cat'] }],
     });
   } else steps.push(packages);
-  steps.push(directoryStep(facts, { path: layout.dataDir, owner: layout.user, group: layout.user, mode: '0750' }));
+  // EPEL's package owns the data directory, so installing or re-pinning it resets its mode.
+  const dataDir = { path: layout.dataDir, owner: layout.user, group: layout.user, mode: '0750' };
+  steps.push(directoryStep(facts, dataDir, packages.change && installed ? 'the package change' : undefined));
 
   const { files, reissue } = mosquittoFilesWithTls(settings, facts, salt, issuer);
   if (files.some((file) => file.path.startsWith(`${layout.tlsDir}/`))) {
@@ -119,11 +121,13 @@ function startStep(): Step {
 /** Removal mirrors installation: stop, remove the package and our files; data only when asked. */
 function planAbsent(facts: HostFacts, settings: Settings): Step[] {
   const os = osFamilyOf(facts);
-  const ours = [layout.passwordFile, layout.aclFile, mosquittoTlsLayout.caFile, mosquittoTlsLayout.certFile, mosquittoTlsLayout.keyFile];
+  const ours = [layout.configFile, layout.passwordFile, layout.aclFile, mosquittoTlsLayout.caFile, mosquittoTlsLayout.certFile, mosquittoTlsLayout.keyFile];
+  // Our files go before the package: rpm would keep our edited mosquitto.conf (a %config file) as
+  // mosquitto.conf.rpmsave, and apt keeps conffiles on remove.
   const steps: Step[] = [
     serviceStoppedStep(facts, layout.service),
+    filesAbsentStep(facts, ours, 'remove config, users and ACL files'),
     packagesAbsentStep(os, facts, [layout.packageName]),
-    filesAbsentStep(facts, ours, 'remove users and ACL files'),
   ];
   if (settings.purgeData) steps.push(dataPurgedStep(facts, layout.dataDir));
   steps.push(firewallStep(facts, [], settings.firewall));
