@@ -113,7 +113,7 @@ describe('pulumi CLI on the lab stack', () => {
     const preview = await project.ok(['preview', '--diff']);
     for (const name of names) {
       assert.match(preview.stdout, new RegExp(`\\+ mqtt-provision:index:MqttBrokerHost: \\(create\\)[\\s\\S]*${name}`), preview.stdout);
-      assert.match(preview.stdout, new RegExp(`\\+ pulumi-nodejs:dynamic:Resource: \\(create\\)[\\s\\S]*${name}-installation`), preview.stdout);
+      assert.match(preview.stdout, new RegExp(`\\+ pulumi-nodejs:dynamic:MqttBrokerHostInstallation: \\(create\\)[\\s\\S]*${name}-installation`), preview.stdout);
     }
     assert.match(preview.stdout, /\+ 5 to create/);
     assert.deepEqual(await Promise.all(started.map(sshLogins)), loginsBefore, 'preview logged in to a host');
@@ -206,7 +206,7 @@ describe('pulumi CLI on the lab stack', () => {
     try {
       const port = (listener.address() as net.AddressInfo).port;
       writeFileSync(join(project.dir, 'id_ed25519'), 'only has to exist\n');
-      const settings = { broker: 'mosquitto', listeners: { mqtt: 1883, websocket: 1883 }, session: { maxQueuedMessages: 0 }, admins: [{ name: 'admin', password: 'long enough password' }] };
+      const settings = { broker: 'mosquitto', listeners: { mqtt: 1883 }, session: { maxQueuedMessages: 0 }, colour: 'blue', admins: [{ name: 'admin', password: 'long enough password' }] };
       const stackFile = { config: { 'mqtt-provision:deployment': 'hosts', 'mqtt-provision:hosts': [{ name: 'broker-1', address: '127.0.0.1', port, privateKeyPath: 'id_ed25519' }], 'mqtt-provision:settings': settings } };
       writeFileSync(join(project.dir, 'stacks', 'Pulumi.lab.yaml'), stringify(stackFile));
       await project.ok(['stack', 'init', 'lab']);

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 export const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 
 /** What the program needs to run: everything else in the checkout is left out. */
-const projectFiles = ['Pulumi.yaml', 'package.json', 'index.ts', 'src'];
+const projectFiles = ['Pulumi.yaml', 'package.json', 'index.ts', 'src', 'templates'];
 
 let cliPath: string | undefined;
 
