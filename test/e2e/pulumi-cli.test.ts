@@ -4,7 +4,7 @@
 // start runs. Host checks use `docker exec`, so they never count as an SSH login.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -191,11 +191,14 @@ describe('pulumi CLI on the lab stack', () => {
       assert.notEqual((await onHost(host, 'systemctl is-active mosquitto')).stdout.trim(), 'active');
     }
     assert.deepEqual(await installations(project), []);
+    // Kept when a step fails: the state and the project copy are what one looks at then.
+    rmSync(root, { recursive: true, force: true });
   });
 
   it('bad stack config fails preview with the settings file message, before any host is contacted', { timeout: 30 * 60_000 }, async () => {
     pulumiPath();
-    const project = await createProject(tempRoot('pulumi-bad'), passphrase);
+    const root = tempRoot('pulumi-bad');
+    const project = await createProject(root, passphrase);
     // A listener standing in for a host: any SSH attempt would show up as a connection.
     let connections = 0;
     const listener = net.createServer((socket) => {
@@ -226,6 +229,7 @@ describe('pulumi CLI on the lab stack', () => {
       assert.match(output, /invalid config in stacks\/Pulumi\.lab\.yaml/);
       for (const message of expected) assert.ok(output.includes(message), `missing "${message}" in:\n${output}`);
       assert.equal(connections, 0);
+      rmSync(root, { recursive: true, force: true });
     } finally {
       listener.close();
     }
