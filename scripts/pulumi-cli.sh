@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
-# Provides the Pulumi CLI for the tests and prints the directory that holds it (put it first on PATH).
-#  - `pulumi` already on PATH (a user's official install): that directory, nothing built.
+# Provides the Pulumi CLI for the tests and prints the PATH entries to put first:
+#   export PATH="$(bash scripts/pulumi-cli.sh):$PATH"
+#  - `pulumi` and `pulumi-language-nodejs` already on PATH (an official install): that directory,
+#    nothing built (MQTT_PULUMI_BUILD=1 builds anyway).
 #  - otherwise the CLI is built ONCE from the Go module proxy into a cache outside the checkout
 #    (CI runs in fresh clones; a cache inside the clone would rebuild every run), pinned to
 #    PULUMI_VERSION, and reused at no cost afterwards.
 # `go install …/pkg/v3/cmd/pulumi@vX` is refused (pkg/v3's go.mod has replace directives), so a small
 # module generated in the cache requires pkg/v3 and sdk/v3 at the same version and copies pkg/v3's
 # non-path replace directive. Nothing from that module is committed here.
-# The Node.js language host is scripts/pulumi-language-nodejs (see its header for why it is ours);
-# the dynamic-provider host is the script @pulumi/pulumi ships. Both must sit beside `pulumi`:
-# bundled plugins are looked up there and never downloaded.
+# The Node.js language host is scripts/pulumi-plugins/pulumi-language-nodejs (its header says why
+# it is ours); the dynamic-provider host is the script @pulumi/pulumi ships. Pulumi finds both on
+# PATH (bundled plugins are looked up beside `pulumi`, then on PATH, and never downloaded).
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 PULUMI_VERSION="v3.274.1"
