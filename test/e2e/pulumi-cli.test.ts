@@ -116,6 +116,9 @@ describe('pulumi CLI on the lab stack', () => {
       assert.match(preview.stdout, new RegExp(`\\+ pulumi-nodejs:dynamic:MqttBrokerHostInstallation: \\(create\\)[\\s\\S]*${name}-installation`), preview.stdout);
     }
     assert.match(preview.stdout, /\+ 5 to create/);
+    // Paths inside the project go into the state relative to it (see the moved-checkout step).
+    assert.match(preview.stdout, /privateKeyPath\s*: "\.lab\/id_ed25519"/);
+    assert.match(preview.stdout, /knownHostsPath\s*: "\.lab\/known_hosts"/);
     assert.deepEqual(await Promise.all(started.map(sshLogins)), loginsBefore, 'preview logged in to a host');
     for (const host of started) assert.equal(await installed(host), false, `${host.name}: preview installed mosquitto`);
 
