@@ -36,6 +36,7 @@ const hosts = stack.hosts.map(
       knownHostsPath: host.knownHostsPath,
       settings: stack.settings,
       purgeDataOnDelete: stack.purgeDataOnDelete,
+      projectDir,
     }),
 );
 

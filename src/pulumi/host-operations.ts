@@ -1,16 +1,16 @@
 import { accessSync, constants } from 'node:fs';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve as resolvePath } from 'node:path';
 import type * as pulumi from '@pulumi/pulumi';
 import { brokerRole } from '../brokers/registry.ts';
 import { convergeHost, inspectHost, type HostTarget } from '../engine/converge-host.ts';
 import type { HostReport } from '../engine/report.ts';
 import { InputError, InputErrors } from '../settings/input-error.ts';
-import { resolveSettings, type Settings } from '../settings/load.ts';
+import type { Settings } from '../settings/load.ts';
 import { formatHostSpec, parseHostSpec } from '../transport/host-spec.ts';
 import { SshTransport } from '../transport/ssh.ts';
 import type { HostProviderInputs, HostProviderOutputs } from './host-provider.ts';
-import { configHash, credentialsHash } from './plain-settings.ts';
+import { configHash, credentialsHash, fromPlainSettings } from './plain-settings.ts';
 
 /**
  * What the MqttBrokerHost provider does, loaded by the serialized provider at call time. Each
@@ -157,13 +157,18 @@ function specText(inputs: HostProviderInputs): string {
   return `${inputs.user}@${hostId(inputs)}`;
 }
 
+/**
+ * `~/` is the home of whoever runs Pulumi; a relative path is the project directory's, which is this
+ * process's working directory (the program stores paths inside the project relative, so a moved
+ * checkout still finds its key).
+ */
 function expandHome(path: string): string {
-  return path.startsWith('~/') ? join(homedir(), path.slice(2)) : path;
+  return path.startsWith('~/') ? join(homedir(), path.slice(2)) : resolvePath(process.cwd(), path);
 }
 
-/** Same schema, same messages as the CLI; relative template paths were made absolute by the program. */
+/** Same schema, same messages as the CLI; relative paths are the project directory's (the working directory). */
 function resolve(settings: unknown): Settings {
-  return resolveSettings(settings, {}, process.cwd());
+  return fromPlainSettings(settings, process.cwd());
 }
 
 function resolveOrThrow(settings: unknown): Settings {

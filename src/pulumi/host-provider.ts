@@ -3,7 +3,7 @@ import type { PlainSettings } from './plain-settings.ts';
 
 /**
  * The dynamic provider behind MqttBrokerHost. Pulumi serializes this object into the state and runs
- * it in a separate provider process, so it captures nothing but a file URL: every method imports
+ * it in a separate provider process, so it captures nothing but a path: every method imports
  * host-operations.ts (which holds the engine calls) at call time. No provisioning logic lives here.
  */
 
@@ -41,32 +41,42 @@ export const secretOutputNames = ['settings', 'credentialsHash'] as const;
 
 type Operations = typeof import('./host-operations.ts');
 
-/** Resolved at load time into a string, the one value the serialized closure captures. */
-const operationsUrl: string = new URL('./host-operations.ts', import.meta.url).href;
+/**
+ * host-operations.ts relative to the project directory, which is the provider process's working
+ * directory (the engine starts plugins there, and @pulumi/pulumi's provider script resolves itself
+ * from it). Resolving it at call time keeps a state usable after the checkout moves: `refresh` and
+ * `destroy` run the provider serialized in the state, so an absolute path captured at creation would
+ * point at the old checkout for ever.
+ */
+const operationsPath = 'src/pulumi/host-operations.ts';
+/** This checkout's copy: used only when the working directory has none (a program run from elsewhere). */
+const fallbackUrl: string = new URL('./host-operations.ts', import.meta.url).href;
+
+async function loadOperations(): Promise<Operations> {
+  const { existsSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const { pathToFileURL } = await import('node:url');
+  const local = join(process.cwd(), operationsPath);
+  return import(existsSync(local) ? pathToFileURL(local).href : fallbackUrl);
+}
 
 export const mqttBrokerHostProvider: pulumi.dynamic.ResourceProvider<HostProviderInputs, HostProviderOutputs> = {
   async check(olds, news) {
-    const operations: Operations = await import(operationsUrl);
-    return operations.checkHost(olds, news);
+    return (await loadOperations()).checkHost(olds, news);
   },
   async diff(id, olds, news) {
-    const operations: Operations = await import(operationsUrl);
-    return operations.diffHost(id, olds, news);
+    return (await loadOperations()).diffHost(id, olds, news);
   },
   async create(inputs) {
-    const operations: Operations = await import(operationsUrl);
-    return operations.createHost(inputs);
+    return (await loadOperations()).createHost(inputs);
   },
   async read(id, props) {
-    const operations: Operations = await import(operationsUrl);
-    return operations.readHost(id, props);
+    return (await loadOperations()).readHost(id, props);
   },
   async update(id, olds, news) {
-    const operations: Operations = await import(operationsUrl);
-    return operations.updateHost(id, olds, news);
+    return (await loadOperations()).updateHost(id, olds, news);
   },
   async delete(id, props) {
-    const operations: Operations = await import(operationsUrl);
-    return operations.deleteHost(id, props);
+    return (await loadOperations()).deleteHost(id, props);
   },
 };

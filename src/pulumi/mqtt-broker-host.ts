@@ -1,7 +1,7 @@
 import * as pulumi from '@pulumi/pulumi';
 import type { Settings } from '../settings/load.ts';
 import { mqttBrokerHostProvider, secretOutputNames, type HostProviderInputs } from './host-provider.ts';
-import { toPlainSettings } from './plain-settings.ts';
+import { projectRelative, toPlainSettings } from './plain-settings.ts';
 
 export interface MqttBrokerHostArgs {
   /** Host name or IP address SSH connects to. */
@@ -18,6 +18,12 @@ export interface MqttBrokerHostArgs {
   settings: Settings;
   /** On `pulumi destroy`, remove the broker's data (queued messages, sessions) too. Defaults to false. */
   purgeDataOnDelete?: pulumi.Input<boolean>;
+  /**
+   * The project directory (the program's): key files, templates and a generated CA inside it are
+   * stored in the state relative to it, and the provider, which runs there, resolves them again, so
+   * `refresh` and `destroy` still work after the checkout moves. Without it paths are stored as given.
+   */
+  projectDir?: string;
 }
 
 /** The dynamic resource doing the work; its provider calls the shared engine over SSH. */
@@ -47,14 +53,15 @@ export class MqttBrokerHost extends pulumi.ComponentResource {
 
   constructor(name: string, args: MqttBrokerHostArgs, opts?: pulumi.ComponentResourceOptions) {
     super('mqtt-provision:index:MqttBrokerHost', name, {}, opts);
+    const local = (path: string) => (args.projectDir === undefined ? path : projectRelative(path, args.projectDir));
     const inputs: Record<keyof HostProviderInputs, pulumi.Input<unknown>> = {
       address: args.address,
       port: args.port ?? 22,
       user: args.user ?? 'root',
-      privateKeyPath: args.privateKeyPath,
-      knownHostsPath: args.knownHostsPath ?? '~/.ssh/known_hosts',
+      privateKeyPath: pulumi.output(args.privateKeyPath).apply(local),
+      knownHostsPath: pulumi.output(args.knownHostsPath ?? '~/.ssh/known_hosts').apply(local),
       broker: args.settings.broker,
-      settings: pulumi.secret(toPlainSettings(args.settings)),
+      settings: pulumi.secret(toPlainSettings(args.settings, args.projectDir)),
       purgeDataOnDelete: args.purgeDataOnDelete ?? false,
     };
     const installation = new MqttBrokerHostInstallation(`${name}-installation`, inputs, {

@@ -1,7 +1,8 @@
+import { isAbsolute, relative } from 'node:path';
 import { brokerRole } from '../brokers/registry.ts';
 import { sha256 } from '../operations/files.ts';
 import { Secret } from '../secret.ts';
-import type { Settings } from '../settings/load.ts';
+import { resolveSettings, type Settings } from '../settings/load.ts';
 
 /** A value with every Secret in it replaced by its string. */
 export type Revealed<T> = T extends Secret
@@ -28,9 +29,49 @@ function mapSecrets(value: unknown, replace: (secret: Secret) => unknown): unkno
   return value;
 }
 
-/** Turns validated settings back into input for resolveSettings; the one place Pulumi code reveals secrets. */
-export function toPlainSettings(settings: Settings): PlainSettings {
-  return mapSecrets(settings, (secret) => secret.reveal()) as PlainSettings;
+/**
+ * Turns validated settings back into input for fromPlainSettings; the one place Pulumi code reveals
+ * secrets. With `projectDir`, controller paths inside it (templates, the generated CA's directory, an
+ * EMQX package) are stored relative to it, and the provider resolves them against its working
+ * directory, the project's: the state then survives the checkout moving elsewhere.
+ */
+export function toPlainSettings(settings: Settings, projectDir?: string): PlainSettings {
+  const plain = mapSecrets(settings, (secret) => secret.reveal()) as PlainSettings;
+  if (projectDir === undefined) return plain;
+  const local = (path: string) => projectRelative(path, projectDir);
+  return {
+    ...plain,
+    templates: Object.fromEntries(Object.entries(plain.templates).map(([name, path]) => [name, local(path)])),
+    emqx: { ...plain.emqx, ...(plain.emqx.package !== undefined ? { package: local(plain.emqx.package) } : {}) },
+    ...(plain.tls?.source === 'generate' ? { tls: { ...plain.tls, caDir: local(plain.tls.caDir) } } : {}),
+  };
+}
+
+/** A path inside `projectDir` as a relative one; any other path unchanged. */
+export function projectRelative(path: string, projectDir: string): string {
+  if (!isAbsolute(path)) return path;
+  const inside = relative(projectDir, path);
+  return inside === '' || inside.startsWith('..') || isAbsolute(inside) ? path : inside;
+}
+
+/**
+ * Plain settings back into Settings, with the same schema and messages as a settings file. The one
+ * part resolveSettings cannot read again is `tls`, already resolved by the program: a generated CA
+ * goes back as its input form; supplied certificates are PEM text now, not files, so the rest is
+ * validated with a stand-in `generate` block (listeners still need a TLS block) and the supplied
+ * PEMs, checked by the program when it read the files, are put back in its place.
+ */
+export function fromPlainSettings(plain: unknown, baseDir: string): Settings {
+  if (plain === null || typeof plain !== 'object' || Array.isArray(plain)) return resolveSettings(plain, {}, baseDir);
+  const { tls, ...rest } = plain as PlainSettings & Record<string, unknown>;
+  if (tls === undefined) return resolveSettings(rest, {}, baseDir);
+  const { requireClientCertificate } = tls;
+  if (tls.source === 'generate') {
+    const generate = { caDir: tls.caDir, subjectAltNames: tls.subjectAltNames, validDays: tls.validDays };
+    return resolveSettings({ ...rest, tls: { generate, requireClientCertificate } }, {}, baseDir);
+  }
+  const settings = resolveSettings({ ...rest, tls: { generate: { caDir: '.' }, requireClientCertificate } }, {}, baseDir);
+  return { ...settings, tls: { source: 'supplied', caPem: tls.caPem, certPem: tls.certPem, keyPem: new Secret(tls.keyPem), requireClientCertificate } };
 }
 
 /** The settings with every secret blanked: what may be hashed in the clear. */
@@ -45,7 +86,7 @@ export function publicSettings(settings: Settings): unknown {
  */
 export function configHash(settings: Settings): string {
   const files = brokerRole(settings.broker)
-    .renderFiles(settings)
+    .renderFiles(withoutIssuing(settings))
     .filter((file) => !file.secret)
     .map((file) => ({ path: file.path, mode: file.mode, owner: file.owner, group: file.group, sha256: sha256(file.content) }));
   return sha256(JSON.stringify({ settings: publicSettings(settings), files }));
@@ -54,4 +95,16 @@ export function configHash(settings: Settings): string {
 /** Fingerprint of the settings with their secrets; it could confirm a guessed password, so it is only ever a secret output. */
 export function credentialsHash(settings: Settings): string {
   return sha256(JSON.stringify(toPlainSettings(settings)));
+}
+
+/**
+ * A generated CA's certificates are issued per host while converging, from a CA on the controller:
+ * rendering them for a hash would create that CA during `pulumi preview` and give a new certificate
+ * (so a new hash) on every call. The hash takes the TLS settings (in `settings`) and the config
+ * that names the files, with fixed stand-ins for the issued material.
+ */
+function withoutIssuing(settings: Settings): Settings {
+  if (settings.tls?.source !== 'generate') return settings;
+  const issued = `issued per host from the CA in ${settings.tls.caDir}`;
+  return { ...settings, tls: { source: 'supplied', caPem: issued, certPem: issued, keyPem: new Secret(issued), requireClientCertificate: settings.tls.requireClientCertificate } };
 }

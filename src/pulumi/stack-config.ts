@@ -169,11 +169,6 @@ function readSettings(reader: ConfigReader, baseDir: string, errors: InputError[
       return { ...rest, password: value };
     });
   }
-  if (withPasswords.tls !== undefined) {
-    // The provider re-validates plain settings in its own process; resolved TLS settings (PEMs,
-    // a CA on this machine) do not survive that round trip yet.
-    errors.push(new InputError('settings.tls', 'TLS is not supported through Pulumi yet; converge TLS hosts with scripts/install-*.mts'));
-  }
   try {
     return resolveSettings(withPasswords, {}, baseDir);
   } catch (error) {

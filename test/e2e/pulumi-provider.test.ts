@@ -44,6 +44,25 @@ async function roundTrip(port: number, username: string, password: string, topic
   }
 }
 
+/**
+ * "connected" on CONNACK, otherwise how the attempt ended. Not connectAsync: it never settles when
+ * the peer closes before CONNACK, which Docker's published port does once nothing listens behind it.
+ */
+function connectAttempt(url: string, credentials: { username: string; password: string }): Promise<string> {
+  return new Promise((resolve) => {
+    const client = mqtt.connect(url, { ...credentials, reconnectPeriod: 0, connectTimeout: 5_000 });
+    client.once('connect', () => {
+      client.end(true);
+      resolve('connected');
+    });
+    client.once('error', (error) => {
+      client.end(true);
+      resolve(`error: ${error.message}`);
+    });
+    client.once('close', () => resolve('closed'));
+  });
+}
+
 describe('MqttBrokerHost provider on a lab host', () => {
   const prefix = `e2e-pulumi-${process.pid}`;
   let host: LabHost;
@@ -81,7 +100,8 @@ describe('MqttBrokerHost provider on a lab host', () => {
 
   after(async () => {
     root?.dispose();
-    await stopLabHosts([`${prefix}-1`]);
+    // The container's name carries MQTT_LAB_SUFFIX too.
+    if (host) await stopLabHosts([host.container]);
   });
 
   it('check accepts the inputs', async () => {
@@ -141,8 +161,6 @@ describe('MqttBrokerHost provider on a lab host', () => {
     assert.notEqual((await shell('systemctl is-active mosquitto')).stdout.trim(), 'active');
     assert.equal((await shell('test -e /etc/mosquitto/passwd')).code, 1, 'the password file is gone');
     assert.equal((await shell('test -d /var/lib/mosquitto')).code, 0, 'the data directory is kept');
-    await assert.rejects(
-      mqtt.connectAsync(`mqtt://127.0.0.1:${host.ports[1883]}`, { username: 'admin', password: adminPassword, reconnectPeriod: 0, connectTimeout: 5_000 }),
-    );
+    assert.notEqual(await connectAttempt(`mqtt://127.0.0.1:${host.ports[1883]}`, { username: 'admin', password: adminPassword }), 'connected');
   });
 });

@@ -39,10 +39,10 @@ describe('readStackConfig', () => {
     assert.deepEqual(stack.warnings, []);
   });
 
-  it('refuses TLS settings, which the provider round trip does not carry yet', async () => {
+  it('accepts TLS settings with a generated CA, resolved the way a settings file is', async () => {
     const tls = { ...settings, listeners: { mqtt: 1883, mqtts: 8883 }, tls: { generate: { caDir: 'ca', subjectAltNames: ['broker-1'] } } };
-    const found = await messages({ deployment: 'hosts', hosts: [host], settings: tls, adminPassword: 'pw' });
-    assert.ok(found.some((message) => /^settings\.tls: TLS is not supported through Pulumi yet/.test(message)), found.join('\n'));
+    const stack = await readStackConfig(reader({ deployment: 'hosts', hosts: [host], settings: tls, adminPassword: 'pw' }), baseDir);
+    assert.deepEqual(stack.settings.tls, { source: 'generate', caDir: join(baseDir, 'ca'), subjectAltNames: ['broker-1'], validDays: 365, requireClientCertificate: false });
   });
 
   it('keeps a ~/ key path for the home of whoever runs pulumi', async () => {
