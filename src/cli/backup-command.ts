@@ -1,14 +1,13 @@
 import { createHash } from 'node:crypto';
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { mosquittoBackupCommand, mosquittoBackupPaths, type BackupManifest } from '../brokers/mosquitto/backup.ts';
 import { mosquittoLayout } from '../brokers/mosquitto/layout.ts';
 import { gatherFacts } from '../facts/gather.ts';
 import { InputError, InputErrors } from '../settings/input-error.ts';
 import type { Transport } from '../transport/transport.ts';
 import { buildTargets, defaultEnvironment, type InstallEnvironment, type TargetOptions } from './install-command.ts';
-import { requireTargets, targetFlags, targetOptions, targetUsage } from './target-flags.ts';
+import { requireTargets, targetFlags, targetOptions, targetUsage, parseFlags } from './target-flags.ts';
 
 export const backupUsage = `Usage: npx zx scripts/backup.mts (--host [user@]host[:port] … | --inventory FILE) [--to DIR]
 
@@ -28,12 +27,7 @@ export interface BackupOptions extends TargetOptions {
 }
 
 export function parseBackupOptions(args: string[]): BackupOptions {
-  let values;
-  try {
-    ({ values } = parseArgs({ args, strict: true, allowPositionals: false, options: { ...targetFlags, to: { type: 'string' }, help: { type: 'boolean', short: 'h', default: false } } }));
-  } catch (error) {
-    throw new InputError('arguments', (error as Error).message);
-  }
+  const values = parseFlags(args, { ...targetFlags, to: { type: 'string' }, help: { type: 'boolean', short: 'h', default: false } });
   const options: BackupOptions = { ...targetOptions(values), to: values.to ?? 'backups', help: values.help };
   if (!options.help) requireTargets(options);
   return options;

@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { mosquittoRestoreCommand, type BackupManifest } from '../brokers/mosquitto/backup.ts';
 import { convergeHost } from '../engine/converge-host.ts';
 import { lockName, withHostLock } from '../engine/host-lock.ts';
@@ -9,7 +8,7 @@ import { loadSettings, type Settings } from '../settings/load.ts';
 import type { Transport } from '../transport/transport.ts';
 import { buildTargets, defaultEnvironment, type InstallEnvironment, type InstallTarget, type TargetOptions } from './install-command.ts';
 import { formatRecap, formatStepLine } from './progress-printer.ts';
-import { requireTargets, targetFlags, targetOptions, targetUsage } from './target-flags.ts';
+import { requireTargets, targetFlags, targetOptions, targetUsage, parseFlags } from './target-flags.ts';
 
 export const restoreUsage = `Usage: npx zx scripts/restore.mts --from FILE.tar.gz --settings FILE.yaml --admin-user NAME --admin-password-file FILE (--host H | --inventory FILE)
 
@@ -37,24 +36,14 @@ export interface RestoreOptions extends TargetOptions {
 }
 
 export function parseRestoreOptions(args: string[]): RestoreOptions {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        ...targetFlags,
-        from: { type: 'string' },
-        settings: { type: 'string' },
-        'admin-user': { type: 'string' },
-        'admin-password-file': { type: 'string' },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-    }));
-  } catch (error) {
-    throw new InputError('arguments', (error as Error).message);
-  }
+  const values = parseFlags(args, {
+    ...targetFlags,
+    from: { type: 'string' },
+    settings: { type: 'string' },
+    'admin-user': { type: 'string' },
+    'admin-password-file': { type: 'string' },
+    help: { type: 'boolean', short: 'h', default: false },
+  });
   const options: RestoreOptions = { ...targetOptions(values), help: values.help };
   if (values.from !== undefined) options.from = values.from;
   if (values.settings !== undefined) options.settings = values.settings;

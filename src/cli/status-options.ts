@@ -1,7 +1,6 @@
-import { parseArgs } from 'node:util';
 import { InputError } from '../settings/input-error.ts';
 import type { TargetOptions } from './install-command.ts';
-import { positiveInteger, requireTargets, targetFlags, targetOptions, targetUsage } from './target-flags.ts';
+import { positiveInteger, requireTargets, targetFlags, targetOptions, targetUsage, parseFlags } from './target-flags.ts';
 
 export interface StatusOptions extends TargetOptions {
   settings?: string;
@@ -36,28 +35,18 @@ ${targetUsage}
 Exit codes: 0 all well, 1 something is wrong on a host (or it could not be reached), 2 invalid input.`;
 
 export function parseStatusOptions(args: string[]): StatusOptions {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        ...targetFlags,
-        settings: { type: 'string' },
-        'admin-user': { type: 'string' },
-        'admin-password-file': { type: 'string' },
-        json: { type: 'boolean', default: false },
-        concurrency: { type: 'string' },
-        help: { type: 'boolean', short: 'h', default: false },
-        docker: { type: 'boolean', default: false },
-        'docker-host': { type: 'string' },
-        'container-name': { type: 'string' },
-      },
-    }));
-  } catch (error) {
-    throw new InputError('arguments', (error as Error).message);
-  }
+  const values = parseFlags(args, {
+    ...targetFlags,
+    settings: { type: 'string' },
+    'admin-user': { type: 'string' },
+    'admin-password-file': { type: 'string' },
+    json: { type: 'boolean', default: false },
+    concurrency: { type: 'string' },
+    help: { type: 'boolean', short: 'h', default: false },
+    docker: { type: 'boolean', default: false },
+    'docker-host': { type: 'string' },
+    'container-name': { type: 'string' },
+  });
   const options: StatusOptions = {
     ...targetOptions(values),
     json: values.json,

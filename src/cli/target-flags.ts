@@ -1,4 +1,5 @@
 import { homedir } from 'node:os';
+import { parseArgs, type ParseArgsOptionsConfig } from 'node:util';
 import { join } from 'node:path';
 import { InputError } from '../settings/input-error.ts';
 import type { HostKeyCheck } from '../transport/known-hosts.ts';
@@ -29,6 +30,15 @@ export function positiveInteger(value: string | undefined, flag: string, fallbac
 }
 
 type TargetValues = { [K in keyof typeof targetFlags]?: (typeof targetFlags)[K] extends { multiple: true } ? string[] : string };
+
+/** Strict flag parsing (no positionals, unknown flags refused) whose errors are input errors: exit 2. */
+export function parseFlags<T extends ParseArgsOptionsConfig>(args: string[], options: T) {
+  try {
+    return parseArgs({ args, strict: true, allowPositionals: false, options }).values;
+  } catch (error) {
+    throw new InputError('arguments', (error as Error).message);
+  }
+}
 
 /** parseArgs values of targetFlags → TargetOptions, checked; at least one host unless `optional`. */
 export function targetOptions(values: TargetValues): TargetOptions {

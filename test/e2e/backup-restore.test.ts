@@ -4,18 +4,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { after, before, describe, it } from 'node:test';
-import mqtt from 'mqtt';
 import { runBackup } from '../../src/cli/backup-command.ts';
 import { runRestore } from '../../src/cli/restore-command.ts';
 import { ensureLabKey, startLabHosts, stopLabHosts, type LabHost } from '../../src/lab/hosts.ts';
 import { SshTransport } from '../../src/transport/ssh.ts';
 import { hostArgs, install, knownHostsFile, onHost, writeSecretFile } from './support/lab-fixture.ts';
+import { drainDistinct, queueForOfflineSubscriber } from './support/offline-queue.ts';
 
 const password = 'backup-admin-secret-4711';
 const passwordFile = writeSecretFile(`${password}\n`);
 const admin = ['--admin-user', 'admin', '--admin-password-file', passwordFile];
 const settingsFile = new URL('../../examples/lab-mosquitto.yaml', import.meta.url).pathname;
 const messages = 1000;
+const login = { username: 'admin', password };
 
 async function run(command: typeof runBackup, args: string[]): Promise<{ code: number; output: string }> {
   const output: string[] = [];
@@ -26,44 +27,6 @@ async function run(command: typeof runBackup, args: string[]): Promise<{ code: n
     connect: (options) => SshTransport.connect(options),
   });
   return { code, output: output.join('\n') };
-}
-
-/** A persistent QoS 1 subscriber that leaves, then `messages` published while it is away. */
-async function queueForOfflineSubscriber(url: string, clientId: string, topic: string): Promise<void> {
-  const subscriber = await mqtt.connectAsync(url, { username: 'admin', password, clientId, clean: false, reconnectPeriod: 0 });
-  await subscriber.subscribeAsync(topic, { qos: 1 });
-  await subscriber.endAsync();
-  const publisher = await mqtt.connectAsync(url, { username: 'admin', password, reconnectPeriod: 0 });
-  await Promise.all(Array.from({ length: messages }, (_, i) => publisher.publishAsync(topic, String(i), { qos: 1 })));
-  await publisher.endAsync();
-}
-
-/** Comes back with the same client id and counts distinct messages until all arrived or the bound. */
-async function drain(url: string, clientId: string, timeoutMs = 20_000): Promise<number> {
-  const seen = new Set<string>();
-  const client = mqtt.connect(url, { username: 'admin', password, clientId, clean: false, reconnectPeriod: 0 });
-  try {
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(resolve, timeoutMs);
-      client.on('message', (_topic, payload) => {
-        seen.add(payload.toString());
-        if (seen.size === messages) {
-          clearTimeout(timer);
-          resolve();
-        }
-      });
-      client.on('error', (error) => {
-        clearTimeout(timer);
-        reject(error);
-      });
-    });
-  } finally {
-    // End the session: clean start with the same id.
-    await client.endAsync();
-    const cleanup = await mqtt.connectAsync(url, { username: 'admin', password, clientId, clean: true, reconnectPeriod: 0 });
-    await cleanup.endAsync();
-  }
-  return seen.size;
 }
 
 describe('backup and restore keep queued messages', () => {
@@ -81,7 +44,7 @@ describe('backup and restore keep queued messages', () => {
     const converged = await install([...(await hostArgs(source)), '--settings', settingsFile, ...admin, '--no-verify']);
     assert.equal(converged.code, 0, converged.output);
     const clientId = `mp-e2e-backup-${process.pid}`;
-    await queueForOfflineSubscriber(`mqtt://127.0.0.1:${source.ports[1883]}`, clientId, 'backup/queued');
+    await queueForOfflineSubscriber(`mqtt://127.0.0.1:${source.ports[1883]}`, login, clientId, 'backup/queued', messages);
 
     const directory = join(mkdtempSync(join(tmpdir(), 'mp-backup-')), 'backups');
     const backup = await run(runBackup, [...(await hostArgs(source)), '--to', directory]);
@@ -103,7 +66,7 @@ describe('backup and restore keep queued messages', () => {
     const restore = await run(runRestore, ['--from', archive, '--settings', settingsFile, ...admin, ...(await hostArgs(fresh))]);
     assert.equal(restore.code, 0, restore.output);
     assert.match(restore.output, /restored the data directory/);
-    assert.equal(await drain(`mqtt://127.0.0.1:${fresh.ports[1883]}`, clientId), messages);
+    assert.equal(await drainDistinct(`mqtt://127.0.0.1:${fresh.ports[1883]}`, login, clientId, messages), messages);
   });
 
   it('refuses an archive that does not match its manifest, touching no host (exit 2)', async () => {

@@ -65,6 +65,12 @@ describe('container target on the local Docker engine', { timeout: 10 * 60_000 }
 
   const url = () => `mqtt://127.0.0.1:${port}`;
 
+  /** Each test starts from the container state it needs: a no-op when the test before left it so. */
+  async function convergedWith(settings: Settings, image = options.image): Promise<void> {
+    const report = await convergeContainer(settings, { ...options, image });
+    assert.notEqual(report.status, 'failed', report.error);
+  }
+
   it('converges a fresh container and serves authenticated pub/sub on the published port', async () => {
     const started = performance.now();
     const report = await convergeContainer(settingsWith(100000), options);
@@ -75,6 +81,7 @@ describe('container target on the local Docker engine', { timeout: 10 * 60_000 }
   });
 
   it('reports no change on a second run with the same settings', async () => {
+    await convergedWith(settingsWith(100000));
     const started = performance.now();
     const report = await convergeContainer(settingsWith(100000), options);
     console.log(`# converge (no-op): ${Math.round(performance.now() - started)} ms`);
@@ -83,6 +90,7 @@ describe('container target on the local Docker engine', { timeout: 10 * 60_000 }
   });
 
   it('dry-run shows the config diff and touches nothing', async () => {
+    await convergedWith(settingsWith(100000));
     const report = await convergeContainer(settingsWith(777), options, { dryRun: true });
     assert.equal(report.status, 'changed');
     const conf = report.steps.find((step) => step.id.endsWith('mosquitto.conf'))!;
@@ -93,6 +101,7 @@ describe('container target on the local Docker engine', { timeout: 10 * 60_000 }
   });
 
   it('keeps 50 queued QoS 1 messages for an offline subscriber across a recreate', async () => {
+    await convergedWith(settingsWith(100000));
     const clientId = `mp-e2e-offline-${process.pid}`;
     const topic = `mqtt-provision/e2e/container/${process.pid}`;
     await queueForOfflineSubscriber(clientId, topic, 50);
@@ -110,6 +119,7 @@ describe('container target on the local Docker engine', { timeout: 10 * 60_000 }
   });
 
   it('adds a user with SIGHUP: no recreate, connected clients stay connected, the new user logs in', async () => {
+    await convergedWith(settingsWith(50000));
     const before = await startedAt();
     const watcher = await mqtt.connectAsync(url(), { username: 'admin', password, reconnectPeriod: 0 });
     let closed = false;
@@ -131,6 +141,7 @@ describe('container target on the local Docker engine', { timeout: 10 * 60_000 }
   });
 
   it('recreates on a new image tag with the same volumes: messages queued before still arrive', async () => {
+    await convergedWith(settingsWith(50000, [sensor]));
     const tag = await new LocalTransport().exec(['docker', 'tag', options.image, retagged()]);
     assert.equal(tag.code, 0, tag.stderr);
     const clientId = `mp-e2e-retag-${process.pid}`;
@@ -142,6 +153,7 @@ describe('container target on the local Docker engine', { timeout: 10 * 60_000 }
   });
 
   it('state absent removes the container and its config and keeps the data volume; a second run changes nothing', async () => {
+    await convergedWith(settingsWith(50000, [sensor]));
     const absent = resolveSettings({ broker: 'mosquitto', state: 'absent', listeners: { mqtt: port }, admins: [{ name: 'admin', password }] });
     const report = await convergeContainer(absent, options);
     assert.equal(report.status, 'changed', report.error);

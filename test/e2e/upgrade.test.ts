@@ -1,45 +1,17 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import mqtt from 'mqtt';
 import { startLabHosts, stopLabHosts, type LabHost } from '../../src/lab/hosts.ts';
 import { localDebVersions, type DebVersions } from './support/deb-versions.ts';
 import { hostArgs, install, onHost, writeSecretFile } from './support/lab-fixture.ts';
+import { drainDistinct, queueForOfflineSubscriber } from './support/offline-queue.ts';
 
 const password = 'upgrade-admin-secret';
 const admin = ['--admin-user', 'admin', '--admin-password-file', writeSecretFile(`${password}\n`)];
 const queued = 300;
+const login = { username: 'admin', password };
 
 function settingsFor(version: string): string {
   return writeSecretFile(`broker: mosquitto\nversion: "${version}"\nlisteners: { mqtt: 1883 }\n`);
-}
-
-async function queue(url: string, clientId: string, topic: string): Promise<void> {
-  const subscriber = await mqtt.connectAsync(url, { username: 'admin', password, clientId, clean: false, reconnectPeriod: 0 });
-  await subscriber.subscribeAsync(topic, { qos: 1 });
-  await subscriber.endAsync();
-  const publisher = await mqtt.connectAsync(url, { username: 'admin', password, reconnectPeriod: 0 });
-  await Promise.all(Array.from({ length: queued }, (_, i) => publisher.publishAsync(topic, String(i), { qos: 1 })));
-  await publisher.endAsync();
-}
-
-async function drain(url: string, clientId: string): Promise<number> {
-  const seen = new Set<string>();
-  const client = mqtt.connect(url, { username: 'admin', password, clientId, clean: false, reconnectPeriod: 0 });
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(resolve, 15_000);
-    client.on('message', (_topic, payload) => {
-      seen.add(payload.toString());
-      if (seen.size === queued) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-    client.on('error', reject);
-  });
-  await client.endAsync();
-  const cleanup = await mqtt.connectAsync(url, { username: 'admin', password, clientId, clean: true, reconnectPeriod: 0 });
-  await cleanup.endAsync();
-  return seen.size;
 }
 
 const installed = async (host: LabHost) => (await onHost(host, ['dpkg-query', '-W', '-f', '${Version}', 'mosquitto'])).trim();
@@ -67,7 +39,7 @@ describe('package upgrades on a Debian lab host keep queued messages', () => {
     assert.equal(first.code, 0, first.output);
     assert.equal(await installed(host), versions.archive);
     const clientId = `mp-e2e-upgrade-${process.pid}`;
-    await queue(url, clientId, 'upgrade/ok');
+    await queueForOfflineSubscriber(url, login, clientId, 'upgrade/ok', queued);
 
     const run = await converge(versions.upgrade);
     assert.equal(run.code, 0, run.output);
@@ -77,14 +49,14 @@ describe('package upgrades on a Debian lab host keep queued messages', () => {
     const backups = (await onHost(host, ['sh', '-c', 'stat -c "%a %n" /var/backups/mqtt-provision/mosquitto-*.tar.gz'])).trim().split('\n');
     assert.equal(backups.length, 1);
     assert.match(backups[0]!, /^600 /);
-    assert.equal(await drain(url, clientId), queued);
+    assert.equal(await drainDistinct(url, login, clientId, queued), queued);
   });
 
   it('goes back to the running version and its data when the new package does not start, naming the broker error', async () => {
     const start = await converge(versions.upgrade);
     assert.equal(start.code, 0, start.output);
     const clientId = `mp-e2e-broken-${process.pid}`;
-    await queue(url, clientId, 'upgrade/broken');
+    await queueForOfflineSubscriber(url, login, clientId, 'upgrade/broken', queued);
 
     const run = await converge(versions.broken);
     assert.equal(run.code, 1, run.output);
@@ -96,6 +68,6 @@ describe('package upgrades on a Debian lab host keep queued messages', () => {
     assert.match(failed.error, /simulated broken build/);
     assert.equal(await installed(host), versions.upgrade);
     assert.equal((await onHost(host, ['systemctl', 'is-active', 'mosquitto'])).trim(), 'active');
-    assert.equal(await drain(url, clientId), queued);
+    assert.equal(await drainDistinct(url, login, clientId, queued), queued);
   });
 });
