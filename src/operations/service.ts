@@ -53,6 +53,15 @@ export interface RestartOptions {
 }
 
 /**
+ * Clears a unit's failed state and start-limit count. A unit systemd has not loaded yet (a package
+ * just installed it, and nothing has asked for it) has no failed state, and `reset-failed` says
+ * "not loaded" and exits 1: that is not a failure of the restart that follows.
+ */
+export function resetFailed(service: string): Command {
+  return { argv: ['sh', '-c', 'systemctl reset-failed "$1" 2>/dev/null || :', 'mqtt-provision-reset-failed', service] };
+}
+
+/**
  * Restart with a safety net: if the service does not come back, the previous files are restored
  * and the service restarted on them, and the service's own log explains what it rejected.
  */
@@ -64,14 +73,14 @@ export function restartStep(options: RestartOptions): Step {
     options.reason,
     // reset-failed first: systemd's start limit (5 starts in 10 s) counts the auto-restarts of an
     // earlier failed start, and would refuse this deliberate restart, or the rollback's start.
-    [{ argv: ['systemctl', 'reset-failed', service] }, { argv: ['systemctl', 'restart', service] }, ...options.checks, ...options.cleanup, clearPendingRestart(service)],
+    [resetFailed(service), { argv: ['systemctl', 'restart', service] }, ...options.checks, ...options.cleanup, clearPendingRestart(service)],
     {
       // Stop first: with Restart=on-failure the rejected config may be mid-retry, and a restart
       // racing that retry fails on the killed start instead of starting the restored files.
       rollback: [
         ...options.restore,
         { argv: ['systemctl', 'stop', service] },
-        { argv: ['systemctl', 'reset-failed', service] },
+        resetFailed(service),
         { argv: ['systemctl', 'start', service] },
         ...options.cleanup,
         clearPendingRestart(service),

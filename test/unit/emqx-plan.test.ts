@@ -19,6 +19,7 @@ import {
   pendingMarker,
   restore,
   write,
+  resetFailed,
 } from '../fixtures/plan-commands.ts';
 
 /**
@@ -49,7 +50,7 @@ const rewriteAndRestart = [
   backup(conf),
   write(conf, 'root:emqx', '0640'),
   checkConfig,
-  'systemctl reset-failed emqx',
+  resetFailed('emqx'),
   'systemctl restart emqx',
   'systemctl is-active --quiet emqx',
   waitStarted,
@@ -200,7 +201,7 @@ describe('EMQX planner', () => {
     const file = steps.find((step) => step.id === `file:${conf}`)!;
     assert.deepEqual(file.rollback!.map((command) => command.argv.join(' ')), [restore(conf)], 'a rejected config is put back before any restart');
     const restart = steps.find((step) => step.id === 'restart:emqx')!;
-    assert.deepEqual(restart.rollback!.map((command) => command.argv.join(' ')), [restore(conf), 'systemctl stop emqx', 'systemctl reset-failed emqx', 'systemctl start emqx', `rm -f ${conf}.mqtt-provision.bak`, `rm -f ${marker}`]);
+    assert.deepEqual(restart.rollback!.map((command) => command.argv.join(' ')), [restore(conf), 'systemctl stop emqx', resetFailed('emqx'), 'systemctl start emqx', `rm -f ${conf}.mqtt-provision.bak`, `rm -f ${marker}`]);
     assert.doesNotMatch(file.diff!, /cookie|max_mqueue_len/, 'emqx.conf holds the cookie: no diff is shown');
   });
 

@@ -15,6 +15,7 @@ import {
   pendingMarker,
   restore,
   write,
+  resetFailed,
 } from '../fixtures/plan-commands.ts';
 
 const conf = '/etc/mosquitto/mosquitto.conf';
@@ -26,7 +27,7 @@ const removeBackups = `rm -f ${conf}.mqtt-provision.bak ${passwd}.mqtt-provision
 const marker = pendingMarker('mosquitto');
 const markPending = markPendingFor('mosquitto');
 const clearPending = clearPendingFor('mosquitto');
-const restartAll = ['systemctl reset-failed mosquitto', 'systemctl restart mosquitto', 'systemctl is-active --quiet mosquitto', removeBackups, clearPending];
+const restartAll = [resetFailed('mosquitto'), 'systemctl restart mosquitto', 'systemctl is-active --quiet mosquitto', removeBackups, clearPending];
 
 function converged(facts: HostFacts): HostFacts {
   const settings = mosquittoSettings();
@@ -146,7 +147,7 @@ describe('Mosquitto planner', () => {
       markPending,
       backup(conf),
       write(conf, 'root:root', '0644'),
-      'systemctl reset-failed mosquitto',
+      resetFailed('mosquitto'),
       'systemctl restart mosquitto',
       'systemctl is-active --quiet mosquitto',
       `rm -f ${conf}.mqtt-provision.bak`,
@@ -155,7 +156,7 @@ describe('Mosquitto planner', () => {
     const restart = steps.find((step) => step.id === 'restart:mosquitto')!;
     assert.deepEqual(
       restart.rollback!.map((command) => command.argv.join(' ')),
-      [restore(conf), 'systemctl stop mosquitto', 'systemctl reset-failed mosquitto', 'systemctl start mosquitto', `rm -f ${conf}.mqtt-provision.bak`, clearPending],
+      [restore(conf), 'systemctl stop mosquitto', resetFailed('mosquitto'), 'systemctl start mosquitto', `rm -f ${conf}.mqtt-provision.bak`, clearPending],
     );
     const diff = steps.find((step) => step.id === `file:${conf}`)!.diff!;
     assert.match(diff, /^-max_queued_messages 1000$/m);
