@@ -39,7 +39,7 @@ if systemctl is-active --quiet "$service"; then was_active=1; systemctl stop "$s
 restart_node() { cleanup; if [ -n "$was_active" ]; then systemctl start "$service"; fi; }
 trap restart_node EXIT
 ${copy}
-trap - EXIT
+trap cleanup EXIT
 if [ -n "$was_active" ]; then
   systemctl start "$service"
   ${waitStarted.replace(/\n/g, '\n  ')}
