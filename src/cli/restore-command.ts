@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { mosquittoRestoreCommand, type BackupManifest } from '../brokers/mosquitto/backup.ts';
+import { brokerBackup, type BackupManifest } from '../brokers/backup.ts';
 import { convergeHost } from '../engine/converge-host.ts';
 import { lockName, withHostLock } from '../engine/host-lock.ts';
 import { InputError, InputErrors } from '../settings/input-error.ts';
@@ -16,9 +16,13 @@ Restores a backup.mts archive onto one host, the same or a new one: converges th
 (package, config, users, ACL, firewall: the settings stay the source of truth for config), then
 replaces the broker's data directory (sessions and queued messages) with the archive's and starts
 the broker. If it does not start on the restored data, the previous data directory is put back.
+The broker is the settings' (or --broker's) and must be the archive's (its manifest says).
+EMQX: the node name must be the archive's (mnesia is bound to it: set emqx.nodeName for a new
+host); a static cluster is refused (one node's data cannot be restored into a cluster).
 
   --from FILE.tar.gz          the archive (its .json manifest beside it is checked when present)
   --settings FILE.yaml        the deployment settings
+  --broker mosquitto|emqx     when the settings do not say (default mosquitto)
   --admin-user NAME, --admin-password-file FILE   as for install-*.mts
 ${targetUsage}
   -h, --help                  this text
@@ -32,6 +36,7 @@ export interface RestoreOptions extends TargetOptions {
   settings?: string;
   adminUser?: string;
   adminPasswordFile?: string;
+  broker?: 'mosquitto' | 'emqx';
   help: boolean;
 }
 
@@ -42,6 +47,7 @@ export function parseRestoreOptions(args: string[]): RestoreOptions {
     settings: { type: 'string' },
     'admin-user': { type: 'string' },
     'admin-password-file': { type: 'string' },
+    broker: { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
   });
   const options: RestoreOptions = { ...targetOptions(values), help: values.help };
@@ -49,6 +55,10 @@ export function parseRestoreOptions(args: string[]): RestoreOptions {
   if (values.settings !== undefined) options.settings = values.settings;
   if (values['admin-user'] !== undefined) options.adminUser = values['admin-user'];
   if (values['admin-password-file'] !== undefined) options.adminPasswordFile = values['admin-password-file'];
+  if (values.broker !== undefined) {
+    if (values.broker !== 'mosquitto' && values.broker !== 'emqx') throw new InputError('--broker', `must be mosquitto or emqx, got "${values.broker}"`);
+    options.broker = values.broker;
+  }
   if (options.help) return options;
   if (options.from === undefined) throw new InputError('--from', 'is required: the .tar.gz that backup.mts wrote');
   requireTargets(options);
@@ -91,14 +101,21 @@ export async function runRestore(args: string[], environment: Pick<InstallEnviro
       environment.print(restoreUsage);
       return 0;
     }
+    // Without a settings file the broker is --broker's, else Mosquitto; a settings file names its own.
+    const broker = options.broker ?? (options.settings === undefined ? 'mosquitto' : undefined);
     settings = loadSettings(options.settings, {
-      broker: 'mosquitto',
+      ...(broker !== undefined ? { broker } : {}),
       ...(options.adminUser !== undefined ? { adminUser: options.adminUser } : {}),
       ...(options.adminPasswordFile !== undefined ? { adminPasswordFile: options.adminPasswordFile } : {}),
       env: environment.env,
     });
     if (settings.state !== 'present') throw new InputError('settings.state', 'must be present to restore onto the host');
-    ({ archive } = readArchive(options.from!));
+    let manifest: BackupManifest | null;
+    ({ archive, manifest } = readArchive(options.from!));
+    if (manifest && manifest.broker !== settings.broker) throw new InputError('--from', `${options.from} is a ${manifest.broker} backup, the settings install ${settings.broker}`);
+    if (settings.broker === 'emqx' && settings.emqx.cluster.seeds.length > 1) {
+      throw new InputError('settings.emqx.cluster', 'restore.mts restores one EMQX node; restoring into a static cluster is not supported');
+    }
     const targets = buildTargets(options, environment);
     // One archive is one broker's sessions: two brokers serving the same sessions would both deliver them.
     if (targets.length !== 1) throw new InputError('--host', `restore onto exactly one host, got ${targets.length}`);
@@ -120,7 +137,7 @@ export async function runRestore(args: string[], environment: Pick<InstallEnviro
   let transport: Transport | undefined;
   try {
     transport = await target.connect();
-    const command = mosquittoRestoreCommand(archive.toString('base64'));
+    const command = brokerBackup(settings.broker).restoreCommand(archive.toString('base64'));
     // The data swap stops and starts the broker: no other run may converge the host meanwhile.
     const result = await withHostLock(transport, lockName(), undefined, () => transport!.exec(command.argv, { stdin: command.stdin! }));
     if (result.code !== 0) throw new Error(`exit ${result.code}: ${result.stderr.trim()}`);

@@ -1,6 +1,7 @@
 import { planHost } from '../engine/converge-host.ts';
 import { InputError, InputErrors } from '../settings/input-error.ts';
 import { loadSettings, type Settings } from '../settings/load.ts';
+import type { HostFacts } from '../facts/host-facts.ts';
 import type { Transport } from '../transport/transport.ts';
 import { evaluateStatus, type BrokerFigures, type TargetStatus, statusProbeQuery } from '../status/evaluate.ts';
 import { formatStatusTable } from '../status/format.ts';
@@ -13,8 +14,8 @@ import { parseStatusOptions, statusUsage, type StatusOptions } from './status-op
 export const STATUS_FORMAT_VERSION = 1;
 
 export type StatusEnvironment = Pick<InstallEnvironment, 'env' | 'print' | 'printError' | 'connect'> & {
-  /** The broker's own figures; tests may swap it. */
-  figures?: (target: InstallTarget, settings: Settings) => Promise<BrokerFigures | null>;
+  /** The broker's own figures; tests may swap it. `host` is the open connection and its facts (absent for --docker). */
+  figures?: (target: InstallTarget, settings: Settings, host?: { transport: Transport; facts: HostFacts }) => Promise<BrokerFigures | null>;
   now?: () => Date;
 };
 
@@ -79,7 +80,7 @@ async function targetStatus(
     const { facts, steps } = await planHost(transport, settings);
     const status = await gatherStatusFacts(transport, statusProbeQuery(settings));
     let brokerFigures: BrokerFigures | Error | null = null;
-    if (status.active === 'active') brokerFigures = await figures(target, settings).catch((error: Error) => error);
+    if (status.active === 'active') brokerFigures = await figures(target, settings, { transport, facts }).catch((error: Error) => error);
     return evaluateStatus({ target: target.label, settings, facts, steps, status, figures: brokerFigures, now: now() });
   } catch (error) {
     return unreachable(target.label, settings, (error as Error).message);
@@ -127,9 +128,16 @@ function unreachable(target: string, settings: Settings, message: string): Targe
   };
 }
 
-/** Mosquitto: $SYS as the first admin, over the first client listener. EMQX: not read yet (null). */
-async function defaultFigures(target: InstallTarget, settings: Settings): Promise<BrokerFigures | null> {
-  if (settings.broker !== 'mosquitto') return null;
+/**
+ * Mosquitto: $SYS as the first admin, over the first client listener. EMQX: `emqx ctl status` and
+ * the REST stats, read on the host (none for a container yet).
+ */
+async function defaultFigures(target: InstallTarget, settings: Settings, host?: { transport: Transport; facts: HostFacts }): Promise<BrokerFigures | null> {
+  if (settings.broker === 'emqx') {
+    if (!host) return null;
+    const { emqxStatusFigures } = await import('../brokers/emqx/status-figures.ts');
+    return emqxStatusFigures(host.transport, host.facts, settings);
+  }
   const admin = settings.admins[0];
   if (!admin) return null;
   const { brokerUrls, tlsVerifyOptions } = await import('../verify/install-hook.ts');

@@ -17,13 +17,20 @@ export const DISK_MIN_FREE_SHARE = 0.1;
 /** The broker's own figures: Mosquitto's $SYS topics, EMQX's REST stats. */
 export interface BrokerFigures {
   version?: string;
+  /** EMQX: what `emqx ctl status` says the node is ("started" when all is well). */
+  nodeStatus?: string;
   connectedClients?: number;
+  /** EMQX: every session on the node, connected or not (`sessions.count` of /api/v5/stats). */
+  sessions?: number;
   /** Sessions kept for clients that are not connected (clean session off): their messages wait. */
   disconnectedSessions?: number;
   /** Messages the broker holds, retained ones included (Mosquitto: $SYS/broker/store/messages/count). */
   storedMessages?: number;
   retainedMessages?: number;
-  /** Messages waiting for clients: stored minus retained (Mosquitto), `messages.queued`-like stats (EMQX). */
+  /**
+   * Messages waiting for clients: stored minus retained (Mosquitto); the sum of the sessions'
+   * mqueue_len from /api/v5/clients (EMQX, where durable sessions' messages are not counted).
+   */
   queuedMessages?: number;
 }
 
@@ -120,6 +127,7 @@ export function evaluateStatus(input: {
   let figures: BrokerFigures | null = null;
   if (input.figures instanceof Error) problems.push(`the broker's own figures: ${input.figures.message}`);
   else figures = input.figures;
+  if (figures?.nodeStatus !== undefined && figures.nodeStatus !== 'started') problems.push(`emqx ctl status: ${figures.nodeStatus}`);
 
   return {
     target: input.target,

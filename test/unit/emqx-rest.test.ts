@@ -1,10 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readdirSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { gatherEmqxApiFacts, parseApiFacts } from '../../src/brokers/emqx/api-facts.ts';
 import { renderAclRules } from '../../src/brokers/emqx/acl.ts';
 import { servicePassword } from '../../src/brokers/emqx/identity.ts';
@@ -17,6 +14,7 @@ import type { Settings } from '../../src/settings/load.ts';
 import type { Transport } from '../../src/transport/transport.ts';
 import { respond } from '../fixtures/emqx-fake-api.ts';
 import { parseCurlConfig, type FakeEmqxState } from '../fixtures/emqx-fake-curl.ts';
+import { fakeHost, shells, type Host } from '../fixtures/emqx-fake-host.ts';
 import { convergedEmqxFacts, emqxFacts, fixtureCookie, planOptions } from '../fixtures/emqx-facts.ts';
 import { emqxSettings } from '../fixtures/emqx-settings.ts';
 import { noStart } from './support/no-start.ts';
@@ -27,52 +25,10 @@ import { noStart } from './support/no-start.ts';
  * shell, the curl config quoting and the call sequence; it does not prove EMQX itself agrees.
  */
 
-const shells = ['dash', 'bash'] as const;
 const cookie = new Secret(fixtureCookie);
 const service = servicePassword(cookie);
 const target = { port: 18083, servicePassword: service };
 
-interface Host {
-  directory: string;
-  run(command: Command, shell: (typeof shells)[number]): { code: number; stdout: string; stderr: string };
-  state(): FakeEmqxState;
-  setState(state: FakeEmqxState): void;
-  /** Every argument list the fake curl and the fake emqx received, command name first. */
-  curlArguments(): string[][];
-}
-
-function fakeHost(initial: Partial<FakeEmqxState> = {}): Host {
-  const directory = mkdtempSync(join(tmpdir(), 'emqx-fake-'));
-  const statePath = join(directory, 'state.json');
-  const logPath = join(directory, 'curl.log');
-  // Both fakes first on PATH, sharing one state file: curl answers as the REST API, emqx as the CLI.
-  for (const [command, fixture] of [['curl', 'emqx-fake-curl.ts'], ['emqx', 'emqx-fake-emqx.ts']] as const) {
-    const source = fileURLToPath(new URL(`../fixtures/${fixture}`, import.meta.url));
-    writeFileSync(join(directory, command), `#!/bin/sh\nexec "${process.execPath}" "${source}" "$@"\n`);
-    chmodSync(join(directory, command), 0o755);
-  }
-  writeFileSync(logPath, '');
-  const state: FakeEmqxState = { running: true, dashboardUsers: { admin: 'public' }, mqttUsers: {}, acl: { present: true, rules: '{allow, all}.\n' }, tokens: {}, ...initial };
-  writeFileSync(statePath, JSON.stringify(state));
-  const env = { PATH: `${directory}:${process.env.PATH}`, FAKE_EMQX_STATE: statePath, FAKE_EMQX_LOG: logPath };
-  return {
-    directory,
-    run(command, shell) {
-      assert.deepEqual(command.argv.slice(0, 3), ['sh', '-s', '--']);
-      // The one host path a script writes to (EMQX's data dir, for the CLI password file) moves into the test's directory.
-      const input = command.stdin!.replace(/^datadir='\/var\/lib\/emqx'$/m, `datadir='${directory}'`);
-      const result = spawnSync(shell, command.argv.slice(1), { input, env, encoding: 'utf8' });
-      return { code: result.status ?? -1, stdout: result.stdout, stderr: result.stderr };
-    },
-    state: () => JSON.parse(readFileSync(statePath, 'utf8')) as FakeEmqxState,
-    setState: (next) => writeFileSync(statePath, JSON.stringify(next)),
-    curlArguments: () =>
-      readFileSync(logPath, 'utf8')
-        .split('\n')
-        .filter(Boolean)
-        .map((line) => JSON.parse(line) as string[]),
-  };
-}
 
 /** A Transport that runs commands on the fake host, as the engine would over SSH. */
 function transportOf(host: Host, shell: (typeof shells)[number]): Transport {

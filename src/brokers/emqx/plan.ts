@@ -16,6 +16,7 @@ import { dashboardPort, emqxConfigFile, emqxTlsLayout } from './files.ts';
 import { directoryStep } from '../../operations/directories.ts';
 import { tlsFiles, type TlsIssuer } from '../../tls/server-files.ts';
 import { chooseCookie, chooseNodeName, cookieInConfig, generateCookie, servicePassword } from './identity.ts';
+import { emqxRestoreUpgradeBackupCommand, emqxUpgradeBackupCommand } from './backup.ts';
 import { emqxLayout as layout } from './layout.ts';
 import { chooseEmqxPackage, type EmqxPackage } from './package-source.ts';
 import type { ServiceTarget } from './rest-scripts.ts';
@@ -102,7 +103,17 @@ function planPresent(facts: HostFacts, settings: Settings, options: EmqxPlanOpti
   if (el7) steps.push(facts.packages.openssl11 ? noChange('repository:epel', 'repository epel', 'openssl11 already installed') : extraRepositoryStep(os, facts, 'epel'));
   steps.push(prerequisitesStep(os, facts, el7));
   const packageStep = emqxPackageStep(os, facts, emqxPackage, options.readPackage ?? ((path) => readFileSync(path)));
-  steps.push(packageStep);
+  // A package change on an installed node keeps its data: back up first; if the new package does
+  // not install or the node does not start on it, the old package and the backed-up data go back.
+  const downgrade = packageStep.change ? upgradeRollback(os, facts, settings) : null;
+  if (downgrade) {
+    steps.push(change(`backup:${layout.service}`, `back up ${layout.service} before the package change`, downgrade.reason, [emqxUpgradeBackupCommand()]));
+    steps.push({
+      ...packageStep,
+      rollback: [...downgrade.commands, { argv: ['systemctl', 'restart', layout.service] }],
+      diagnostics: [{ argv: ['journalctl', '-u', layout.service, '-n', '20', '--no-pager', '-o', 'cat'] }],
+    });
+  } else steps.push(packageStep);
   const tls = tlsFiles(settings, facts, emqxTlsLayout, options.issuer);
   const cookie = chooseCookie(settings, facts, options.generateCookie ?? generateCookie);
   const nodeName = chooseNodeName(settings, facts);
@@ -150,7 +161,7 @@ function planPresent(facts: HostFacts, settings: Settings, options: EmqxPlanOpti
           // A cluster node is done only when it is back in the cluster; the engine rolls node by node.
           ...(isStaticCluster(settings) ? [waitRejoinedCommand(nodesToRejoin(settings, facts, nodeName))] : []),
         ],
-        restore: restored.map(restoreFile),
+        restore: [...(downgrade?.commands ?? []), ...restored.map(restoreFile)],
         cleanup: restored.length > 0 ? [removeBackups(restored)] : [],
       }),
     );
@@ -187,6 +198,30 @@ function postinstModesStep(facts: HostFacts, files: ManagedFile[]): Step | null 
   }
   if (commands.length === 0) return null;
   return change(`package-postinst:${layout.packageName}`, 'owners and modes after the package', "the package's postinst chowns and chmods /etc/emqx", commands);
+}
+
+/**
+ * The way back from a package change: the previous release's official package (downloaded again:
+ * the file that installed it was removed after installing), then the data directory of the
+ * upgrade backup. Null for a fresh install, or when EMQX publishes no package of the previous
+ * version for this host (then there is no way back to plan, and no backup is taken either: the
+ * reason says so in the package step's own failure).
+ */
+function upgradeRollback(os: OsFamily, facts: HostFacts, settings: Settings): { reason: string; commands: Command[] } | null {
+  const installed = facts.packages[layout.packageName] ?? null;
+  const previous = installed === null ? null : /^(\d+\.\d+\.\d+)/.exec(installed)?.[1];
+  if (!previous) return null;
+  let old: EmqxPackage;
+  try {
+    old = chooseEmqxPackage(os, facts, { ...settings, version: previous, emqx: { ...settings.emqx, package: undefined } });
+  } catch {
+    return null;
+  }
+  if (old.source.kind !== 'download') return null;
+  return {
+    reason: `${layout.packageName} ${installed} → ${chooseEmqxPackage(os, facts, settings).version}`,
+    commands: [downloadCommand(old.hostPath, old.source.url), ...os.installLocalPackage(old.hostPath, facts), { argv: ['rm', '-f', old.hostPath] }, emqxRestoreUpgradeBackupCommand()],
+  };
 }
 
 /**

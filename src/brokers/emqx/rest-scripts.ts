@@ -26,16 +26,16 @@ export function curlConfigString(text: string): string {
 }
 
 /** A here-document holding the curl config line of a JSON body; JSON has no raw line breaks. */
-function body(value: object): string {
+export function body(value: object): string {
   return `<<'${eof}'\ndata-binary = ${curlConfigString(JSON.stringify(value))}\n${eof}`;
 }
 
-function credentials(name: string, password: Secret): string {
+export function credentials(name: string, password: Secret): string {
   return body({ username: name, password: password.reveal() });
 }
 
 /** Helpers every script starts with. */
-function library(port: number): string {
+export function library(port: number): string {
   return `set -u
 api='http://127.0.0.1:${port}/api/v5'
 token=''
@@ -89,7 +89,7 @@ fi
 `;
 }
 
-function script(label: string, text: string): Command {
+export function script(label: string, text: string): Command {
   return { argv: ['sh', '-s', '--', label], stdin: text };
 }
 

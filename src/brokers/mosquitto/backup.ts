@@ -1,22 +1,6 @@
 import { mosquittoLayout } from './layout.ts';
 import type { Command } from '../../operations/step.ts';
 
-/** What a backup holds, next to the archive: enough to tell what it came from without opening it. */
-export interface BackupManifest {
-  formatVersion: 1;
-  broker: 'mosquitto';
-  /** The target label as the run named it, e.g. root@10.0.0.5:22. */
-  source: string;
-  createdAt: string;
-  /** The broker package installed when the backup was taken. */
-  packageVersion: string | null;
-  /** Paths inside the archive, relative to /. */
-  paths: string[];
-  /** sha256 of the .tar.gz, checked before a restore pushes it anywhere. */
-  sha256: string;
-  bytes: number;
-}
-
 /** The config directory (users, ACL, TLS key included) and the data directory (sessions, queued messages). */
 export const mosquittoBackupPaths = [mosquittoLayout.configFile.replace(/\/[^/]+$/, ''), mosquittoLayout.dataDir].map((path) => path.replace(/^\//, ''));
 
