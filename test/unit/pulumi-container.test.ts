@@ -193,6 +193,17 @@ describe('MqttBrokerContainer', () => {
     lines.forEach(([, hash], index) => assert.ok(verifyPassword(passwords[index]!, hash), `Mosquitto accepts ${lines[index]![0]}'s password`));
   });
 
+  it('is a container --docker takes as its own unchanged: its stored passwd and health password are kept', async () => {
+    const { files, container } = await create('broker-l', {});
+    const stored = (name: string) => files.find((file) => file.path.endsWith(`/${name}`))!.content;
+    // What a `--docker` run would plan after `pulumi up`, reading the files the component wrote; salts it would draw fail the test.
+    const docker = desiredMosquittoContainer(settings(), { ...defaultContainerOptions('mosquitto', 'broker-l'), image: imageFor(settings()), bind: '127.0.0.1' }, stored('passwd'), () => {
+      throw new Error('no salt is drawn: every stored hash still matches');
+    }, { stored: stored('mosquitto_pub') });
+    assert.deepEqual(docker.files, files);
+    assert.equal(container.labels.find((entry: { label: string }) => entry.label === LABEL_CONFIG_HASH).value, docker.configHash);
+  });
+
   it('derives the same salts and health password on every run, and others for another container or stack', async () => {
     const first = await create('broker-e', {});
     const again = await create('broker-e2', { containerName: 'broker-e' });
