@@ -4,10 +4,12 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, statSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createRequire } from 'node:module';
 import { describe, it } from 'node:test';
+import * as pulumi from '@pulumi/pulumi';
 import type { ManagedFile } from '../../src/operations/managed-file.ts';
 import { createFiles, deleteFiles, diffFiles, readFiles, updateFiles } from '../../src/pulumi/config-files-operations.ts';
-import type { ConfigFilesInputs } from '../../src/pulumi/config-files-provider.ts';
+import { configFilesProvider, type ConfigFilesInputs } from '../../src/pulumi/config-files-provider.ts';
 import { LocalTransport } from '../../src/transport/local.ts';
 import type { ExecOptions, Transport } from '../../src/transport/transport.ts';
 
@@ -99,5 +101,17 @@ describe('the config-files provider', () => {
     await createFiles(olds, transport(false).value);
     await deleteFiles(olds.configDir, olds, transport(false).value);
     assert.ok(!existsSync(join(dir, 'broker')), 'config directory and its empty parent are gone');
+  });
+
+  it('survives Pulumi closure serialization, capturing only the operations module URL', async () => {
+    const serialized = await pulumi.runtime.serializeFunction(() => configFilesProvider, { allowSecrets: true });
+    assert.match(serialized.text, /file:\/\/\/[^"]*\/src\/pulumi\/config-files-operations\.ts/);
+    assert.doesNotMatch(serialized.text, /atomicWrite|LocalTransport|desiredMosquittoContainer/, 'no engine code is captured into the state');
+    // What the dynamic provider process does with the text from the state.
+    const requireFromString = createRequire(import.meta.url)('require-from-string') as (source: string) => { handler: () => typeof configFilesProvider };
+    const revived = requireFromString(serialized.text).handler();
+    const dir = mkdtempSync(join(tmpdir(), 'pulumi-files-'));
+    const olds = inputs(dir);
+    assert.deepEqual(await revived.diff!(olds.configDir, olds, inputs(dir, { passwd: 'admin:other\n' })), { changes: true, replaces: [], deleteBeforeReplace: false });
   });
 });

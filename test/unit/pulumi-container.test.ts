@@ -248,6 +248,16 @@ describe('MqttBrokerContainer', () => {
     assert.equal(await unwrap(a.component.configHash), label(a.container));
   });
 
+  it('refuses a remote docker:host, where the config directory written here would not exist', () => {
+    try {
+      pulumi.runtime.setConfig('docker:host', 'ssh://deploy@docker-host');
+      assert.throws(() => new MqttBrokerContainer('remote-1', { settings: settings() }), /docker:host ssh:\/\/deploy@docker-host: .*needs the local Docker daemon; use install-mosquitto\.mts --docker --docker-host/);
+    } finally {
+      // A local socket is allowed: later tests in this process see that.
+      pulumi.runtime.setConfig('docker:host', 'unix:///var/run/docker.sock');
+    }
+  });
+
   it('refuses an EMQX container, whose users need REST calls after start, and names the front door that does it', () => {
     const emqx = resolveSettings({ broker: 'emqx', admins: [{ name: 'admin', password: 'emqx dashboard secret1' }] });
     assert.throws(() => new MqttBrokerContainer('emqx-1', { settings: emqx }), /EMQX containers are not supported by the Pulumi resource yet.*install-emqx\.mts --docker/);
