@@ -94,14 +94,29 @@ export function createArgv(spec: ContainerSpec, hash: string): string[] {
   return ['docker', 'create', ...runOptions(spec, hash)];
 }
 
+/** How often and how patiently Docker runs the healthcheck; the Pulumi container uses the same. */
+export const healthTimings = { interval: '5s', timeout: '4s', retries: 3, startPeriod: '10s' } as const;
+
+/**
+ * The healthcheck as `--health-cmd` gives it to the image's /bin/sh (Docker stores it as
+ * ['CMD-SHELL', this]); an exec-form test is quoted for it here. Null for no healthcheck.
+ */
+export function healthShellCommand(spec: ContainerSpec): string | null {
+  if (spec.healthcheck === null) return null;
+  const [kind, ...test] = spec.healthcheck;
+  return kind === 'CMD-SHELL' ? test.join(' ') : quoteCommand(test);
+}
+
+/** The labels every container of ours carries: managed, the hash of its config, and the spec it was run with. */
+export function containerLabels(spec: ContainerSpec, hash: string): Record<string, string> {
+  return { [LABEL_MANAGED]: 'true', [LABEL_CONFIG_HASH]: hash, [LABEL_SPEC]: JSON.stringify(spec) };
+}
+
 function runOptions(spec: ContainerSpec, hash: string): string[] {
-  const [kind, ...test] = spec.healthcheck ?? [];
-  // --health-cmd is run by the image's /bin/sh; an exec-form test is quoted for it here.
-  const healthCommand = kind === 'CMD-SHELL' ? test.join(' ') : quoteCommand(test);
+  const healthCommand = healthShellCommand(spec);
+  const { interval, timeout, retries, startPeriod } = healthTimings;
   return [
-    '--label', `${LABEL_MANAGED}=true`,
-    '--label', `${LABEL_CONFIG_HASH}=${hash}`,
-    '--label', `${LABEL_SPEC}=${JSON.stringify(spec)}`,
+    ...Object.entries(containerLabels(spec, hash)).flatMap(([key, value]) => ['--label', `${key}=${value}`]),
     '--restart', spec.restart,
     '--memory', spec.memory,
     '--cpus', spec.cpus,
@@ -110,9 +125,9 @@ function runOptions(spec: ContainerSpec, hash: string): string[] {
     ...spec.env.flatMap((entry) => ['--env', entry]),
     ...spec.ports.flatMap((port) => ['--publish', port]),
     ...spec.volumes.flatMap((volume) => ['--volume', volume]),
-    ...(spec.healthcheck === null
+    ...(healthCommand === null
       ? ['--no-healthcheck']
-      : ['--health-cmd', healthCommand, '--health-interval', '5s', '--health-timeout', '4s', '--health-retries', '3', '--health-start-period', '10s']),
+      : ['--health-cmd', healthCommand, '--health-interval', interval, '--health-timeout', timeout, '--health-retries', String(retries), '--health-start-period', startPeriod]),
     spec.image,
   ];
 }

@@ -45,13 +45,13 @@ export const imageLayouts: Record<Settings['broker'], BrokerImageLayout> = {
     configFile: mosquittoImagePaths.configFile,
     dataDir: mosquittoImagePaths.dataDir,
     logDir: mosquittoImagePaths.logDir,
+    // Exit 0 only when a QoS 1 publish as the health user (mosquitto-container.ts: HEALTH_USER, its
+    // password in the options file mosquitto_pub reads from $XDG_CONFIG_HOME) was acknowledged: the
+    // broker answers and read its password file. Both `--docker` and Pulumi's container use it.
     healthcheck: (settings) =>
       settings.listeners.mqtt === undefined
         ? ['CMD', 'pidof', 'mosquitto']
-        : // Anonymous clients are refused, so "not authorised" proves the broker answers MQTT and enforces auth.
-          // Only Pulumi's container still uses this; --docker logs in as a health user (mosquitto-container.ts),
-          // which also proves the password file was read.
-          ['CMD-SHELL', `mosquitto_sub -h 127.0.0.1 -p ${settings.listeners.mqtt} -t mqtt-provision/health -C 1 -W 3 2>&1 | grep -q 'not authori'`],
+        : ['CMD-SHELL', `XDG_CONFIG_HOME=${mosquittoImagePaths.configDir} mosquitto_pub -h 127.0.0.1 -p ${settings.listeners.mqtt} -t mqtt-provision/health -m ok -q 1`],
   },
   emqx: {
     // Docker's official `emqx` image: it downloads EMQX with curl and keeps it, and the REST steps

@@ -16,7 +16,7 @@ export const MOSQUITTO_UID = imageLayouts.mosquitto.uid;
 export function mosquittoDockerfile(baseImage: string): string {
   // Laid out like the official eclipse-mosquitto image (src/container/image-layouts.ts), so the
   // same container spec runs either: /mosquitto/{config,data,log}, uid/gid 1883, the clients
-  // (the healthcheck uses mosquitto_sub), no pid file.
+  // (the healthcheck uses mosquitto_pub), no pid file.
   return [
     `FROM ${baseImage}`,
     // Created before the package so its postinst (adduser --system) reuses our fixed ids.

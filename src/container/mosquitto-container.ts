@@ -33,12 +33,6 @@ export function storedHealthPassword(options: string | null): string | null {
   return match ? match[1]! : null;
 }
 
-/** Exit 0 only when a QoS 1 publish as the health user was acknowledged: the login worked and the broker answers. */
-function loginHealthcheck(settings: Settings): string[] {
-  if (settings.listeners.mqtt === undefined) return ['CMD', 'pidof', 'mosquitto'];
-  return ['CMD-SHELL', `XDG_CONFIG_HOME=${mosquittoImagePaths.configDir} mosquitto_pub -h 127.0.0.1 -p ${settings.listeners.mqtt} -t mqtt-provision/health -m ok -q 1`];
-}
-
 /**
  * The Mosquitto container these settings ask for, laid out like the official eclipse-mosquitto
  * image. `storedPasswd` is the password file from the config directory: hashes whose password
@@ -49,7 +43,7 @@ export function desiredMosquittoContainer(
   settings: Settings,
   options: ContainerOptions,
   storedPasswd: string | null,
-  salt?: () => Buffer,
+  salt?: (name: string) => Buffer,
   health: { stored: string | null; generate?: () => string } = { stored: null },
 ): DesiredContainer {
   refuseTls(settings);
@@ -90,7 +84,7 @@ export function desiredMosquittoContainer(
     restart: 'unless-stopped',
     memory: options.memory,
     cpus: options.cpus,
-    healthcheck: loginHealthcheck(settings),
+    healthcheck: image.healthcheck(settings),
     // Mosquitto writes its persistence db on SIGTERM; a queue of 100000 messages needs seconds.
     stopTimeoutSeconds: 30,
   };

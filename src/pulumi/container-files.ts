@@ -1,73 +1,81 @@
-import { createHash } from 'node:crypto';
-import { mosquittoConfig } from '../brokers/mosquitto/files.ts';
-import { hashPassword } from '../brokers/mosquitto/password-hash.ts';
-import { sha256 } from '../operations/files.ts';
-import { renderTemplate } from '../render/render-template.ts';
-import { clientUsers, type Settings } from '../settings/load.ts';
+import { createHmac, scryptSync } from 'node:crypto';
+import { defaultContainerOptions, containerLabels, healthShellCommand, healthTimings, type ContainerOptions, type ContainerSpec, type DesiredContainer } from '../container/desired.ts';
+import { officialImage } from '../container/image-layouts.ts';
+import { desiredMosquittoContainer } from '../container/mosquitto-container.ts';
+import type { Settings } from '../settings/load.ts';
 import type { ListenerName } from './stack-config.ts';
-import { imageLayouts, mosquittoImagePaths, officialImage } from '../container/image-layouts.ts';
 
 /**
- * How each broker's official image is laid out, and the config files a container of it gets. The
- * container is the same broker with the same templates as a host; only the paths differ.
+ * MqttBrokerContainer's desired state is `--docker`'s (src/container/): the same
+ * desiredMosquittoContainer, turned into @pulumi/docker inputs here by pure functions. What differs
+ * is only where the salts and the health password come from (see pulumiSeeds) and the published
+ * ports a stack may move (`ports`).
  */
-
-export interface ContainerFile {
-  path: string;
-  content: string;
-  /** Octal mode as the Docker provider takes it, e.g. "0640". */
-  mode: string;
-  /** Numeric owner and group: names would be looked up on the machine running Pulumi, not in the image. */
-  owner: string;
-  group: string;
-  /** Holds password hashes: uploaded as a secret. */
-  secret: boolean;
-}
-
-export interface ContainerLayout {
-  repository: string;
-  /** Pinned tag of the official image, used when settings.version is empty. */
-  defaultTag: string;
-  /** Where the named data volume is mounted: sessions and queued messages live here. */
-  dataDir: string;
-  /** tmpfs mounts the rendered config needs (Mosquitto's pid file directory). */
-  tmpfs: Record<string, string>;
-  /** Docker healthcheck command for these settings. */
-  healthcheck(settings: Settings): string[];
-  /** The config files, rendered for the image's paths; `seed` makes password salts stable per container. */
-  files(settings: Settings, seed: string): ContainerFile[];
-}
-
-/** The image's mosquitto user and group; its entrypoint also chowns /mosquitto to them at start. */
-const mosquittoId = String(imageLayouts.mosquitto.uid);
-
-export const containerLayouts: Record<Settings['broker'], ContainerLayout> = {
-  mosquitto: {
-    repository: imageLayouts.mosquitto.repository,
-    defaultTag: imageLayouts.mosquitto.defaultTag,
-    dataDir: imageLayouts.mosquitto.dataDir,
-    // The config names no pid file in a container, so nothing needs /run/mosquitto.
-    tmpfs: {},
-    healthcheck: imageLayouts.mosquitto.healthcheck,
-    files: mosquittoContainerFiles,
-  },
-  emqx: {
-    repository: imageLayouts.emqx.repository,
-    defaultTag: imageLayouts.emqx.defaultTag,
-    dataDir: imageLayouts.emqx.dataDir,
-    tmpfs: {},
-    healthcheck: imageLayouts.emqx.healthcheck,
-    files: () => {
-      // Users, admins and ACL rules go through EMQX's REST API after start, which this resource
-      // cannot do from a Pulumi program; the zx front door's --docker target does.
-      throw new Error('EMQX containers are not supported by the Pulumi resource yet (users go through the REST API after start); use `install-emqx.mts --docker` or deployment "hosts"');
-    },
-  },
-};
 
 /** Package versions (2.0.11-1.2) are not image tags; only a plain release number picks a tag. */
 export function imageFor(settings: Settings, override?: string): string {
   return officialImage(settings, override);
+}
+
+export interface PulumiContainerOptions {
+  containerName: string;
+  image: string;
+  /** Pulumi's default is 127.0.0.1 (`--docker`'s is 0.0.0.0): a stack publishes on every interface only when it says so. */
+  bindAddress?: string;
+  configDir?: string;
+  memory?: string;
+  cpus?: string;
+}
+
+/** `--docker`'s ContainerOptions for the same container, with the component's arguments applied. */
+export function containerOptions(broker: Settings['broker'], args: PulumiContainerOptions): ContainerOptions {
+  const defaults = defaultContainerOptions(broker, args.containerName);
+  return {
+    ...defaults,
+    image: args.image,
+    bind: args.bindAddress ?? '127.0.0.1',
+    ...(args.configDir !== undefined ? { configDir: args.configDir } : {}),
+    ...(args.memory !== undefined ? { memory: args.memory } : {}),
+    ...(args.cpus !== undefined ? { cpus: args.cpus } : {}),
+  };
+}
+
+/**
+ * Salts and the health password, derived from the stack's secrets instead of drawn at random.
+ * `--docker` reads the stored passwd and health options back and keeps what still matches; a Pulumi
+ * program may not read the Docker host while planning (`preview` must touch nothing), and random
+ * values would change the files, hence show a diff, on every `preview`. Keeping them in the state
+ * would need a resource that draws them (@pulumi/random is not available here). So they are derived:
+ * a key is stretched once with scrypt from every password in the settings (salted with the stack
+ * and container name), and each value is an HMAC of that key. The health password is therefore
+ * as secret as the passwords it comes from, and reading it from the options file on the Docker host
+ * gives an attacker no faster guessing of them than the passwd hashes do. Changing any password
+ * changes the salts and the health password: the passwd file changes then anyway.
+ */
+export function pulumiSeeds(settings: Settings, seed: string): { salt: (name: string) => Buffer; generateHealthPassword: () => string } {
+  const credentials = [...settings.admins, ...settings.users];
+  if (credentials.length === 0) {
+    throw new Error('settings.admins: a container needs at least one admin or user; its healthcheck password and password salts are derived from their passwords');
+  }
+  const material = credentials.map(({ name, password }) => `${name}\0${password.reveal()}`).join('\0');
+  const key = scryptSync(material, `mqtt-provision container\0${seed}`, 32);
+  const hmac = (purpose: string) => createHmac('sha256', key).update(purpose).digest();
+  return {
+    salt: (name) => hmac(`salt\0${name}`).subarray(0, 12),
+    generateHealthPassword: () => hmac('health password').subarray(0, 16).toString('hex'),
+  };
+}
+
+/** The container `--docker` would run for these settings and options, with the derived seeds. */
+export function desiredPulumiContainer(settings: Settings, options: ContainerOptions, seed: string): DesiredContainer {
+  if (settings.broker === 'emqx') {
+    // Users, admins and ACL go through EMQX's REST API after start, which the Docker provider
+    // cannot do; the zx front door's --docker target does.
+    throw new Error('EMQX containers are not supported by the Pulumi resource yet (users go through the REST API after start); use `install-emqx.mts --docker` or deployment "hosts"');
+  }
+  if (settings.tls) throw new Error('settings.tls: TLS listeners are not supported for containers yet; use a host');
+  const seeds = pulumiSeeds(settings, seed);
+  return desiredMosquittoContainer(settings, options, null, seeds.salt, { stored: null, generate: seeds.generateHealthPassword });
 }
 
 export interface PublishedPort {
@@ -80,43 +88,64 @@ export interface PublishedPort {
   ip: string;
 }
 
-export function publishedPorts(settings: Settings, overrides: Partial<Record<ListenerName, number>>, ip: string): PublishedPort[] {
-  return (Object.entries(settings.listeners) as Array<[ListenerName, number | undefined]>)
-    .filter((entry): entry is [ListenerName, number] => entry[1] !== undefined)
-    .map(([listener, port]) => ({ listener, internal: port, external: overrides[listener] ?? port, ip }));
+/** The spec's `BIND:PORT:PORT/tcp` entries, with a listener's host port moved where the stack says. */
+export function publishedPorts(settings: Settings, spec: ContainerSpec, overrides: Partial<Record<ListenerName, number>>): PublishedPort[] {
+  const listenerOf = new Map((Object.entries(settings.listeners) as Array<[ListenerName, number | undefined]>).map(([listener, port]) => [port, listener]));
+  return spec.ports.map((entry) => {
+    const match = /^(.+):(\d+):(\d+)\/tcp$/.exec(entry);
+    if (!match) throw new Error(`unexpected published port "${entry}"`);
+    const internal = Number(match[3]);
+    const listener = listenerOf.get(internal)!;
+    return { listener, internal, external: overrides[listener] ?? Number(match[2]), ip: match[1]! };
+  });
 }
 
-/** Fingerprint of what the container is given, passwords excluded: a label, so `docker inspect` tells which config runs. */
-export function containerConfigHash(image: string, files: ContainerFile[]): string {
-  return sha256(JSON.stringify({ image, files: files.filter((file) => !file.secret).map((file) => [file.path, file.mode, sha256(file.content)]) }));
+/** The spec with the stack's published ports: what the spec label records, so it says what runs. */
+export function specWithPorts(spec: ContainerSpec, ports: PublishedPort[]): ContainerSpec {
+  return { ...spec, ports: ports.map(({ ip, external, internal }) => `${ip}:${external}:${internal}/tcp`) };
 }
 
-function mosquittoContainerFiles(settings: Settings, seed: string): ContainerFile[] {
-  const owner = { owner: mosquittoId, group: mosquittoId };
-  // The TLS files live in the host layout only; a container would point at paths it does not have.
-  if (settings.tls) throw new Error('settings.tls: TLS listeners are not supported for containers yet; use a host');
-  const config = mosquittoConfig(settings, mosquittoImagePaths);
-  const passwords = [...settings.admins, ...clientUsers(settings)]
-    .map(({ name, password }) => `${name}:${hashPassword(password.reveal(), stableSalt(seed, name))}\n`)
-    .join('');
-  return [
-    { path: mosquittoImagePaths.configFile, content: config, mode: '0644', ...owner, secret: false },
-    { path: mosquittoImagePaths.passwordFile, content: passwords, mode: '0600', ...owner, secret: true },
-    {
-      path: mosquittoImagePaths.aclFile,
-      content: renderTemplate('mosquitto-acl', { admins: settings.admins, users: clientUsers(settings) }, settings.templates),
-      mode: '0600',
-      ...owner,
-      secret: false,
-    },
-  ];
+/** `--memory` as the Docker provider takes it: megabytes. */
+export function memoryMegabytes(memory: string): number {
+  const match = /^(\d+)([kmg]?)b?$/i.exec(memory);
+  if (!match) throw new Error(`memory "${memory}": give a size like 512m or 2g`);
+  const factor = { '': 1 / (1024 * 1024), k: 1 / 1024, m: 1, g: 1024 }[match[2]!.toLowerCase() as '' | 'k' | 'm' | 'g'];
+  return Math.ceil(Number(match[1]) * factor);
+}
+
+export type Mount = { volumeName: string; containerPath: string; readOnly?: boolean } | { hostPath: string; containerPath: string; readOnly?: boolean };
+
+/** `--volume` entries as the Docker provider's `volumes`: a source with a slash is a host path, else a named volume. */
+export function mounts(spec: ContainerSpec): Mount[] {
+  return spec.volumes.map((entry) => {
+    const [source, containerPath, flags] = entry.split(':') as [string, string, string | undefined];
+    const readOnly = flags === 'ro' ? { readOnly: true } : {};
+    return source.includes('/') ? { hostPath: source, containerPath, ...readOnly } : { volumeName: source, containerPath, ...readOnly };
+  });
 }
 
 /**
- * A container has no earlier password file to keep hashes from, and a random salt would change the
- * upload (and replace the container) on every run. The salt is derived from the container and user
- * names only, never from the password, so it gives nothing away while staying unique per user.
+ * Plain docker.Container inputs for a desired container (the image and volume names are wired to
+ * their resources by the component). Every field comes from the spec `--docker` runs with.
  */
-function stableSalt(seed: string, name: string): Buffer {
-  return createHash('sha256').update(`mqtt-provision salt\0${seed}\0${name}`).digest().subarray(0, 12);
+export function dockerContainerInputs(desired: DesiredContainer, spec: ContainerSpec) {
+  const health = healthShellCommand(spec);
+  return {
+    name: desired.name,
+    labels: Object.entries(containerLabels(spec, desired.configHash)).map(([label, value]) => ({ label, value })),
+    restart: spec.restart,
+    memory: memoryMegabytes(spec.memory),
+    cpus: spec.cpus,
+    envs: spec.env,
+    ports: spec.ports.map((entry) => {
+      const [, ip, external, internal] = /^(.+):(\d+):(\d+)\/tcp$/.exec(entry)!;
+      return { internal: Number(internal), external: Number(external), ip: ip!, protocol: 'tcp' };
+    }),
+    volumes: mounts(spec),
+    // As `docker run --health-cmd` stores it, so `docker inspect` shows the same healthcheck either way.
+    healthcheck: health === null ? { tests: ['NONE'] } : { tests: ['CMD-SHELL', health], ...healthTimings },
+    // The broker writes its persistence file on SIGTERM; both ends of a replacement give it this long.
+    stopTimeout: spec.stopTimeoutSeconds,
+    destroyGraceSeconds: spec.stopTimeoutSeconds,
+  };
 }

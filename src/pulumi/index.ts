@@ -1,4 +1,4 @@
-export { containerLayouts, imageFor, publishedPorts, type ContainerFile, type PublishedPort } from './container-files.ts';
+export { containerOptions, desiredPulumiContainer, dockerContainerInputs, imageFor, publishedPorts, pulumiSeeds, type PublishedPort } from './container-files.ts';
 export { mqttBrokerHostProvider, type HostProviderInputs, type HostProviderOutputs } from './host-provider.ts';
 export { MqttBrokerContainer, type MqttBrokerContainerArgs } from './mqtt-broker-container.ts';
 export { MqttBrokerHost, type MqttBrokerHostArgs } from './mqtt-broker-host.ts';

@@ -170,7 +170,7 @@ describe('the Pulumi program under mocks', () => {
     });
   });
 
-  it('creates a Mosquitto container for staging with its image, volume, ports and rendered config', async () => {
+  it('creates a Mosquitto container for staging with its image, volumes, ports and rendered config directory', async () => {
     const { resources, outputs } = await runProgram('staging', stackConfig('staging'));
 
     assert.deepEqual(
@@ -179,13 +179,14 @@ describe('the Pulumi program under mocks', () => {
         'mqtt-provision:index:MqttBrokerContainer staging-broker',
         'docker:index/remoteImage:RemoteImage staging-broker-image',
         'docker:index/volume:Volume staging-broker-data',
+        'docker:index/volume:Volume staging-broker-log',
+        'pulumi-nodejs:dynamic:ContainerConfigFiles staging-broker-config',
         'docker:index/container:Container staging-broker-container',
       ],
     );
     const [image] = byType(resources, 'docker:index/remoteImage:RemoteImage');
     assert.equal(image!.inputs.name, 'eclipse-mosquitto:2.0.20');
-    const [volume] = byType(resources, 'docker:index/volume:Volume');
-    assert.equal(volume!.inputs.name, 'staging-broker-data');
+    assert.deepEqual(byType(resources, 'docker:index/volume:Volume').map((volume) => volume.inputs.name), ['staging-broker-data', 'staging-broker-log']);
 
     const container = byType(resources, 'docker:index/container:Container')[0]!.inputs;
     assert.equal(container.name, 'staging-broker');
@@ -195,16 +196,23 @@ describe('the Pulumi program under mocks', () => {
       { internal: 1883, external: 1883, ip: '0.0.0.0', protocol: 'tcp' },
       { internal: 8083, external: 18083, ip: '0.0.0.0', protocol: 'tcp' },
     ]);
-    assert.deepEqual(container.volumes, [{ volumeName: 'staging-broker-data', containerPath: '/mosquitto/data' }]);
-
-    assert.ok(isSecret(container.uploads), 'the uploads hold the password file, so they are a secret');
-    const uploads = reveal<Array<{ file: string; content: string; permissions: string; owner: string }>>(container.uploads);
-    assert.deepEqual(uploads.map(({ file, permissions, owner }) => [file, permissions, owner]), [
-      ['/mosquitto/config/mosquitto.conf', '0644', '1883'],
-      ['/mosquitto/config/passwd', '0600', '1883'],
-      ['/mosquitto/config/acl', '0600', '1883'],
+    const configDir = '/var/lib/mqtt-provision/containers/staging-broker/config';
+    assert.deepEqual(container.volumes, [
+      { hostPath: configDir, containerPath: '/mosquitto/config', readOnly: true },
+      { volumeName: 'staging-broker-data', containerPath: '/mosquitto/data' },
+      { volumeName: 'staging-broker-log', containerPath: '/mosquitto/log' },
     ]);
-    const [conf, passwd, acl] = uploads.map((upload) => upload.content);
+
+    const files = byType(resources, 'pulumi-nodejs:dynamic:ContainerConfigFiles')[0]!.inputs;
+    assert.ok(isSecret(files.files), 'the files hold the password hashes and the health password, so they are a secret');
+    const written = reveal<Array<{ path: string; content: string; mode: string; owner: string }>>(files.files);
+    assert.deepEqual(written.map(({ path, mode, owner }) => [path, mode, owner]), [
+      [`${configDir}/mosquitto.conf`, '0644', '1883'],
+      [`${configDir}/passwd`, '0600', '1883'],
+      [`${configDir}/acl`, '0640', '1883'],
+      [`${configDir}/mosquitto_pub`, '0600', '1883'],
+    ]);
+    const [conf, passwd, acl] = written.map((file) => file.content);
     for (const line of [
       'listener 1883\nprotocol mqtt',
       'listener 8083\nprotocol websockets',
@@ -218,8 +226,9 @@ describe('the Pulumi program under mocks', () => {
     ]) {
       assert.ok(conf!.includes(line), `mosquitto.conf has "${line}"`);
     }
-    assert.match(passwd!, /^admin:\$7\$101\$[^\n]+\napp:\$7\$101\$[^\n]+\n$/);
-    assert.equal(acl, '# Managed by mqtt-provision: topic access per user. Admins may use every topic, and read the\n# broker\'s own $SYS figures (a "#" rule never matches $-topics), which status.mts reports.\nuser admin\ntopic readwrite #\ntopic read $SYS/#\nuser app\ntopic readwrite app/#\n');
+    assert.match(passwd!, /^admin:\$7\$101\$[^\n]+\napp:\$7\$101\$[^\n]+\nmqtt-provision-health:\$7\$101\$[^\n]+\n$/);
+    assert.match(acl!, /^user admin\ntopic readwrite #\ntopic read \$SYS\/#\nuser app\ntopic readwrite app\/#\n/m);
+    assert.match(acl!, /\nuser mqtt-provision-health\n$/);
     assertNoPlainPassword(resources, Object.values(secrets));
     assert.deepEqual((outputs['staging-broker'] as { ports: unknown }).ports, [
       { listener: 'mqtt', internal: 1883, external: 1883, ip: '0.0.0.0' },

@@ -52,7 +52,7 @@ export function mosquittoConfig(settings: Settings, paths: MosquittoConfigPaths 
  * The three files Mosquitto reads. Listener and session changes need a restart; users and ACLs
  * are re-read on SIGHUP, so those changes only reload and keep every client connected.
  */
-export function mosquittoFiles(settings: Settings, facts: HostFacts, salt?: () => Buffer, issuer: TlsIssuer = defaultIssuer, paths: MosquittoConfigPaths = layout): ManagedFile[] {
+export function mosquittoFiles(settings: Settings, facts: HostFacts, salt?: (name: string) => Buffer, issuer: TlsIssuer = defaultIssuer, paths: MosquittoConfigPaths = layout): ManagedFile[] {
   return mosquittoFilesWithTls(settings, facts, salt, issuer, paths).files;
 }
 
@@ -61,7 +61,7 @@ export function mosquittoFiles(settings: Settings, facts: HostFacts, salt?: () =
  * /etc/mosquitto/tls), which come first so the config that names them never lands without them.
  * `reissue` says why the server certificate is issued on this run.
  */
-export function mosquittoFilesWithTls(settings: Settings, facts: HostFacts, salt?: () => Buffer, issuer: TlsIssuer = defaultIssuer, paths: MosquittoConfigPaths = layout): TlsFiles {
+export function mosquittoFilesWithTls(settings: Settings, facts: HostFacts, salt?: (name: string) => Buffer, issuer: TlsIssuer = defaultIssuer, paths: MosquittoConfigPaths = layout): TlsFiles {
   const owner = { owner: 'root', group: layout.user };
   const tls = tlsFiles(settings, facts, mosquittoTlsLayout, issuer);
   const files: ManagedFile[] = [
