@@ -9,14 +9,16 @@ import type { BrokerFigures } from './evaluate.ts';
 const sysTopics = {
   '$SYS/broker/version': 'version',
   '$SYS/broker/clients/connected': 'connectedClients',
-  '$SYS/broker/clients/disconnected': 'disconnectedSessions',
+  // Sessions kept for clients that are not connected: total (connected and not) minus connected.
+  // `clients/disconnected` itself is not always retained (Mosquitto 2.0 publishes it on change).
+  '$SYS/broker/clients/total': 'totalClients',
   '$SYS/broker/store/messages/count': 'storedMessages',
   '$SYS/broker/retained messages/count': 'retainedMessages',
 } as const;
 
 /** Reads the broker's own figures as the admin; missing topics after `waitMs` are left out. */
 export async function mosquittoFigures(login: BrokerLogin, waitMs = 3_000): Promise<BrokerFigures> {
-  const figures: BrokerFigures = {};
+  const figures: BrokerFigures & { totalClients?: number } = {};
   const seen = new Set<string>();
   let done: () => void = () => {};
   const all = new Promise<void>((resolve) => (done = resolve));
@@ -41,12 +43,16 @@ export async function mosquittoFigures(login: BrokerLogin, waitMs = 3_000): Prom
   } finally {
     await connection.end();
   }
+  if (figures.totalClients !== undefined && figures.connectedClients !== undefined) {
+    figures.disconnectedSessions = Math.max(0, figures.totalClients - figures.connectedClients);
+  }
+  delete figures.totalClients;
   // The store holds retained messages ($SYS's own among them) beside the queued ones.
   if (figures.storedMessages !== undefined && figures.retainedMessages !== undefined) {
     figures.queuedMessages = Math.max(0, figures.storedMessages - figures.retainedMessages);
   }
-  // This status client itself is one of the connected clients.
-  if (figures.connectedClients !== undefined) figures.connectedClients = Math.max(0, figures.connectedClients - 1);
+  // The figures are the retained values of the broker's last $SYS update, taken before this
+  // client connected: it is not counted in them.
   if (seen.size === 0) throw new Error('no $SYS figures arrived (is sys_interval 0, or does the ACL deny $SYS/#?)');
   return figures;
 }
