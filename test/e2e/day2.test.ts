@@ -66,7 +66,8 @@ describe(`day-2 operations on a ${os} lab host: --check and status`, () => {
     await converge();
   });
 
-  it('--check exits 1 when a host cannot be reached: an unchecked host is not "in sync"', { skip: variant !== 'base' && 'the same on every OS: run once' }, async () => {
+  // the same on every OS: defined once.
+  if (variant === 'base') it('--check exits 1 when a host cannot be reached: an unchecked host is not "in sync"', async () => {
     const run = await install(['--host', 'root@127.0.0.1:1', '--identity', await ensureLabKey(), '--settings', settingsFile, ...admin, '--check', '--retries', '0', '--connect-timeout', '2']);
     assert.equal(run.code, 1, run.output);
     assert.match(run.output, /could not check every host/);
