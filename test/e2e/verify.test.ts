@@ -99,14 +99,14 @@ describe('verify-broker against lab hosts', () => {
     for (const name of ['offline retention', 'restart survival']) {
       const figures = check(report, name).figures ?? {};
       assert.equal(figures.published, 5000, text);
-      assert.equal(figures['received distinct'], 5000, text);
+      assert.equal(figures.receivedDistinct, 5000, text);
       assert.equal(figures.missing, 0, text);
     }
-    assert.ok((check(report, 'restart survival').figures?.['restart ms'] ?? 0) > 0, text);
+    assert.ok((check(report, 'restart survival').figures?.restartMs ?? 0) > 0, text);
     assert.match(check(report, 'auth').detail, /anonymous refused \(CONNACK 5/, text);
     assert.match(check(report, 'auth').detail, /wrong password refused \(CONNACK 5/, text);
-    assert.equal(check(report, 'client-id trap').figures?.['new id received'], 0, text);
-    assert.equal(check(report, 'client-id trap').figures?.['fixed id received'], 10, text);
+    assert.equal(check(report, 'client-id trap').figures?.newIdReceived, 0, text);
+    assert.equal(check(report, 'client-id trap').figures?.fixedIdReceived, 10, text);
     assert.doesNotMatch(JSON.stringify(report), /e2e pass word/);
 
     // Cleanup left no session: the subscriber's id comes back to a broker that does not know it.
@@ -154,7 +154,7 @@ describe('verify-broker against lab hosts', () => {
     const retention = check(report, 'offline retention');
     assert.match(retention.detail, /^received 1000 of 5000, missing 1000-4999 — the broker dropped messages for the offline subscriber; raise max_queued_messages/, text);
     assert.equal(retention.figures?.published, 5000, text);
-    assert.equal(retention.figures?.['received distinct'], 1000, text);
+    assert.equal(retention.figures?.receivedDistinct, 1000, text);
     assert.equal(retention.figures?.missing, 4000, text);
     assert.equal(retention.figures?.duplicates, 0, text);
   });
