@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startLabHosts, stopLabHosts, type LabHost } from '../../src/lab/hosts.ts';
 import { changedCount, hostArgs, install, onHost, writeSecretFile } from './support/lab-fixture.ts';
+import { validate } from '../unit/support/json-schema.ts';
 
 // Issue 23 item 3: `state: absent` left mosquitto.conf, an empty tls directory and dpkg's `rc`
 // state behind, and a later install found the old config "up to date".
@@ -49,6 +50,7 @@ describe('state absent on a Debian lab host leaves nothing mqtt-provision manage
 
     const removed = await run(absent);
     assert.equal(removed.code, 0, removed.output);
+    assert.deepEqual(validate('install.json', JSON.parse(removed.output)), [], 'a real --json document has the documented shape');
     let left = await leftovers();
     assert.match(left, /^rc/, 'a remove keeps the package config (dpkg rc)');
     assert.doesNotMatch(left, /mosquitto\.conf|passwd|acl|\/tls/, left);

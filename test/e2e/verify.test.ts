@@ -13,7 +13,8 @@ import type { Transport } from '../../src/transport/transport.ts';
 import { verifyAfterInstall, verifyInstalledBroker } from '../../src/verify/install-hook.ts';
 import { attemptConnect, describeOutcome } from '../../src/verify/mqtt-client.ts';
 import { verifyBroker, type VerifyReport } from '../../src/verify/verify-broker.ts';
-import { formatVerifyReport } from '../../src/verify/verify-report.ts';
+import { formatVerifyReport, verifyJsonDocument } from '../../src/verify/verify-report.ts';
+import { validate } from '../unit/support/json-schema.ts';
 
 // The first run builds the lab image with debootstrap; later runs hit the cache.
 const SETUP_TIMEOUT = 15 * 60_000;
@@ -108,6 +109,8 @@ describe('verify-broker against lab hosts', () => {
     assert.equal(check(report, 'client-id trap').figures?.newIdReceived, 0, text);
     assert.equal(check(report, 'client-id trap').figures?.fixedIdReceived, 10, text);
     assert.doesNotMatch(JSON.stringify(report), /e2e pass word/);
+    // A real report, as verify-broker.mts --json prints it, has the documented shape (docs/json-schema/verify.json).
+    assert.deepEqual(validate('verify.json', verifyJsonDocument(report)), []);
 
     // Cleanup left no session: the subscriber's id comes back to a broker that does not know it.
     const login = { url: `mqtt://127.0.0.1:${provisioned.ports[1883]}`, username: 'admin', password: settings.admins[0]!.password, connectTimeoutMs: 10_000 };
