@@ -126,8 +126,13 @@ describe('verify-broker against lab hosts', () => {
 
     // The install hook prints the same report under the host's label and returns whether it passed.
     const printed: string[] = [];
-    assert.equal(await verifyAfterInstall(target, settings, { messages: 500, print: (line) => printed.push(line) }), true, printed.join('\n'));
+    const handed: VerifyReport[] = [];
+    assert.equal(await verifyAfterInstall(target, settings, { messages: 500, print: (line) => printed.push(line), onReport: (found) => handed.push(found) }), true, printed.join('\n'));
     assert.ok(printed.some((line) => line.startsWith(`${provisioned.name}: PASS  restart survival: all 500 `)), printed.join('\n'));
+    // The same report goes to install --json (structured, per host).
+    assert.equal(handed.length, 1);
+    assert.equal(handed[0]!.passed, true);
+    assert.equal(handed[0]!.checks.find((found) => found.name === 'restart survival')?.figures?.published, 500);
     assert.doesNotMatch(printed.join('\n'), /e2e pass word/);
   });
 
