@@ -21,6 +21,8 @@ import { consumerOutput, type ConsumerOutput } from '../consumers/install-output
 import { consumerWarnings } from '../consumers/warnings.ts';
 import { writeConsumerConfigs } from '../consumers/write-configs.ts';
 import { interruptExitCodes, processInterrupts, withInterrupts } from '../verify/interrupts.ts';
+import type { VerifyReport } from '../verify/verify-report.ts';
+import { inputErrorDocument, installJsonDocument } from './install-json.ts';
 
 export interface InstallTarget extends HostTarget {
   address: string;
@@ -39,7 +41,7 @@ export interface InstallEnvironment {
    * check. `mayRestart` is true only when the converge changed the host: a no-op run must not
    * restart a production broker just to prove restart survival.
    */
-  verify?: (target: InstallTarget, settings: Settings, print: (line: string) => void, mayRestart: boolean, signal?: AbortSignal) => Promise<boolean>;
+  verify?: (target: InstallTarget, settings: Settings, print: (line: string) => void, mayRestart: boolean, signal?: AbortSignal, onReport?: (report: VerifyReport) => void) => Promise<boolean>;
   /** SIGINT/SIGTERM during the verify: it ends its sessions and the run exits 130/143. None in tests that do not ask. */
   onInterrupt?: (handler: (signal: NodeJS.Signals) => void) => () => void;
 }
@@ -50,8 +52,8 @@ export const defaultEnvironment: InstallEnvironment = {
   printError: (text) => process.stderr.write(`${text}\n`),
   connect: (options) => SshTransport.connect(options),
   // Loaded on demand: MQTT.js and the Docker path cost start-up time that --help and a no-op run need not pay.
-  verify: async (target, settings, print, mayRestart, signal) =>
-    (await import('../verify/install-hook.ts')).verifyAfterInstall(target, settings, { print, mayRestart, ...(signal ? { signal } : {}) }),
+  verify: async (target, settings, print, mayRestart, signal, onReport) =>
+    (await import('../verify/install-hook.ts')).verifyAfterInstall(target, settings, { print, mayRestart, ...(signal ? { signal } : {}), ...(onReport ? { onReport } : {}) }),
   onInterrupt: processInterrupts,
 };
 
@@ -88,6 +90,7 @@ export async function runInstall(broker: Settings['broker'], args: string[], env
   } catch (error) {
     if (error instanceof InputError || error instanceof InputErrors) {
       environment.printError(`invalid input:\n${error.message}\n\nRun with --help for the flags, or see README.md "Settings".`);
+      if (args.includes('--json')) environment.print(inputErrorDocument('install', error.message));
       return 2;
     }
     throw error;
@@ -102,6 +105,7 @@ export async function runInstall(broker: Settings['broker'], args: string[], env
     } catch (error) {
       // Rendering without a host can only fail on what the settings say (e.g. no TLS name to certify).
       environment.printError(`invalid input:\n--render-to: ${(error as Error).message}`);
+      if (options.json) environment.print(inputErrorDocument('install', `--render-to: ${(error as Error).message}`));
       return 2;
     }
     return 0;
@@ -124,21 +128,22 @@ export async function runInstall(broker: Settings['broker'], args: string[], env
   });
   let verified = true;
   let stoppedBy: NodeJS.Signals | undefined;
+  const verifyReports = new Map<HostReport, VerifyReport>();
   const verify = environment.verify;
   if (options.verify && !options.dryRun && settings.state === 'present' && verify) {
     ({ stoppedBy } = await withInterrupts(environment.onInterrupt, async (signal) => {
       for (const [index, report] of reports.entries()) {
-        // With --json, stdout carries only the JSON document; the verify report goes to stderr.
+        // With --json, stdout carries only the JSON document (which holds the structured report); the text goes to stderr.
         const print = options.json ? environment.printError : environment.print;
         if (report.status === 'failed' || signal.aborted) continue;
         const started = performance.now();
-        const passed = await verify(targets[index]!, settings, print, report.status === 'changed', signal);
+        const passed = await verify(targets[index]!, settings, print, report.status === 'changed', signal, (found) => verifyReports.set(report, found));
         if (!passed) markVerifyFailed(report, performance.now() - started);
         verified = passed && verified;
       }
     }));
   }
-  if (options.json) environment.print(JSON.stringify({ broker, dryRun: options.dryRun, ...checkSummary(options, reports), hosts: reports }, null, 2));
+  if (options.json) environment.print(JSON.stringify(installJsonDocument(broker, options.dryRun, reports, verifyReports, checkSummary(options, reports)), null, 2));
   else environment.print(formatRecap(reports) + checkLine(options, reports));
   if (stoppedBy !== undefined) return interruptExitCodes[stoppedBy] ?? 1;
   return exitCode(options, reports, verified);
@@ -155,14 +160,14 @@ export function exitCode(options: Pick<InstallOptions, 'check'>, reports: HostRe
 }
 
 /** --check --json: which steps would change, per host. */
-function checkSummary(options: InstallOptions, reports: HostReport[]): { check?: { inSync: boolean; drift: Record<string, string[]> } } {
-  if (!options.check) return {};
+function checkSummary(options: InstallOptions, reports: HostReport[]): { inSync: boolean; drift: Record<string, string[]> } | undefined {
+  if (!options.check) return undefined;
   const drift: Record<string, string[]> = {};
   for (const report of reports) {
     const steps = report.steps.filter((step) => step.status === 'changed').map((step) => step.id);
     if (steps.length > 0) drift[report.host] = steps;
   }
-  return { check: { inSync: Object.keys(drift).length === 0 && reports.every((report) => report.status !== 'failed'), drift } };
+  return { inSync: Object.keys(drift).length === 0 && reports.every((report) => report.status !== 'failed'), drift };
 }
 
 function checkLine(options: InstallOptions, reports: HostReport[]): string {
@@ -182,7 +187,9 @@ async function runDockerInstall(broker: Settings['broker'], settings: Settings, 
     if (dockerHost.kind === 'ssh' && options.image === LOCAL_IMAGE) throw new InputError('--image', `"${LOCAL_IMAGE}" builds on this machine's engine only; give an image the Docker host has or can pull`);
     image = await resolveImage(settings, options.image, options.dryRun);
   } catch (error) {
-    environment.printError(`invalid input:\n${error instanceof InputError ? error.message : `--image: ${(error as Error).message}`}`);
+    const message = error instanceof InputError ? error.message : `--image: ${(error as Error).message}`;
+    environment.printError(`invalid input:\n${message}`);
+    if (options.json) environment.print(inputErrorDocument('install', message));
     return 2;
   }
   let transport: Transport;
@@ -205,6 +212,7 @@ async function runDockerInstall(broker: Settings['broker'], settings: Settings, 
     });
     let verified = true;
     let stoppedBy: NodeJS.Signals | undefined;
+    const verifyReports = new Map<HostReport, VerifyReport>();
     if (options.verify && !options.dryRun && settings.state === 'present' && report.status !== 'failed' && environment.verify) {
       const { verifyContainerAfterInstall } = await import('../verify/install-hook.ts');
       // A wildcard bind is reached through the Docker host's own address (127.0.0.1 for this machine).
@@ -217,11 +225,12 @@ async function runDockerInstall(broker: Settings['broker'], settings: Settings, 
           options.json ? environment.printError : environment.print,
           report.status === 'changed',
           signal,
+          (found) => verifyReports.set(report, found),
         ),
       ));
       if (!verified) markVerifyFailed(report, performance.now() - started);
     }
-    if (options.json) environment.print(JSON.stringify({ broker, dryRun: options.dryRun, ...checkSummary(options, [report]), hosts: [report] }, null, 2));
+    if (options.json) environment.print(JSON.stringify(installJsonDocument(broker, options.dryRun, [report], verifyReports, checkSummary(options, [report])), null, 2));
     else environment.print(formatRecap([report]) + checkLine(options, [report]));
     if (stoppedBy !== undefined) return interruptExitCodes[stoppedBy] ?? 1;
     return exitCode(options, [report], verified);
@@ -242,7 +251,7 @@ export async function dockerTransport(dockerHost: DockerHost, options: TargetOpt
  * and --json shows it as a failed step, so no reader of either can take the run for a success.
  */
 function markVerifyFailed(report: HostReport, durationMs: number): void {
-  report.steps.push({ id: 'verify', title: 'verify broker', status: 'failed', reason: 'checks after converging', error: 'the broker failed its verification (see the FAIL lines above)', durationMs });
+  report.steps.push({ id: 'verify', title: 'verify broker', status: 'failed', reason: 'checks after converging', error: 'the broker failed its verification (see the FAIL lines above, or this host\'s "verify" in --json)', durationMs: Math.round(durationMs) });
   report.status = 'failed';
   report.error ??= 'the broker failed its verification';
 }

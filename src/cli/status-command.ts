@@ -9,9 +9,10 @@ import { gatherStatusFacts } from '../status/status-facts.ts';
 import { parseDockerHost, type DockerHost } from '../container/docker-host.ts';
 import { buildTargets, defaultEnvironment, dockerTransport, type InstallEnvironment, type InstallTarget } from './install-command.ts';
 import { parseStatusOptions, statusUsage, type StatusOptions } from './status-options.ts';
+import { inputErrorDocument, JSON_FORMAT_VERSION } from '../verify/verify-report.ts';
 
 /** The JSON document's version: bumped when a field changes meaning or goes away. */
-export const STATUS_FORMAT_VERSION = 1;
+export const STATUS_FORMAT_VERSION = JSON_FORMAT_VERSION;
 
 export type StatusEnvironment = Pick<InstallEnvironment, 'env' | 'print' | 'printError' | 'connect'> & {
   /** The broker's own figures; tests may swap it. `host` is the open connection and its facts (absent for --docker). */
@@ -40,7 +41,7 @@ export async function runStatus(args: string[], environment: StatusEnvironment =
     if (options.docker) dockerHost = parseDockerHost(options.dockerHost);
   } catch (error) {
     if (error instanceof InputError || error instanceof InputErrors) {
-      if (args.includes('--json')) environment.print(JSON.stringify({ formatVersion: STATUS_FORMAT_VERSION, error: { kind: 'input', message: error.message } }, null, 2));
+      if (args.includes('--json')) environment.print(inputErrorDocument('status', error.message));
       else environment.printError(`invalid input:\n${error.message}\n\nRun with --help for the flags.`);
       return 2;
     }
@@ -50,7 +51,7 @@ export async function runStatus(args: string[], environment: StatusEnvironment =
   const now = environment.now ?? (() => new Date());
   if (options.docker) {
     const status = await dockerStatus(options, settings, dockerHost, environment, figures, now());
-    if (options.json) environment.print(JSON.stringify({ formatVersion: STATUS_FORMAT_VERSION, broker: settings.broker, targets: [status] }, null, 2));
+    if (options.json) environment.print(JSON.stringify({ formatVersion: STATUS_FORMAT_VERSION, command: 'status', broker: settings.broker, targets: [status] }, null, 2));
     else environment.print(formatStatusTable([status]));
     return status.problems.length > 0 ? 1 : 0;
   }
@@ -63,7 +64,7 @@ export async function runStatus(args: string[], environment: StatusEnvironment =
     }
   };
   await Promise.all(Array.from({ length: Math.min(options.concurrency, targets.length) }, worker));
-  if (options.json) environment.print(JSON.stringify({ formatVersion: STATUS_FORMAT_VERSION, broker: settings.broker, targets: statuses }, null, 2));
+  if (options.json) environment.print(JSON.stringify({ formatVersion: STATUS_FORMAT_VERSION, command: 'status', broker: settings.broker, targets: statuses }, null, 2));
   else environment.print(formatStatusTable(statuses));
   return statuses.some((status) => status.problems.length > 0) ? 1 : 0;
 }

@@ -93,14 +93,14 @@ export async function convergeContainer(settings: Settings, options: ContainerOp
       dryRun,
       steps: results,
       ...(failed?.error ? { error: failed.error } : {}),
-      durationMs: performance.now() - started,
+      durationMs: Math.round(performance.now() - started),
     };
   } catch (error) {
     // A refused or unreadable plan is a failed step, so the recap counts it (failed=1, not 0).
     const message = error instanceof Error ? error.message : String(error);
-    const step: StepResult = { id: 'plan', title: `plan for ${options.name}`, status: 'failed', reason: 'refused', error: message, durationMs: performance.now() - started };
+    const step: StepResult = { id: 'plan', title: `plan for ${options.name}`, status: 'failed', reason: 'refused', error: message, durationMs: Math.round(performance.now() - started) };
     convergeOptions.onStep?.(step);
-    return { host, status: 'failed', dryRun, steps: [step], error: message, durationMs: performance.now() - started };
+    return { host, status: 'failed', dryRun, steps: [step], error: message, durationMs: Math.round(performance.now() - started) };
   } finally {
     await lock?.release().catch(() => {});
   }

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { createTwoFilesPatch } from 'diff';
+import { summarizeCertificates } from '../operations/certificate-summary.ts';
 import { atomicWrite, backupFile, heldSecret, restoreFile } from '../operations/files.ts';
 import type { ManagedFile } from '../operations/managed-file.ts';
 import { change, noChange, type Command, type Step } from '../operations/step.ts';
@@ -87,7 +88,7 @@ function storedPrivately(facts: ContainerFacts, file: ManagedFile): boolean {
 /** Secret now, or stored privately by an earlier run (it held a secret then): never diffed. */
 function fileDiff(file: ManagedFile, before: string, wasPrivate: boolean): string {
   if (file.secret || wasPrivate) return `--- ${file.path}\n+++ ${file.path}\n(content not shown: it holds secrets)\n`;
-  return createTwoFilesPatch(file.path, file.path, before, file.content, 'stored', 'rendered');
+  return createTwoFilesPatch(file.path, file.path, summarizeCertificates(before), summarizeCertificates(file.content), 'stored', 'rendered');
 }
 
 /** Why the running container no longer matches, or [] when it does. */

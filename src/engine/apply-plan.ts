@@ -41,11 +41,11 @@ export async function applyPlan(transport: Transport, steps: Step[], options: Ap
     } else {
       try {
         for (const command of step.commands) await run(transport, command);
-        result = { ...base, status: 'changed', durationMs: performance.now() - started };
+        result = { ...base, status: 'changed', durationMs: Math.round(performance.now() - started) };
       } catch (error) {
         failed = true;
         const message = await explainFailure(transport, step, error);
-        result = { ...base, status: 'failed', error: message, durationMs: performance.now() - started };
+        result = { ...base, status: 'failed', error: message, durationMs: Math.round(performance.now() - started) };
       }
     }
     results.push(result);

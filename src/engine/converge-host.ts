@@ -65,7 +65,7 @@ export function controllerStep(settings: Settings, dryRun: boolean): StepResult 
   if (!prepared) return undefined;
   const base = { id: `controller:ca:${prepared.caDir}`, title: `CA ${prepared.caDir} (on this controller)`, status: 'changed' as const };
   if (dryRun) return { ...base, reason: 'would create the CA', durationMs: 0 };
-  return { ...base, reason: prepared.created ? 'created the CA' : 'created by another run just now', durationMs: performance.now() - started };
+  return { ...base, reason: prepared.created ? 'created the CA' : 'created by another run just now', durationMs: Math.round(performance.now() - started) };
 }
 
 /** planHost under the host lock, for front doors that only look (Pulumi's refresh). */

@@ -19,6 +19,8 @@ export interface DirectoryFact {
   mode: string;
   owner: string;
   group: string;
+  /** How many entries it holds (`ls -A`); absent when the probe did not say. */
+  entries?: number;
 }
 
 export interface ServiceFact {
@@ -83,6 +85,8 @@ export interface HostFacts {
   commands: string[];
   /** Installed version per queried package, null when not installed. */
   packages: Record<string, string | null>;
+  /** Queried packages that are removed but whose config files remain (dpkg's `rc`): a purge takes them. */
+  packagesConfigOnly?: string[];
   /** Managed files, null when absent. */
   files: Record<string, FileFact | null>;
   directories: Record<string, DirectoryFact | null>;

@@ -34,10 +34,14 @@ export function parseProbeOutput(output: string, query: FactQuery): HostFacts {
         break;
       }
       case 'dir': {
-        const [path = '', mode = '-', owner = '', group = ''] = fields;
-        facts.directories[path] = mode === '-' ? null : { mode: mode.padStart(4, '0'), owner, group };
+        const [path = '', mode = '-', owner = '', group = '', entries] = fields;
+        const count = entries === undefined ? Number.NaN : Number.parseInt(entries.trim(), 10);
+        facts.directories[path] = mode === '-' ? null : { mode: mode.padStart(4, '0'), owner, group, ...(Number.isInteger(count) ? { entries: count } : {}) };
         break;
       }
+      case 'pkgconf':
+        (facts.packagesConfigOnly ??= []).push(fields[0] ?? '');
+        break;
       case 'svc':
         facts.services[fields[0] ?? ''] = { active: fields[1] ?? 'unknown', enabled: fields[2] ?? 'not-found' };
         break;

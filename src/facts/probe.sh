@@ -24,11 +24,16 @@ pkgversion() {
     rpm -q --qf '%{VERSION}-%{RELEASE}' "$1" 2>/dev/null | grep -v 'not installed'
   fi
 }
+# dpkg's "rc": removed, its config files still there (only a purge takes them).
+pkgconfigonly() {
+  command -v dpkg-query >/dev/null 2>&1 && dpkg-query -W -f='${db:Status-Abbrev}' "$1" 2>/dev/null | grep -q '^rc'
+}
 for arg in "$@"; do
   kind=${arg%%:*}; name=${arg#*:}
   case "$kind" in
     pkg)
-      v=$(pkgversion "$name"); emit "pkg${tab}$name${tab}${v:--}" ;;
+      v=$(pkgversion "$name"); emit "pkg${tab}$name${tab}${v:--}"
+      if [ -z "$v" ] && pkgconfigonly "$name"; then emit "pkgconf${tab}$name"; fi ;;
     file)
       if [ -f "$name" ]; then
         sum=$(sha256sum "$name" | cut -d' ' -f1)
@@ -40,7 +45,8 @@ for arg in "$@"; do
         emit "file${tab}$name${tab}-"
       fi ;;
     dir)
-      if [ -d "$name" ]; then emit "dir${tab}$name${tab}$(stat -c "%a${tab}%U${tab}%G" "$name")"; else emit "dir${tab}$name${tab}-"; fi ;;
+      # The entry count lets removal take a directory that only our files kept from being empty.
+      if [ -d "$name" ]; then emit "dir${tab}$name${tab}$(stat -c "%a${tab}%U${tab}%G" "$name")${tab}$(ls -A "$name" 2>/dev/null | wc -l)"; else emit "dir${tab}$name${tab}-"; fi ;;
     svc)
       a=$(systemctl is-active "$name" 2>/dev/null); e=$(systemctl is-enabled "$name" 2>/dev/null)
       emit "svc${tab}$name${tab}${a:-unknown}${tab}${e:-not-found}" ;;

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { createTwoFilesPatch } from 'diff';
 import type { HostFacts } from '../facts/host-facts.ts';
+import { summarizeCertificates } from './certificate-summary.ts';
 import type { ManagedFile } from './managed-file.ts';
 import { change, noChange, type Command, type Step } from './step.ts';
 
@@ -85,8 +86,11 @@ export function heldSecret(currentMode: string, wantedMode: string): boolean {
   return !othersRead(currentMode) && othersRead(wantedMode);
 }
 
-/** A file that holds a secret now, or held one before (`wasPrivate`), is never diffed: the diff would print it. */
+/**
+ * A file that holds a secret now, or held one before (`wasPrivate`), is never diffed: the diff
+ * would print it. Certificates are diffed by their summary (subject, SANs, issuer, serial, expiry).
+ */
 function diffOf(file: ManagedFile, before: string, wasPrivate = false): string {
   if (file.secret || wasPrivate) return `--- ${file.path}\n+++ ${file.path}\n(content not shown: it holds secrets)\n`;
-  return createTwoFilesPatch(file.path, file.path, before, file.content, 'host', 'rendered');
+  return createTwoFilesPatch(file.path, file.path, summarizeCertificates(before), summarizeCertificates(file.content), 'host', 'rendered');
 }

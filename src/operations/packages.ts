@@ -28,12 +28,18 @@ export function packagesPresentStep(os: OsFamily, facts: HostFacts, packages: Wa
   return change(id, title, reason, os.install(needed, facts));
 }
 
-export function packagesAbsentStep(os: OsFamily, facts: HostFacts, names: string[]): Step {
+/**
+ * Removes the packages; with `purge` their config files too, including a package an earlier
+ * remove left in dpkg's `rc` state (config files only), so purgeData leaves nothing behind.
+ */
+export function packagesAbsentStep(os: OsFamily, facts: HostFacts, names: string[], purge = false): Step {
   const id = `packages-absent:${names.join(',')}`;
-  const title = `remove packages ${names.join(', ')}`;
+  const title = `${purge ? 'purge' : 'remove'} packages ${names.join(', ')}`;
   const installed = names.filter((name) => (facts.packages[name] ?? null) !== null);
-  if (installed.length === 0) return noChange(id, title, 'not installed');
-  return change(id, title, `${installed.join(', ')} installed`, os.remove(installed, facts));
+  const configOnly = purge ? names.filter((name) => !installed.includes(name) && (facts.packagesConfigOnly ?? []).includes(name)) : [];
+  if (installed.length === 0 && configOnly.length === 0) return noChange(id, title, purge ? 'not installed, no config left' : 'not installed');
+  const reasons = [...(installed.length > 0 ? [`${installed.join(', ')} installed`] : []), ...(configOnly.length > 0 ? [`${configOnly.join(', ')} config files left`] : [])];
+  return change(id, title, reasons.join('; '), purge ? os.purge([...installed, ...configOnly], facts) : os.remove(installed, facts));
 }
 
 export function extraRepositoryStep(os: OsFamily, facts: HostFacts, name: string): Step {

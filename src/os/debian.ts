@@ -38,6 +38,9 @@ export const debianFamily: OsFamily = {
   remove(packages) {
     return [{ argv: whileLocked(['env', 'DEBIAN_FRONTEND=noninteractive', 'apt-get', 'remove', '-y', '-q', ...packages]) }];
   },
+  purge(packages) {
+    return [{ argv: whileLocked(['env', 'DEBIAN_FRONTEND=noninteractive', 'apt-get', 'purge', '-y', '-q', ...packages]) }];
+  },
   enableExtraRepository() {
     return [];
   },

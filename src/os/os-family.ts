@@ -9,6 +9,8 @@ export interface OsFamily {
   /** Commands that install packages, each `name` or `name=version` as the family spells a pin. */
   install(packages: Array<{ name: string; version: string }>, facts: HostFacts): Command[];
   remove(packages: string[], facts: HostFacts): Command[];
+  /** Removes the packages and their config files too (apt-get purge; dnf remove already does, leaving .rpmsave only for edited files). */
+  purge(packages: string[], facts: HostFacts): Command[];
   /** Commands that make the EPEL-like extra repository available, or [] when not needed/enabled. */
   enableExtraRepository(facts: HostFacts): Command[];
   /** The package format this family installs: what a vendor download or an uploaded file must be. */

@@ -18,6 +18,9 @@ export const rhelFamily: OsFamily = {
   remove(packages, facts) {
     return [{ argv: [packageManager(facts), 'remove', '-y', ...packages] }];
   },
+  purge(packages, facts) {
+    return [{ argv: [packageManager(facts), 'remove', '-y', ...packages] }];
+  },
   /**
    * Mosquitto lives in EPEL. CentOS, Rocky and Alma ship `epel-release` in their own extras
    * repository; RHEL proper does not, so it installs the release package from the Fedora project.

@@ -1,8 +1,10 @@
+import { X509Certificate } from 'node:crypto';
 import type { HostFacts } from '../facts/host-facts.ts';
+import { formatCertificateFields } from '../operations/certificate-summary.ts';
 import type { ManagedFile } from '../operations/managed-file.ts';
 import type { Settings } from '../settings/load.ts';
 import { ensureCa, readCa } from './ca-store.ts';
-import { issueServerCertificate, reissueReasons, type KeyPairPem } from './certificates.ts';
+import { canonicalSans, issueServerCertificate, reissueReasons, type KeyPairPem } from './certificates.ts';
 import { tlsListeners, type TlsSettings } from './tls-settings.ts';
 
 /** Where a broker keeps its TLS files on the host, and the group that may read the key. */
@@ -40,9 +42,25 @@ export const defaultIssuer: TlsIssuer = {
  */
 export const dryRunIssuer: TlsIssuer = {
   ca: readCa,
-  issue: () => ({ certPem: notIssuedYet, keyPem: notIssuedYet }),
+  issue: (ca, sans, validDays) => ({ certPem: toBeIssued(ca, sans, validDays, new Date()), keyPem: notIssuedYet }),
   now: () => new Date(),
 };
+
+/**
+ * The placeholder in the certificate summary's shape (what a run that applies would issue), so a
+ * dry run's diff of a re-issue reads line by line: SANs, issuer and expiry before → after.
+ */
+export function toBeIssued(ca: KeyPairPem, sans: string[], validDays: number, now: Date): string {
+  const wanted = canonicalSans(sans);
+  const expires = new Date(now.getTime() + validDays * 24 * 60 * 60 * 1000);
+  return formatCertificateFields('(a run that applies issues a new server key and certificate here)', {
+    subject: `CN=${(wanted[0] ?? '').replace(/^(DNS|IP):/, '')}`,
+    sans: wanted.join(', ') || '(none)',
+    issuer: new X509Certificate(ca.certPem).subject.split('\n').filter(Boolean).join(', '),
+    serial: '(drawn when issued)',
+    expires: `${expires.toISOString().slice(0, 10)} (${validDays} days from the run)`,
+  });
+}
 
 const notIssuedYet = '(a run that applies issues a new server key and certificate here)\n';
 

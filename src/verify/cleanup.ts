@@ -15,7 +15,7 @@ export async function cleanUpSessions(context: VerifyContext): Promise<VerifyChe
     if (outcome.kind === 'accepted') await outcome.connection.end();
     else failures.push(`${clientId}: ${describeOutcome(outcome)}`);
   }
-  const figures = { 'sessions cleaned': ids.length - failures.length };
+  const figures = { sessionsCleaned: ids.length - failures.length };
   if (failures.length > 0) {
     return { name, status: 'fail', detail: `could not end ${failures.length} of ${ids.length} sessions, which stay on the broker: ${failures.join('; ')}`, figures };
   }

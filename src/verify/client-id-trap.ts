@@ -58,6 +58,6 @@ export async function checkClientIdTrap(context: VerifyContext): Promise<VerifyC
       `a consumer that connects with a new client id (as the field report's Flume source did) received ${received} of ${count} ` +
       `messages published while it was away, while the fixed id with clean session off received ${kept} of ${count}: ` +
       'consumers must use a fixed client id and clean session off, or the broker keeps their messages for a session nobody reads',
-    figures: { published: count, 'new id received': received, 'fixed id received': kept },
+    figures: { published: count, newIdReceived: received, fixedIdReceived: kept },
   };
 }

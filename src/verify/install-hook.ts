@@ -10,7 +10,7 @@ import { consumerProbes } from './consumer-retention.ts';
 export { consumerProbes };
 import { restartViaSystemctl } from './restart-service.ts';
 import { verifyBroker, type VerifyOptions } from './verify-broker.ts';
-import { formatVerifyReport, type VerifyReport } from './verify-report.ts';
+import { buildReport, formatVerifyReport, type VerifyReport } from './verify-report.ts';
 
 /** A no-op converge's verify must not take over a consumer that may already be running. */
 const NO_CHANGE_NO_CONSUMERS = 'nothing changed in this run, and a running consumer\'s session is not taken over just for this check (it would receive the test messages and lose its queue)';
@@ -105,7 +105,7 @@ export function verifyInstalledBroker(
 export async function verifyAfterInstall(
   target: InstallTarget,
   settings: Settings,
-  options: { messages?: number; print: (line: string) => void; mayRestart?: boolean; signal?: AbortSignal },
+  options: { messages?: number; print: (line: string) => void; mayRestart?: boolean; signal?: AbortSignal; onReport?: (report: VerifyReport) => void },
 ): Promise<boolean> {
   let report: VerifyReport;
   try {
@@ -115,10 +115,14 @@ export async function verifyAfterInstall(
       ...(options.signal ? { signal: options.signal } : {}),
     });
   } catch (error) {
-    options.print(`${target.label}: FAIL  verify: ${error instanceof Error ? error.message : String(error)}`);
+    const message = error instanceof Error ? error.message : String(error);
+    options.print(`${target.label}: FAIL  verify: ${message}`);
+    // The --json document still holds a report for this host, saying why there is nothing more.
+    options.onReport?.(buildReport('none', [{ name: 'verify', status: 'fail', detail: message }]));
     return false;
   }
   for (const line of formatVerifyReport(report).split('\n')) options.print(`${target.label}: ${line}`);
+  options.onReport?.(report);
   return report.passed;
 }
 
@@ -140,7 +144,7 @@ export interface ContainerTarget {
  * the Docker host's address for a wildcard bind; a restart is `docker restart`, which keeps the
  * data volume.
  */
-export async function verifyContainerAfterInstall(container: ContainerTarget, settings: Settings, print: (line: string) => void, mayRestart = true, signal?: AbortSignal): Promise<boolean> {
+export async function verifyContainerAfterInstall(container: ContainerTarget, settings: Settings, print: (line: string) => void, mayRestart = true, signal?: AbortSignal, onReport?: (report: VerifyReport) => void): Promise<boolean> {
   const address = container.bind === '0.0.0.0' || container.bind === '::' ? container.address : container.bind;
   const options: VerifyOptions = { ...brokerUrls({ address, ports: {} }, settings), ...(signal ? { signal } : {}) };
   const admin = settings.admins[0];
@@ -164,5 +168,6 @@ export async function verifyContainerAfterInstall(container: ContainerTarget, se
   }
   const report = await verifyBroker(options);
   for (const line of formatVerifyReport(report).split('\n')) print(`${container.label}: ${line}`);
+  onReport?.(report);
   return report.passed;
 }

@@ -26,7 +26,7 @@ export async function checkReachability(context: VerifyContext, listener: 'mqtt'
     const sentAt = performance.now();
     await connection.client.publishAsync(topic, '0', { qos: 1 });
     const drain = await collector.wait(connection, { quietMs: context.quietMs, timeoutMs: context.quietMs });
-    const figures = { 'connect ms': Math.round(connection.connectMs) };
+    const figures = { connectMs: Math.round(connection.connectMs) };
     if (!collector.tally.complete) {
       return { name, status: 'fail', detail: `${url} accepted ${who} but did not route a QoS 1 message back to its subscriber (${drain.end})`, figures };
     }
@@ -34,7 +34,7 @@ export async function checkReachability(context: VerifyContext, listener: 'mqtt'
       name,
       status: 'pass',
       detail: `${url} accepted ${who} and routed a QoS 1 message back`,
-      figures: { ...figures, 'round trip ms': Math.round((collector.lastMessageAt ?? sentAt) - sentAt) },
+      figures: { ...figures, roundTripMs: Math.round((collector.lastMessageAt ?? sentAt) - sentAt) },
     };
   } catch (error) {
     return { name, status: 'fail', detail: `${url}: ${(error as Error).message}` };

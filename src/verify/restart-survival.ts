@@ -23,7 +23,7 @@ export async function checkRestartSurvival(context: VerifyContext): Promise<Veri
       await waitUntilAccepting(context);
       const restartMs = Math.round(performance.now() - startedAt);
       context.log(`the broker accepts connections again after ${restartMs} ms`);
-      return { 'restart ms': restartMs };
+      return { restartMs: restartMs };
     },
   });
   const { figures } = result;

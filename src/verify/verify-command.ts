@@ -11,7 +11,7 @@ import { interruptExitCodes, processInterrupts, withInterrupts } from './interru
 import { restartViaSystemctl } from './restart-service.ts';
 import { parseVerifyArguments, readPasswordFile, verifyUsage } from './verify-arguments.ts';
 import { verifyBroker, type VerifyOptions } from './verify-broker.ts';
-import { formatVerifyReport, type VerifyReport } from './verify-report.ts';
+import { formatVerifyReport, inputErrorDocument, verifyJsonDocument, type VerifyReport } from './verify-report.ts';
 
 export interface VerifyCommandEnvironment {
   print: (text: string) => void;
@@ -71,12 +71,13 @@ export async function runVerifyCommand(args: readonly string[], environment: Ver
   } catch (error) {
     if (error instanceof InputError || error instanceof InputErrors) {
       environment.printError(`invalid input: ${error.message}\nRun with --help for the flags.`);
+      if (args.includes('--json')) environment.print(inputErrorDocument('verify', error.message));
       return 2;
     }
     throw error;
   }
   const { result: report, stoppedBy } = await withInterrupts(environment.onInterrupt, (signal) => environment.verify({ ...options, signal }));
-  environment.print(json ? JSON.stringify(report, null, 2) : formatVerifyReport(report));
+  environment.print(json ? JSON.stringify(verifyJsonDocument(report), null, 2) : formatVerifyReport(report));
   if (stoppedBy !== undefined) return interruptExitCodes[stoppedBy] ?? 1;
   return report.passed ? 0 : 1;
 }

@@ -6,7 +6,7 @@ export interface VerifyCheck {
   status: CheckStatus;
   /** One sentence a person can act on; never holds a password. */
   detail: string;
-  /** Measured numbers, e.g. { published: 5000, 'received distinct': 5000, 'publish msg/s': 41000 }. */
+  /** Measured numbers under camelCase keys (JSON readers), e.g. { published: 5000, receivedDistinct: 5000, publishPerSecond: 41000 }. */
   figures?: Record<string, number>;
 }
 
@@ -16,6 +16,21 @@ export interface VerifyReport {
   /** The random id in every client id and topic of this run, to find it in broker logs. */
   runId: string;
   checks: VerifyCheck[];
+}
+
+/** Version of the --json documents of install, verify and status (docs/json-schema/); bumped on an incompatible change. */
+export const JSON_FORMAT_VERSION = 1;
+
+export type JsonCommand = 'install' | 'verify' | 'status';
+
+/** Bad input (exit 2) under --json: a document too, so a CI parser never meets plain text on stdout. */
+export function inputErrorDocument(command: JsonCommand, message: string): string {
+  return JSON.stringify({ formatVersion: JSON_FORMAT_VERSION, command, error: { kind: 'input', message } }, null, 2);
+}
+
+/** verify-broker.mts --json: the report with the family's header. */
+export function verifyJsonDocument(report: VerifyReport): { formatVersion: number; command: 'verify' } & VerifyReport {
+  return { formatVersion: JSON_FORMAT_VERSION, command: 'verify', ...report };
 }
 
 export function buildReport(runId: string, checks: VerifyCheck[]): VerifyReport {
@@ -30,9 +45,24 @@ export function formatFigure(value: number): string {
   return Number.isInteger(value) ? String(value) : (Math.round(value * 10) / 10).toString();
 }
 
+/** The text output's human labels for the figures' JSON keys; a key without one prints as it is. */
+export const figureLabels: Record<string, string> = {
+  connectMs: 'connect ms',
+  roundTripMs: 'round trip ms',
+  receivedDistinct: 'received distinct',
+  keptBeforeRestart: 'kept before restart',
+  publishPerSecond: 'publish msg/s',
+  drainPerSecond: 'drain msg/s',
+  wallMs: 'wall ms',
+  restartMs: 'restart ms',
+  sessionsCleaned: 'sessions cleaned',
+  newIdReceived: 'new id received',
+  fixedIdReceived: 'fixed id received',
+};
+
 export function formatFigures(figures: Record<string, number> | undefined): string {
   if (!figures) return '';
-  const parts = Object.entries(figures).map(([key, value]) => `${key}=${formatFigure(value)}`);
+  const parts = Object.entries(figures).map(([key, value]) => `${figureLabels[key] ?? key}=${formatFigure(value)}`);
   return parts.length === 0 ? '' : ` [${parts.join(', ')}]`;
 }
 

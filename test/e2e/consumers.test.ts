@@ -238,7 +238,7 @@ describe('consumers on a lab host', () => {
     assert.equal(statuses['offline retention'], 'pass', text);
     assert.equal(report.passed, true, text);
     const telegrafCheck = report.checks.find((check) => check.name === 'consumer telegraf retention')!;
-    assert.equal(telegrafCheck.figures?.['received distinct'], 5000, text);
+    assert.equal(telegrafCheck.figures?.receivedDistinct, 5000, text);
     assert.match(telegrafCheck.detail, new RegExp(`client id ${settings.consumers[0]!.clientId}, user telegraf`), text);
 
     // Nothing stays behind: the consumer's client id has no session any more.

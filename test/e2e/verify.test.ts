@@ -13,7 +13,8 @@ import type { Transport } from '../../src/transport/transport.ts';
 import { verifyAfterInstall, verifyInstalledBroker } from '../../src/verify/install-hook.ts';
 import { attemptConnect, describeOutcome } from '../../src/verify/mqtt-client.ts';
 import { verifyBroker, type VerifyReport } from '../../src/verify/verify-broker.ts';
-import { formatVerifyReport } from '../../src/verify/verify-report.ts';
+import { formatVerifyReport, verifyJsonDocument } from '../../src/verify/verify-report.ts';
+import { validate } from '../unit/support/json-schema.ts';
 
 // The first run builds the lab image with debootstrap; later runs hit the cache.
 const SETUP_TIMEOUT = 15 * 60_000;
@@ -99,15 +100,17 @@ describe('verify-broker against lab hosts', () => {
     for (const name of ['offline retention', 'restart survival']) {
       const figures = check(report, name).figures ?? {};
       assert.equal(figures.published, 5000, text);
-      assert.equal(figures['received distinct'], 5000, text);
+      assert.equal(figures.receivedDistinct, 5000, text);
       assert.equal(figures.missing, 0, text);
     }
-    assert.ok((check(report, 'restart survival').figures?.['restart ms'] ?? 0) > 0, text);
+    assert.ok((check(report, 'restart survival').figures?.restartMs ?? 0) > 0, text);
     assert.match(check(report, 'auth').detail, /anonymous refused \(CONNACK 5/, text);
     assert.match(check(report, 'auth').detail, /wrong password refused \(CONNACK 5/, text);
-    assert.equal(check(report, 'client-id trap').figures?.['new id received'], 0, text);
-    assert.equal(check(report, 'client-id trap').figures?.['fixed id received'], 10, text);
+    assert.equal(check(report, 'client-id trap').figures?.newIdReceived, 0, text);
+    assert.equal(check(report, 'client-id trap').figures?.fixedIdReceived, 10, text);
     assert.doesNotMatch(JSON.stringify(report), /e2e pass word/);
+    // A real report, as verify-broker.mts --json prints it, has the documented shape (docs/json-schema/verify.json).
+    assert.deepEqual(validate('verify.json', verifyJsonDocument(report)), []);
 
     // Cleanup left no session: the subscriber's id comes back to a broker that does not know it.
     const login = { url: `mqtt://127.0.0.1:${provisioned.ports[1883]}`, username: 'admin', password: settings.admins[0]!.password, connectTimeoutMs: 10_000 };
@@ -123,8 +126,13 @@ describe('verify-broker against lab hosts', () => {
 
     // The install hook prints the same report under the host's label and returns whether it passed.
     const printed: string[] = [];
-    assert.equal(await verifyAfterInstall(target, settings, { messages: 500, print: (line) => printed.push(line) }), true, printed.join('\n'));
+    const handed: VerifyReport[] = [];
+    assert.equal(await verifyAfterInstall(target, settings, { messages: 500, print: (line) => printed.push(line), onReport: (found) => handed.push(found) }), true, printed.join('\n'));
     assert.ok(printed.some((line) => line.startsWith(`${provisioned.name}: PASS  restart survival: all 500 `)), printed.join('\n'));
+    // The same report goes to install --json (structured, per host).
+    assert.equal(handed.length, 1);
+    assert.equal(handed[0]!.passed, true);
+    assert.equal(handed[0]!.checks.find((found) => found.name === 'restart survival')?.figures?.published, 500);
     assert.doesNotMatch(printed.join('\n'), /e2e pass word/);
   });
 
@@ -154,7 +162,7 @@ describe('verify-broker against lab hosts', () => {
     const retention = check(report, 'offline retention');
     assert.match(retention.detail, /^received 1000 of 5000, missing 1000-4999 — the broker dropped messages for the offline subscriber; raise max_queued_messages/, text);
     assert.equal(retention.figures?.published, 5000, text);
-    assert.equal(retention.figures?.['received distinct'], 1000, text);
+    assert.equal(retention.figures?.receivedDistinct, 1000, text);
     assert.equal(retention.figures?.missing, 4000, text);
     assert.equal(retention.figures?.duplicates, 0, text);
   });

@@ -257,6 +257,40 @@ describe('Mosquitto planner', () => {
     assert.deepEqual(commandsOf(gone), []);
   });
 
+  it('purgeData purges the package on Debian, also one an earlier remove left in dpkg\'s rc state', () => {
+    const facts = converged(mosquittoFacts('debian12'));
+    const purge = commandsOf(planMosquitto(facts, mosquittoSettings({ state: 'absent', purgeData: true })));
+    assert.ok(purge.includes(aptWaiting('env DEBIAN_FRONTEND=noninteractive apt-get purge -y -q mosquitto')), purge.join('\n'));
+    assert.ok(!purge.some((command) => command.includes('apt-get remove')));
+    const leftover: HostFacts = { ...mosquittoFacts('debian12'), packagesConfigOnly: ['mosquitto'] };
+    assert.deepEqual(commandsOf(planMosquitto(leftover, mosquittoSettings({ state: 'absent', purgeData: true }))), [aptWaiting('env DEBIAN_FRONTEND=noninteractive apt-get purge -y -q mosquitto')]);
+    assert.deepEqual(commandsOf(planMosquitto(leftover, mosquittoSettings({ state: 'absent' }))), [], 'without purgeData, rc is what a remove leaves');
+    assert.deepEqual(commandsOf(planMosquitto(mosquittoFacts('debian12'), mosquittoSettings({ state: 'absent', purgeData: true }))), [], 'purged: nothing left to do');
+    const rocky = commandsOf(planMosquitto(converged(mosquittoFacts('rocky9', 'epel\t1\n')), mosquittoSettings({ state: 'absent', purgeData: true })));
+    assert.ok(rocky.includes('dnf remove -y mosquitto'), 'dnf remove already takes unedited config files');
+  });
+
+  it('removes the TLS directory once only our files kept it from being empty, and keeps one holding other files', () => {
+    const tls = '/etc/mosquitto/tls';
+    const withTls = (entries: number): HostFacts => {
+      const facts = converged(mosquittoFacts('debian12'));
+      const file = { sha256: 'x', mode: '0644', owner: 'root', group: 'mosquitto', content: 'x' };
+      return {
+        ...facts,
+        files: { ...facts.files, [`${tls}/ca.crt`]: file, [`${tls}/server.crt`]: file, [`${tls}/server.key`]: { ...file, mode: '0640' } },
+        directories: { ...facts.directories, [tls]: { mode: '0750', owner: 'root', group: 'mosquitto', entries } },
+      };
+    };
+    const commands = commandsOf(planMosquitto(withTls(3), mosquittoSettings({ state: 'absent' })));
+    assert.deepEqual(commands.slice(1, 3), [`rm -f ${conf} ${passwd} ${acl} ${tls}/ca.crt ${tls}/server.crt ${tls}/server.key`, `rmdir ${tls}`]);
+    assert.ok(commands.indexOf(`rmdir ${tls}`) < commands.findIndex((command) => command.includes('apt-get remove')), 'before the package, so a purge can take /etc/mosquitto');
+    const kept = planMosquitto(withTls(4), mosquittoSettings({ state: 'absent' })).find((step) => step.id === `dir-absent:${tls}`)!;
+    assert.equal(kept.change, false);
+    assert.match(kept.reason, /kept: holds 1 entry mqtt-provision does not manage/);
+    const emptyLeft = { ...mosquittoFacts('debian12'), directories: { [tls]: { mode: '0750', owner: 'root', group: 'mosquitto', entries: 0 } } };
+    assert.deepEqual(commandsOf(planMosquitto(emptyLeft, mosquittoSettings({ state: 'absent' }))), [`rmdir ${tls}`], 'an empty directory an earlier absent left behind goes too');
+  });
+
   it('keeps a config with extraConfig private and out of diffs, since it may hold a bridge password', () => {
     const settings = mosquittoSettings({ extraConfig: 'connection upstream\nremote_password hunter2\n' });
     const steps = planMosquitto(mosquittoFacts('debian12'), settings, fixedSalt());

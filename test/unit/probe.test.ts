@@ -46,6 +46,14 @@ describe('fact probe', () => {
     assert.equal(facts.firewalld, null);
   });
 
+  it('reads a package left in dpkg\'s rc state (config files only) and a directory\'s entry count', () => {
+    const facts = parseProbeOutput('pkg\tmosquitto\t-\npkgconf\tmosquitto\ndir\t/var/lib/mosquitto\t750\tmosquitto\tmosquitto\t0\n', query);
+    assert.equal(facts.packages.mosquitto, null);
+    assert.deepEqual(facts.packagesConfigOnly, ['mosquitto']);
+    assert.deepEqual(facts.directories['/var/lib/mosquitto'], { mode: '0750', owner: 'mosquitto', group: 'mosquitto', entries: 0 });
+    assert.equal(parseProbeOutput('pkg\tmosquitto\t2.0.11\n', query).packagesConfigOnly, undefined);
+  });
+
   it('runs on a real shell and reads real files in one exec', async () => {
     const directory = mkdtempSync(join(tmpdir(), 'mp-probe-'));
     const file = join(directory, 'a b.conf');
@@ -59,6 +67,7 @@ describe('fact probe', () => {
     assert.equal(facts.files[file]!.mode, '0640');
     assert.equal(facts.files[file]!.sha256, execFileSync('sha256sum', [file], { encoding: 'utf8' }).split(' ')[0]);
     assert.equal(facts.files[join(directory, 'missing')], null);
+    assert.equal(facts.directories[directory]!.entries, 1, 'the entry count removal decides on');
     assert.ok(facts.os.id.length > 0);
     assert.notEqual(facts.packages.coreutils, null);
   });

@@ -173,6 +173,36 @@ describe('Mosquitto planner with TLS', () => {
     assert.match(steps.find((step) => step.id === `file:${tlsDir}/server.crt`)!.reason, /^re-issued: SANs differ: .* wants DNS:broker1\.example\.com DNS:broker2\.example\.com IP:10\.0\.0\.5 IP:192\.0\.2\.10$/);
   });
 
+  it('shows a re-issued certificate as its summary (SANs, issuer, serial, expiry before → after), never base64', () => {
+    const facts = convergedTls();
+    const settings = tlsSettings({ generate: { caDir: '/nonexistent/ca', subjectAltNames: ['broker1.example.com', '10.0.0.5', 'broker2.example.com'] } });
+    // Issued two days later, so the expiry moves too.
+    const diff = planMosquitto(facts, settings, fixedSalt(), testIssuer(new Date(Date.now() + 2 * day))).find((step) => step.id === `file:${tlsDir}/server.crt`)!.diff!;
+    const before = new X509Certificate(facts.files[`${tlsDir}/server.crt`]!.content!);
+    assert.ok(diff.includes(`-  SANs: DNS:broker1.example.com, IP:10.0.0.5, IP:192.0.2.10\n`), diff);
+    assert.ok(diff.includes(`+  SANs: DNS:broker1.example.com, DNS:broker2.example.com, IP:10.0.0.5, IP:192.0.2.10\n`), diff);
+    assert.ok(diff.includes(`-  serial: ${before.serialNumber}\n`), diff);
+    assert.ok(diff.includes(`-  expires: ${new Date(before.validTo).toISOString()}\n`), diff);
+    assert.match(diff, /^\+  expires: \d{4}-\d\d-\d\dT/m);
+    assert.match(diff, /^ {3}issuer: CN=test CA, O=mqtt-provision$/m, 'the unchanged issuer shows as context');
+    assert.doesNotMatch(diff, /BEGIN CERTIFICATE|[A-Za-z0-9+/]{60}/);
+  });
+
+  it('a dry run of a re-issue shows the summary of the certificate on the host against what would be issued', () => {
+    const facts = convergedTls();
+    const settings = tlsSettings({ generate: { caDir: '/nonexistent/ca', subjectAltNames: ['broker1.example.com', '10.0.0.5', 'broker2.example.com'] } });
+    const issuer = { ...dryRunIssuer, ca: () => ca };
+    const step = planMosquitto(facts, settings, fixedSalt(), issuer).find((found) => found.id === `file:${tlsDir}/server.crt`)!;
+    const diff = step.diff!;
+    assert.match(diff, /^-  SANs: DNS:broker1\.example\.com, IP:10\.0\.0\.5, IP:192\.0\.2\.10$/m, diff);
+    assert.match(diff, /^\+  SANs: DNS:broker1\.example\.com, DNS:broker2\.example\.com, IP:10\.0\.0\.5, IP:192\.0\.2\.10$/m);
+    assert.match(diff, /^\+  serial: \(drawn when issued\)$/m);
+    assert.match(diff, /^\+  expires: \d{4}-\d\d-\d\d \(\d+ days from the run\)$/m);
+    assert.match(diff, /^ {3}(issuer|subject): /m);
+    assert.doesNotMatch(diff, /BEGIN CERTIFICATE|[A-Za-z0-9+/]{60}/);
+    assert.match(planMosquitto(facts, settings, fixedSalt(), issuer).find((found) => found.id === `file:${tlsDir}/server.key`)!.diff!, /content not shown: it holds secrets/);
+  });
+
   it('re-issues a certificate that expires within 30 days', () => {
     const facts = convergedTls();
     const steps = planMosquitto(facts, tlsSettings(), fixedSalt(), testIssuer(new Date(Date.now() + 340 * day)));

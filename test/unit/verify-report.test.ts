@@ -15,12 +15,12 @@ describe('verify report', () => {
 
   it('prints one line per check with its status, name, detail and figures, then a summary', () => {
     const report = buildReport('abcd1234', [
-      { name: 'reachability mqtt', status: 'pass', detail: 'mqtt://127.0.0.1:1883 answered', figures: { 'connect ms': 12 } },
+      { name: 'reachability mqtt', status: 'pass', detail: 'mqtt://127.0.0.1:1883 answered', figures: { connectMs: 12 } },
       {
         name: 'offline retention',
         status: 'fail',
         detail: 'received 1000 of 5000 — the broker dropped messages',
-        figures: { published: 5000, 'received distinct': 1000, 'publish msg/s': 41234.567 },
+        figures: { published: 5000, receivedDistinct: 1000, publishPerSecond: 41234.567 },
       },
       { name: 'client-id trap', status: 'warn', detail: 'use a fixed client id' },
       { name: 'restart survival', status: 'skip', detail: 'no restart' },

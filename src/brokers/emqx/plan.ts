@@ -290,7 +290,8 @@ function planAbsent(facts: HostFacts, settings: Settings): Step[] {
   const steps: Step[] = [
     serviceStoppedStep(facts, layout.service),
     filesAbsentStep(facts, ours, 'remove emqx.conf (cookie) and users state'),
-    packagesAbsentStep(os, facts, [layout.packageName]),
+    // purgeData: the package's own config goes too (apt-get purge), as on Mosquitto.
+    packagesAbsentStep(os, facts, [layout.packageName], settings.purgeData),
   ];
   if (settings.purgeData) steps.push(dataPurgedStep(facts, layout.dataDir));
   steps.push(firewallStep(facts, [], settings.firewall));

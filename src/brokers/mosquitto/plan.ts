@@ -1,6 +1,6 @@
 import type { FactQuery, HostFacts } from '../../facts/host-facts.ts';
 import { directoryStep } from '../../operations/directories.ts';
-import { dataPurgedStep, filesAbsentStep, serviceStoppedStep } from '../../operations/removal.ts';
+import { dataPurgedStep, directoryAbsentStep, filesAbsentStep, serviceStoppedStep } from '../../operations/removal.ts';
 import { fileStep, removeBackups, restoreFile, restoreLeftBackup } from '../../operations/files.ts';
 import { firewallStep } from '../../operations/firewall.ts';
 import { extraRepositoryStep, packagesAbsentStep, packagesPresentStep } from '../../operations/packages.ts';
@@ -118,16 +118,20 @@ function startStep(): Step {
   ]);
 }
 
-/** Removal mirrors installation: stop, remove the package and our files; data only when asked. */
+/**
+ * Removal mirrors installation: stop, remove our files and the TLS directory we made, then the
+ * package; with purgeData also the package's own config (apt-get purge: no `rc` left) and the data.
+ */
 function planAbsent(facts: HostFacts, settings: Settings): Step[] {
   const os = osFamilyOf(facts);
-  const ours = [layout.configFile, layout.passwordFile, layout.aclFile, mosquittoTlsLayout.caFile, mosquittoTlsLayout.certFile, mosquittoTlsLayout.keyFile];
+  const ours = [layout.configFile, layout.passwordFile, layout.aclFile, mosquittoTlsLayout.caFile, mosquittoTlsLayout.certFile, mosquittoTlsLayout.keyFile, pendingRestartMarker(layout.service)];
   // Our files go before the package: rpm would keep our edited mosquitto.conf (a %config file) as
   // mosquitto.conf.rpmsave, and apt keeps conffiles on remove.
   const steps: Step[] = [
     serviceStoppedStep(facts, layout.service),
     filesAbsentStep(facts, ours, 'remove config, users and ACL files'),
-    packagesAbsentStep(os, facts, [layout.packageName]),
+    directoryAbsentStep(facts, layout.tlsDir, ours),
+    packagesAbsentStep(os, facts, [layout.packageName], settings.purgeData),
   ];
   if (settings.purgeData) steps.push(dataPurgedStep(facts, layout.dataDir));
   steps.push(firewallStep(facts, [], settings.firewall));
