@@ -35,7 +35,7 @@ export interface PermissionOutcome {
   delivered: boolean;
   /** MQTT 5 PUBACK reason code, when the broker gave one of 0x80 or above (e.g. 0x87 Not authorized). */
   pubackCode?: number;
-  /** SUBACK return code of the user's subscription (0x80: refused). */
+  /** SUBACK return code of the user's subscription (0x80: refused; Mosquitto 2.0 grants it and filters per message). */
   subackCode: number;
   /** After a granted subscription: the observer's message reached the user. */
   received: boolean;
@@ -115,12 +115,15 @@ export function judgePermissions(user: string, probes: readonly PermissionProbe[
     if (probe.subscribe && (refused || !outcome.received)) {
       const why = refused ? `SUBACK ${hex(outcome.subackCode)}` : 'subscribed, but a message published there did not arrive';
       problems.push(`${user} may not read ${probe.topic} (${why}), though the settings allow it (${settingsSay})`);
-    } else if (!probe.subscribe && !refused) {
-      problems.push(`${user} was granted a subscription to ${probe.topic} (SUBACK ${hex(outcome.subackCode)}), though the settings deny it (${settingsSay}): the broker's ACL grants more than configured`);
+    } else if (!probe.subscribe && outcome.received) {
+      problems.push(`${user} subscribed to ${probe.topic} (SUBACK ${hex(outcome.subackCode)}) and received a message published there, though the settings deny it (${settingsSay}): the broker's ACL grants more than configured`);
     } else if (probe.subscribe) {
       notes.push(`${user} reads ${probe.topic}`);
-    } else {
+    } else if (refused) {
       notes.push(`${user}'s subscription to ${probe.topic} refused (SUBACK ${hex(outcome.subackCode)})`);
+    } else {
+      // Mosquitto 2.0 grants the subscription and checks read access per message instead.
+      notes.push(`${user} may subscribe to ${probe.topic} (SUBACK ${hex(outcome.subackCode)}) but receives nothing published there`);
     }
   }
   return { problems, notes };

@@ -8,7 +8,9 @@ import type { VerifyCheck } from './verify-report.ts';
  * login (an admin, who may read and write every topic) is the observer. A denied publish is
  * detected twice where the broker allows: the user's MQTT 5 connection gets PUBACK 0x87 (Mosquitto
  * 2.0 and EMQX 5 send it), and the observer does not get the message within the quiet bound (the
- * only sign an MQTT 3.1.1 client would have). Subscriptions go over MQTT 3.1.1: SUBACK 0x80.
+ * only sign an MQTT 3.1.1 client would have). Subscriptions go over MQTT 3.1.1: a denied one gets
+ * SUBACK 0x80 from EMQX; Mosquitto 2.0.11 (Debian 12) grants it and checks read access per message,
+ * so a denied read is judged by what arrives: the observer publishes on every granted subscription.
  */
 export async function checkPermissions(context: VerifyContext, user: PermissionUser): Promise<VerifyCheck> {
   const name = `permissions ${user.name}`;

@@ -76,11 +76,19 @@ describe('permissions plan', () => {
 
   it('fails when an allowed publish does not arrive or an allowed subscription is refused', () => {
     const probes = permissionProbes(ingest, 'ab12', 'p');
-    const outcomes = faithful(probes).map((outcome, index) => (index === 0 ? { ...outcome, delivered: false, pubackCode: 0x87 } : { ...outcome, subackCode: 0 }));
+    const outcomes = faithful(probes).map((outcome, index) => (index === 0 ? { ...outcome, delivered: false, pubackCode: 0x87 } : { ...outcome, subackCode: 0, received: true }));
     const { problems } = judgePermissions('ingest', probes, outcomes);
     assert.equal(problems.length, 2, problems.join('\n'));
     assert.match(problems[0]!, /^ingest may not publish to telemetry\/mp-verify-ab12 \(PUBACK 0x87\), though the settings allow it/);
-    assert.match(problems[1]!, /^ingest was granted a subscription to p\/ab12\/acl-ingest \(SUBACK 0x00\), though the settings deny it/);
+    assert.match(problems[1]!, /^ingest subscribed to p\/ab12\/acl-ingest \(SUBACK 0x00\) and received a message published there, though the settings deny it/);
+  });
+
+  it('accepts a granted subscription that receives nothing as a denied read (Mosquitto 2.0 filters per message)', () => {
+    const probes = permissionProbes(ingest, 'ab12', 'p');
+    const outcomes = faithful(probes).map((outcome) => ({ ...outcome, subackCode: 1, received: false }));
+    const { problems, notes } = judgePermissions('ingest', probes, outcomes);
+    assert.deepEqual(problems, []);
+    assert.ok(notes.includes('ingest may subscribe to telemetry/mp-verify-ab12 (SUBACK 0x01) but receives nothing published there'), notes.join('\n'));
   });
 
   it('checks at most a bounded number of the configured users, consumers included', () => {
