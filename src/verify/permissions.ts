@@ -1,4 +1,4 @@
-import { attemptConnect, describeOutcome, type Connection } from './mqtt-client.ts';
+import { attemptConnect, bounded, describeOutcome, type Connection } from './mqtt-client.ts';
 import { judgePermissions, permissionProbes, type PermissionOutcome, type PermissionUser } from './permission-plan.ts';
 import { connectTracked, type VerifyContext } from './verify-context.ts';
 import type { VerifyCheck } from './verify-report.ts';
@@ -38,10 +38,10 @@ export async function checkPermissions(context: VerifyContext, user: PermissionU
     const outcomes: PermissionOutcome[] = probes.map((probe) => ({ topic: probe.topic, delivered: false, subackCode: 0x80, received: false }));
     for (const [index, probe] of probes.entries()) {
       const outcome = outcomes[index]!;
-      const grants = await subscriberOutcome.connection.client.subscribeAsync(probe.topic, { qos: 1 });
+      const grants = await bounded(subscriberOutcome.connection.client.subscribeAsync(probe.topic, { qos: 1 }), 10_000, `no SUBACK for ${probe.topic} within 10000 ms`);
       outcome.subackCode = grants[0]?.qos ?? 0x80;
       try {
-        await publisherOutcome.connection.client.publishAsync(probe.topic, `${context.runId} ${user.name} publish`, { qos: 1 });
+        await bounded(publisherOutcome.connection.client.publishAsync(probe.topic, `${context.runId} ${user.name} publish`, { qos: 1 }), 10_000, `no PUBACK for ${probe.topic} within 10000 ms`);
       } catch (error) {
         const code = (error as { code?: unknown }).code;
         if (typeof code === 'number' && code >= 0x80) outcome.pubackCode = code;

@@ -1,5 +1,5 @@
 import { MessageCollector } from './message-collector.ts';
-import { attemptConnect } from './mqtt-client.ts';
+import { attemptConnect, bounded } from './mqtt-client.ts';
 import type { VerifyContext } from './verify-context.ts';
 import type { VerifyCheck } from './verify-report.ts';
 
@@ -22,7 +22,7 @@ export async function checkReachability(context: VerifyContext, listener: 'mqtt'
   const connection = outcome.connection;
   context.usedClientIds.add(clientId);
   try {
-    const grants = await connection.client.subscribeAsync(topic, { qos: 1 });
+    const grants = await bounded(connection.client.subscribeAsync(topic, { qos: 1 }), 10_000, `no SUBACK for ${topic} within 10000 ms`);
     if ((grants[0]?.qos ?? 0x80) >= 0x80) {
       return { name, status: 'fail', detail: `${url} accepted ${who} but refused its subscription to ${topic} (SUBACK 0x80): ${who}'s ACL does not cover the verify topic; give a prefix it may read and write with --topic-prefix` };
     }

@@ -11,6 +11,8 @@ import type { InstallTarget } from '../../src/cli/install-command.ts';
 import { startLabHosts, stopLabHosts, type LabHost } from '../../src/lab/hosts.ts';
 import { loadSettings } from '../../src/settings/load.ts';
 import { verifyInstalledBroker } from '../../src/verify/install-hook.ts';
+import { Secret } from '../../src/secret.ts';
+import { verifyBroker } from '../../src/verify/verify-broker.ts';
 import { formatVerifyReport, type VerifyReport } from '../../src/verify/verify-report.ts';
 import { hostArgs, install, onHost, sshTo, writeSecretFile } from './support/lab-fixture.ts';
 
@@ -70,6 +72,13 @@ describe('verify: permissions of the configured users on a lab host', () => {
     assert.match(check(report, 'permissions ingest').detail, /ingest publishes to telemetry\/mp-verify-\w+/, text);
     assert.match(check(report, 'permissions ingest').detail, /ingest may subscribe to telemetry\/mp-verify-\w+ \(SUBACK 0x01\) but receives nothing published there/, text);
     assert.doesNotMatch(JSON.stringify(report), /secret-1|admin pass word/);
+
+    // Verifying as grafana, whose ACL does not cover the default verify prefix: the report says so.
+    const asGrafana = await verifyBroker({ mqttUrl: `mqtt://127.0.0.1:${host.ports[1883]}`, username: 'grafana', password: new Secret('grafana-secret-1'), messages: 10 });
+    const asGrafanaText = formatVerifyReport(asGrafana);
+    for (const line of asGrafanaText.split('\n')) t.diagnostic(line);
+    assert.equal(check(asGrafana, 'reachability mqtt').status, 'fail', asGrafanaText);
+    assert.match(check(asGrafana, 'reachability mqtt').detail, /grafana's ACL may not allow publishing under mqtt-provision\/verify .*--topic-prefix/, asGrafanaText);
 
     // A hand edit on the host: grafana may now write telemetry/# as well. SIGHUP re-reads the ACL.
     await onHost(host, ['sed', '-i', 's|^topic read telemetry/#$|topic readwrite telemetry/#|', '/etc/mosquitto/acl']);
