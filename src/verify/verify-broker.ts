@@ -53,7 +53,9 @@ export async function verifyBroker(options: VerifyOptions): Promise<VerifyReport
       ...context.consumers.map((consumer): [string, (context: VerifyContext) => Promise<VerifyCheck>] => [`consumer ${consumer.name} retention`, (ctx) => checkConsumerRetention(ctx, consumer)]),
     ];
     for (const [name, check] of later) {
-      if (reachable.status === 'fail') checks.push({ name, status: 'skip', detail: `no client got through to ${context.login.url} (see ${mainLabel})` });
+      // A login whose ACL misses the verify topics did get through: say that, not "no client got through".
+      const blocked = reachable.detail.includes('--topic-prefix');
+      if (reachable.status === 'fail') checks.push({ name, status: 'skip', detail: blocked ? `the verify topics under ${context.topicPrefix} are not open to ${context.login.username ?? 'this client'} (see ${mainLabel})` : `no client got through to ${context.login.url} (see ${mainLabel})` });
       else await run(name, check);
     }
     if (context.consumerSkipReason !== undefined) checks.push({ name: 'consumer retention', status: 'skip', detail: context.consumerSkipReason });

@@ -79,6 +79,7 @@ describe('verify: permissions of the configured users on a lab host', () => {
     for (const line of asGrafanaText.split('\n')) t.diagnostic(line);
     assert.equal(check(asGrafana, 'reachability mqtt').status, 'fail', asGrafanaText);
     assert.match(check(asGrafana, 'reachability mqtt').detail, /grafana's ACL may not allow publishing under mqtt-provision\/verify .*--topic-prefix/, asGrafanaText);
+    assert.match(check(asGrafana, 'offline retention').detail, /verify topics under mqtt-provision\/verify are not open to grafana/, asGrafanaText);
 
     // A hand edit on the host: grafana may now write telemetry/# as well. SIGHUP re-reads the ACL.
     await onHost(host, ['sed', '-i', 's|^topic read telemetry/#$|topic readwrite telemetry/#|', '/etc/mosquitto/acl']);
