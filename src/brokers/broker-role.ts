@@ -23,4 +23,6 @@ export interface BrokerRole {
    * after one failed, whatever --concurrency says.
    */
   rolling?(settings: Settings): boolean;
+  /** Settings this broker cannot honour fully (e.g. persistence on an EMQX without durable sessions): printed, not refused. */
+  warnings?(settings: Settings): string[];
 }

@@ -5,6 +5,7 @@ import { gatherEmqxApiFacts } from './emqx/api-facts.ts';
 import { gatherClusterFacts, isStaticCluster } from './emqx/cluster.ts';
 import { emqxRenderFiles } from './emqx/render-files.ts';
 import { emqxFactQuery, planEmqx } from './emqx/plan.ts';
+import { emqxPersistenceWarnings } from './emqx/review.ts';
 import { mosquittoFiles } from './mosquitto/files.ts';
 import { mosquittoFactQuery, planMosquitto } from './mosquitto/plan.ts';
 
@@ -21,6 +22,7 @@ const roles: Partial<Record<Settings['broker'], BrokerRole>> = {
     renderFiles: emqxRenderFiles,
     extraFacts: async (transport, facts, settings) => gatherClusterFacts(transport, await gatherEmqxApiFacts(transport, facts, settings), settings),
     rolling: isStaticCluster,
+    warnings: emqxPersistenceWarnings,
   },
 };
 

@@ -96,7 +96,7 @@ export async function runInstall(broker: Settings['broker'], args: string[], env
     throw error;
   }
 
-  for (const warning of consumerWarnings(settings)) environment.printError(`warning: ${warning}`);
+  for (const warning of [...consumerWarnings(settings), ...(brokerRole(settings.broker).warnings?.(settings) ?? [])]) environment.printError(`warning: ${warning}`);
 
   if (options.renderTo) {
     try {

@@ -20,6 +20,8 @@ export interface HostProviderInputs {
   broker: PlainSettings['broker'];
   /** Validated settings with passwords as strings: always a secret input. */
   settings: PlainSettings;
+  /** The rendered non-secret config files, path → text (publicConfigFiles): shown as a diff by `pulumi preview --diff`. */
+  config?: Record<string, string>;
   /** On delete, remove the broker's data directory as well (the default keeps it). */
   purgeDataOnDelete: boolean;
 }

@@ -1,7 +1,7 @@
 import * as pulumi from '@pulumi/pulumi';
 import type { Settings } from '../settings/load.ts';
 import { mqttBrokerHostProvider, secretOutputNames, type HostProviderInputs } from './host-provider.ts';
-import { projectRelative, toPlainSettings } from './plain-settings.ts';
+import { projectRelative, publicConfigFiles, toPlainSettings } from './plain-settings.ts';
 
 export interface MqttBrokerHostArgs {
   /** Host name or IP address SSH connects to. */
@@ -63,6 +63,8 @@ export class MqttBrokerHost extends pulumi.ComponentResource {
       broker: args.settings.broker,
       settings: pulumi.secret(toPlainSettings(args.settings, args.projectDir)),
       purgeDataOnDelete: args.purgeDataOnDelete ?? false,
+      // Plain, not secret: only files without secrets, so preview can print their changed lines.
+      config: publicConfigFiles(args.settings),
     };
     const installation = new MqttBrokerHostInstallation(`${name}-installation`, inputs, {
       parent: this,

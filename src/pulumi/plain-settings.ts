@@ -92,6 +92,18 @@ export function configHash(settings: Settings): string {
   return sha256(JSON.stringify({ settings: publicSettings(settings), files }));
 }
 
+/**
+ * The non-secret files the broker role renders, path → text: an input of the installation, so
+ * `pulumi preview --diff` prints the changed config lines instead of only a new configHash.
+ * Secret files (passwords, keys, EMQX's emqx.conf with its cookie) are left out, never blanked.
+ */
+export function publicConfigFiles(settings: Settings): Record<string, string> {
+  const files = brokerRole(settings.broker)
+    .renderFiles(withoutIssuing(settings))
+    .filter((file) => !file.secret);
+  return Object.fromEntries(files.map((file) => [file.path, file.content]));
+}
+
 /** Fingerprint of the settings with their secrets; it could confirm a guessed password, so it is only ever a secret output. */
 export function credentialsHash(settings: Settings): string {
   return sha256(JSON.stringify(toPlainSettings(settings)));

@@ -6,6 +6,8 @@ import { issueClientCertificate } from '../tls/certificates.ts';
 import type { Transport } from '../transport/transport.ts';
 import { waitHealthy } from '../container/plan.ts';
 import { consumerProbes } from './consumer-retention.ts';
+import type { PermissionUser } from './permission-plan.ts';
+import { clientUsers } from '../settings/load.ts';
 
 export { consumerProbes };
 import { restartViaSystemctl } from './restart-service.ts';
@@ -21,6 +23,20 @@ function withConsumers(options: VerifyOptions, settings: Pick<Settings, 'consume
   if (mayDisturb) options.consumers = consumerProbes(settings);
   else options.consumerSkipReason = NO_CHANGE_NO_CONSUMERS;
 }
+
+/** At most this many users get a permissions check after an install (each takes about one quiet bound). */
+export const maxPermissionUsers = 20;
+
+/**
+ * The configured users (and consumers' users) whose ACL verify checks: what was configured, not
+ * only the admin. Their client ids are the verifier's own, so no running client is disturbed.
+ */
+export function permissionUsers(settings: Pick<Settings, 'users' | 'consumers'>): PermissionUser[] {
+  return clientUsers(settings).slice(0, maxPermissionUsers).map((user) => ({ name: user.name, password: user.password, acl: user.acl }));
+}
+
+/** The verify topics live under the admin's prefix; admins may use every topic on both brokers. */
+export const installTopicPrefix = 'mqtt-provision/verify';
 
 /** Verify after a no-op converge must not disturb a production broker's clients. */
 const NO_CHANGE_NO_RESTART = 'nothing changed in this run, and a converged broker is not restarted just for this check (verify-broker.mts --restart-host runs it)';
@@ -83,6 +99,9 @@ export function installVerifyOptions(
   if (options.messages !== undefined) verifyOptions.messages = options.messages;
   if (options.log) verifyOptions.log = options.log;
   withConsumers(verifyOptions, settings, options.mayRestart !== false);
+  verifyOptions.topicPrefix = installTopicPrefix;
+  const users = permissionUsers(settings);
+  if (users.length > 0) verifyOptions.users = users;
   if (options.signal) verifyOptions.signal = options.signal;
   // Only a Mosquitto with persistence promises that queued messages outlive a restart.
   if (settings.broker === 'mosquitto' && settings.persistence.enabled) {
@@ -153,6 +172,9 @@ export async function verifyContainerAfterInstall(container: ContainerTarget, se
     options.password = admin.password;
   }
   withConsumers(options, settings, mayRestart);
+  options.topicPrefix = installTopicPrefix;
+  const users = permissionUsers(settings);
+  if (users.length > 0) options.users = users;
   // As on hosts: only a Mosquitto with persistence promises that queued messages outlive a restart.
   if (settings.broker === 'mosquitto' && settings.persistence.enabled) {
     if (!mayRestart) options.restartSkipReason = NO_CHANGE_NO_RESTART;

@@ -19,6 +19,8 @@ export interface ConnectRequest {
   clean: boolean;
   /** Attached before the CONNECT is sent: a kept session's queued messages arrive right after CONNACK. */
   onMessage?: (topic: string, payload: Buffer) => void;
+  /** 4 (MQTT 3.1.1, the default) or 5: MQTT 5 brokers may name a refusal with a reason code (PUBACK 0x87). */
+  protocolVersion?: 4 | 5;
 }
 
 export type ConnectOutcome =
@@ -105,7 +107,7 @@ export function attemptConnect(login: BrokerLogin, request: ConnectRequest): Pro
   const options: IClientOptions = {
     clientId: request.clientId,
     clean: request.clean,
-    protocolVersion: 4,
+    protocolVersion: request.protocolVersion ?? 4,
     reconnectPeriod: 0,
     connectTimeout: login.connectTimeoutMs,
     keepalive: 30,

@@ -1,5 +1,5 @@
 import { MessageCollector } from './message-collector.ts';
-import { attemptConnect } from './mqtt-client.ts';
+import { attemptConnect, bounded } from './mqtt-client.ts';
 import type { VerifyContext } from './verify-context.ts';
 import type { VerifyCheck } from './verify-report.ts';
 
@@ -22,13 +22,16 @@ export async function checkReachability(context: VerifyContext, listener: 'mqtt'
   const connection = outcome.connection;
   context.usedClientIds.add(clientId);
   try {
-    await connection.subscribe(topic, 1);
+    const grants = await bounded(connection.client.subscribeAsync(topic, { qos: 1 }), 10_000, `no SUBACK for ${topic} within 10000 ms`);
+    if ((grants[0]?.qos ?? 0x80) >= 0x80) {
+      return { name, status: 'fail', detail: `${url} accepted ${who} but refused its subscription to ${topic} (SUBACK 0x80): ${who}'s ACL does not cover the verify topic; give a prefix it may read and write with --topic-prefix` };
+    }
     const sentAt = performance.now();
     await connection.client.publishAsync(topic, '0', { qos: 1 });
     const drain = await collector.wait(connection, { quietMs: context.quietMs, timeoutMs: context.quietMs });
     const figures = { connectMs: Math.round(connection.connectMs) };
     if (!collector.tally.complete) {
-      return { name, status: 'fail', detail: `${url} accepted ${who} but did not route a QoS 1 message back to its subscriber (${drain.end})`, figures };
+      return { name, status: 'fail', detail: `${url} accepted ${who} and its subscription to ${topic}, but its QoS 1 publish there never came back (${drain.end}): ${who}'s ACL may not allow publishing under ${context.topicPrefix} (a broker drops a refused publish silently for MQTT 3.1.1); give a prefix it may read and write with --topic-prefix`, figures };
     }
     return {
       name,

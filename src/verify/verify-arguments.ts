@@ -21,6 +21,8 @@ export interface VerifyArguments {
   service: string;
   /** A settings file whose `consumers:` get the offline-retention check with their own client id, user and topics. */
   consumers?: string;
+  /** Prefix of every verify topic (default mqtt-provision/verify): one the --user may read and write. */
+  topicPrefix?: string;
   json: boolean;
   help: boolean;
 }
@@ -43,6 +45,8 @@ strangers, and (with --restart-host) keeps them across a restart. Leaves no sess
   --consumers FILE.yaml    also check each consumer in this settings file as itself (its client id,
                            user and topics; --user publishes). It takes each client id over while it
                            runs: only for consumers that are stopped or not yet started
+  --topic-prefix P         put every test topic under P (default mqtt-provision/verify); --user must
+                           be allowed to read and write P/#
   --json                   print the report as JSON
   -h, --help               this text
 
@@ -70,6 +74,7 @@ export function parseVerifyArguments(args: readonly string[]): VerifyArguments {
         'known-hosts': { type: 'string' },
         service: { type: 'string' },
         consumers: { type: 'string' },
+        'topic-prefix': { type: 'string' },
         json: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
@@ -123,11 +128,22 @@ export function parseVerifyArguments(args: readonly string[]): VerifyArguments {
   } else if (values.identity !== undefined) {
     throw new InputError('--identity', 'only means something with --restart-host');
   }
+  if (values['topic-prefix'] !== undefined) parsed.topicPrefix = checkTopicPrefix(values['topic-prefix']);
   if (values.consumers !== undefined) {
     if (parsed.user === undefined) throw new InputError('--consumers', 'needs --user and --password-file: a user that may publish to the consumers\' topics');
     parsed.consumers = values.consumers;
   }
   return parsed;
+}
+
+/** A topic name (no wildcards), not a $-topic, so every check's topic under it is one a client may publish to. */
+export function checkTopicPrefix(text: string): string {
+  const prefix = text.replace(/\/+$/, '');
+  if (prefix === '') throw new InputError('--topic-prefix', 'must not be empty');
+  if (/[+#\0]/.test(prefix)) throw new InputError('--topic-prefix', `"${text}" holds a wildcard (+ or #) or NUL; give a topic like site-a/verify`);
+  if (prefix.startsWith('$')) throw new InputError('--topic-prefix', `"${text}" starts with $, which brokers reserve ($SYS)`);
+  if (Buffer.byteLength(prefix) > 200) throw new InputError('--topic-prefix', 'must be at most 200 bytes');
+  return prefix;
 }
 
 function checkUrl(text: string, flag: string, protocols: readonly string[]): string {

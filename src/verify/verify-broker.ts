@@ -3,6 +3,7 @@ import { cleanUpSessions } from './cleanup.ts';
 import { checkClientIdTrap } from './client-id-trap.ts';
 import { checkConsumerRetention } from './consumer-retention.ts';
 import { checkOfflineRetention } from './offline-retention.ts';
+import { checkPermissions } from './permissions.ts';
 import { checkReachability } from './reachability.ts';
 import { checkRestartSurvival } from './restart-survival.ts';
 import { createContext, type VerifyContext, type VerifyOptions } from './verify-context.ts';
@@ -35,9 +36,11 @@ export async function verifyBroker(options: VerifyOptions): Promise<VerifyReport
   const others = [context.wsUrl, context.mqttsUrl, context.wssUrl].filter((url) => url !== undefined && url !== context.login.url);
   context.log(`checking ${context.login.url}${others.length > 0 ? ` and ${others.join(', ')}` : ''} with ${context.messages} messages`);
   const allChecks = async (): Promise<void> => {
-    const reachable = await run('reachability mqtt', (ctx) => checkReachability(ctx, 'mqtt', ctx.login.url));
+    // Labelled by the URL's scheme: the main URL may be mqtts:// or ws:// when no plain listener is served.
+    const mainLabel = `reachability ${urlScheme(context.login.url)}`;
+    const reachable = await run(mainLabel, (ctx) => checkReachability(ctx, urlScheme(ctx.login.url), ctx.login.url));
     const wsUrl = context.wsUrl;
-    if (wsUrl !== undefined) await run('reachability ws', (ctx) => checkReachability(ctx, 'ws', wsUrl));
+    if (wsUrl !== undefined) await run(`reachability ${urlScheme(wsUrl)}`, (ctx) => checkReachability(ctx, urlScheme(wsUrl), wsUrl));
     const { mqttsUrl, wssUrl } = context;
     if (mqttsUrl !== undefined && mqttsUrl !== context.login.url) await run('reachability mqtts', (ctx) => checkReachability(ctx, 'mqtts', mqttsUrl));
     if (wssUrl !== undefined && wssUrl !== context.login.url) await run('reachability wss', (ctx) => checkReachability(ctx, 'wss', wssUrl));
@@ -46,10 +49,13 @@ export async function verifyBroker(options: VerifyOptions): Promise<VerifyReport
       ['offline retention', checkOfflineRetention],
       ['restart survival', checkRestartSurvival],
       ['client-id trap', checkClientIdTrap],
+      ...context.users.map((user): [string, (context: VerifyContext) => Promise<VerifyCheck>] => [`permissions ${user.name}`, (ctx) => checkPermissions(ctx, user)]),
       ...context.consumers.map((consumer): [string, (context: VerifyContext) => Promise<VerifyCheck>] => [`consumer ${consumer.name} retention`, (ctx) => checkConsumerRetention(ctx, consumer)]),
     ];
     for (const [name, check] of later) {
-      if (reachable.status === 'fail') checks.push({ name, status: 'skip', detail: `no client got through to ${context.login.url} (see reachability mqtt)` });
+      // A login whose ACL misses the verify topics did get through: say that, not "no client got through".
+      const blocked = reachable.detail.includes('--topic-prefix');
+      if (reachable.status === 'fail') checks.push({ name, status: 'skip', detail: blocked ? `the verify topics under ${context.topicPrefix} are not open to ${context.login.username ?? 'this client'} (see ${mainLabel})` : `no client got through to ${context.login.url} (see ${mainLabel})` });
       else await run(name, check);
     }
     if (context.consumerSkipReason !== undefined) checks.push({ name: 'consumer retention', status: 'skip', detail: context.consumerSkipReason });
@@ -74,4 +80,11 @@ export async function verifyBroker(options: VerifyOptions): Promise<VerifyReport
     else checks.push({ name: 'cleanup', status: 'skip', detail: 'no session was opened' });
   }
   return buildReport(context.runId, checks);
+}
+
+/** mqtt, mqtts, ws or wss, from the URL (tcp:// is MQTT over TCP). */
+export function urlScheme(url: string): 'mqtt' | 'mqtts' | 'ws' | 'wss' {
+  const scheme = url.slice(0, url.indexOf(':')).toLowerCase();
+  if (scheme === 'mqtts' || scheme === 'ws' || scheme === 'wss') return scheme;
+  return 'mqtt';
 }

@@ -43,6 +43,7 @@ export async function runVerifyCommand(args: readonly string[], environment: Ver
     json = parsed.json;
     options = { mqttUrl: parsed.mqttUrl, messages: parsed.messages, log: environment.printError };
     if (parsed.wsUrl !== undefined) options.wsUrl = parsed.wsUrl;
+    if (parsed.topicPrefix !== undefined) options.topicPrefix = parsed.topicPrefix;
     if (parsed.caFile !== undefined) options.ca = readCaFile(parsed.caFile);
     if (parsed.user !== undefined && parsed.passwordFile !== undefined) {
       options.username = parsed.user;

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Secret } from '../secret.ts';
 import type { ConsumerProbe } from './consumer-retention.ts';
+import type { PermissionUser } from './permission-plan.ts';
 import { connectOrThrow, type BrokerLogin, type Connection, type ConnectRequest } from './mqtt-client.ts';
 
 export interface VerifyOptions {
@@ -47,6 +48,10 @@ export interface VerifyOptions {
   consumerSkipReason?: string;
   /** Aborted on SIGINT/SIGTERM: the running check is abandoned and every session opened so far is ended. */
   signal?: AbortSignal;
+  /** Topics of every check start with this (default mqtt-provision/verify): the login must be allowed to read and write under it. */
+  topicPrefix?: string;
+  /** Configured users whose ACL gets a permissions check each (settings.users[].acl). */
+  users?: PermissionUser[];
 }
 
 /** Everything one run shares: resolved options, its random id, and every client id it used. */
@@ -72,7 +77,11 @@ export interface VerifyContext {
   usedClientIds: Set<string>;
   clientId(role: string): string;
   topic(check: string): string;
+  topicPrefix: string;
+  users: PermissionUser[];
 }
+
+export const defaultTopicPrefix = 'mqtt-provision/verify';
 
 export const defaultMessages = 5000;
 export const maxMessages = 1_000_000;
@@ -93,6 +102,7 @@ export function createContext(options: VerifyOptions, runId = newRunId()): Verif
   if (options.ca !== undefined) login.ca = options.ca;
   if (options.clientCert !== undefined) login.clientCert = options.clientCert;
   const log = options.log ?? (() => {});
+  const topicPrefix = (options.topicPrefix ?? defaultTopicPrefix).replace(/\/+$/, '');
   return {
     runId,
     login,
@@ -113,7 +123,9 @@ export function createContext(options: VerifyOptions, runId = newRunId()): Verif
     signal: options.signal,
     usedClientIds: new Set(),
     clientId: (role) => `mp-verify-${runId}-${role}`,
-    topic: (check) => `mqtt-provision/verify/${runId}/${check}`,
+    topic: (check) => `${topicPrefix}/${runId}/${check}`,
+    topicPrefix,
+    users: options.users ?? [],
   };
 }
 

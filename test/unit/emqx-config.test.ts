@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import { emqxConfig, emqxConfigFile } from '../../src/brokers/emqx/files.ts';
 import { renderAclRules } from '../../src/brokers/emqx/acl.ts';
 import { emqxRenderFiles } from '../../src/brokers/emqx/render-files.ts';
+import { emqxPersistenceWarnings, reviewFileName } from '../../src/brokers/emqx/review.ts';
 import { Secret } from '../../src/secret.ts';
 import { resolveSettings, type Settings } from '../../src/settings/load.ts';
 import { fixtureCookie, leafKeys, parseHocon } from '../fixtures/emqx-facts.ts';
@@ -71,8 +72,55 @@ describe('emqx.conf', () => {
     });
     assert.deepEqual(parsed.force_shutdown, { enable: true, max_mailbox_size: 100000, max_heap_size: '1024MB' });
     assert.deepEqual(parsed.node, { name: 'emqx@127.0.0.1', cookie: fixtureCookie, data_dir: '/var/lib/emqx' });
+    // persistence.enabled (default true) makes the promise Mosquitto's persistence makes: durable sessions.
+    assert.deepEqual(parsed.durable_sessions, { enable: true });
+    assert.deepEqual(parsed.cluster, { discovery_strategy: 'singleton' }, 'EMQX 5.8 CE requires singleton with durable sessions');
+  });
+
+  it('turns durable sessions off with persistence off, and keeps the manual discovery default', async () => {
+    const parsed = (await parseHocon(render(emqxSettings({ persistence: { enabled: false } })))) as any;
     assert.deepEqual(parsed.durable_sessions, { enable: false });
-    assert.equal(parsed.cluster, undefined, 'a single node keeps the manual discovery default');
+    assert.equal(parsed.cluster, undefined);
+  });
+
+  it('turns durable sessions on for persistence on EMQX 5.7, and not in a cluster (builtin_local is one node)', async () => {
+    const el7 = (await parseHocon(render(emqxSettings(), '5.7.2'))) as any;
+    assert.deepEqual(el7.durable_sessions, { enable: true });
+    const cluster = (await parseHocon(render(resolveSettings(clusterSettings), '5.8.6', 'emqx@10.0.0.7'))) as any;
+    assert.deepEqual(cluster.durable_sessions, { enable: false });
+  });
+
+  it('warns where persistence cannot survive a restart: before 5.7, and in a cluster', () => {
+    assert.deepEqual(emqxPersistenceWarnings(emqxSettings()), []);
+    assert.deepEqual(emqxPersistenceWarnings(emqxSettings({ version: '5.7.0' })), []);
+    assert.deepEqual(emqxPersistenceWarnings(emqxSettings({ version: '5.6.1', persistence: { enabled: false } })), []);
+    const [old, ...more] = emqxPersistenceWarnings(emqxSettings({ version: '5.6.1' }));
+    assert.deepEqual(more, []);
+    assert.match(old!, /^settings\.persistence\.enabled: EMQX 5\.6\.1 has no durable sessions.*restart.*drops every session and queued message/);
+    assert.match(emqxPersistenceWarnings(resolveSettings(clusterSettings)).join('\n'), /refuses them in a cluster/);
+    assert.deepEqual(emqxPersistenceWarnings(resolveSettings({ broker: 'mosquitto', admins: [{ name: 'admin', password: 'correct-horse-1' }] })), []);
+  });
+
+  it('says next to max_mailbox_size the values it sets, and that deny_action = ignore is silent', () => {
+    const text = render(resolveSettings(maximalSettings));
+    const before = (key: string) => text.slice(0, text.indexOf(key)).split('\n\n').at(-1)!;
+    assert.match(before('force_shutdown {'), /300000 messages \/ 2048MB here/);
+    assert.doesNotMatch(before('force_shutdown {'), /100000 \/ 1024MB/);
+    assert.match(before('authorization {'), /deny_action = ignore: a refused publish is dropped silently/);
+    assert.match(before('durable_sessions {'), /message_retention_period \(1d\)/);
+  });
+
+  it('--render-to writes a review file with the admins, users and ACL rules, and no password', () => {
+    const settings = resolveSettings(maximalSettings);
+    const files = emqxRenderFiles(settings);
+    const review = files.find((file) => file.path === reviewFileName);
+    assert.ok(review, 'no review file');
+    assert.equal(review.secret, undefined);
+    assert.match(review.content, /^admin ops$/m);
+    assert.match(review.content, /^user sensor: write sensors\/#, read cmd\/"quoted"$/m);
+    assert.match(review.content, /^user app: all topics$/m);
+    assert.ok(review.content.includes(renderAclRules(settings).trimEnd()), 'the rules as the ACL step sets them');
+    for (const password of ['correct-horse-1', 'p4ss', 'app-pass', 'pass"word']) assert.ok(!review.content.includes(password), password);
   });
 
   it('maps the maximal settings file', async () => {

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import * as pulumi from '@pulumi/pulumi';
 import { mqttBrokerHostProvider, type HostProviderInputs, type HostProviderOutputs } from '../../src/pulumi/host-provider.ts';
-import { configHash, credentialsHash, toPlainSettings } from '../../src/pulumi/plain-settings.ts';
+import { configHash, credentialsHash, publicConfigFiles, toPlainSettings } from '../../src/pulumi/plain-settings.ts';
 import { resolveSettings } from '../../src/settings/load.ts';
 
 const keyPath = join(mkdtempSync(join(tmpdir(), 'pulumi-provider-')), 'id_ed25519');
@@ -71,6 +71,17 @@ describe('MqttBrokerHost provider: diff', () => {
       replaces: [],
       deleteBeforeReplace: false,
     });
+  });
+
+  it('gives preview the changed config lines of a new queue length, and never a password', () => {
+    const before = publicConfigFiles(resolveSettings(inputs().settings));
+    const after = publicConfigFiles(resolveSettings(inputs({ session: { maxQueuedMessages: 200000 } }).settings));
+    const path = '/etc/mosquitto/mosquitto.conf';
+    const changed = (text: string | undefined) => (text ?? '').split('\n').filter((line) => line.startsWith('max_queued_messages'));
+    assert.notDeepEqual(changed(before[path]), changed(after[path]));
+    assert.deepEqual(changed(after[path]), ['max_queued_messages 200000']);
+    for (const text of [...Object.values(before), ...Object.values(after)]) assert.ok(!text.includes('first password'));
+    assert.ok(!Object.keys(after).some((file) => file.endsWith('passwd')), 'the password file is secret, so it is left out');
   });
 
   it('reports a change for a new password, though no password is in any public output', async () => {

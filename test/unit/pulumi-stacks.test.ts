@@ -251,6 +251,11 @@ describe('the Pulumi program under mocks', () => {
     for (const { inputs } of installations) {
       assert.ok(isSecret(inputs.settings));
       assert.ok(!isSecret(inputs.broker), 'the broker kind stays readable, so a change can force a replacement');
+      // The non-secret config travels in the clear, so `pulumi preview --diff` can print its changed lines.
+      assert.ok(!isSecret(inputs.config), 'config (no secrets in it) is a plain input');
+      const config = inputs.config as Record<string, string>;
+      assert.deepEqual(Object.keys(config).sort(), ['/etc/mosquitto/acl', '/etc/mosquitto/mosquitto.conf']);
+      for (const text of Object.values(config)) for (const password of Object.values(secrets)) assert.ok(!text.includes(password));
       const plain = reveal<{ version: string; admins: unknown[]; users: unknown[]; firewall: string }>(inputs.settings);
       assert.equal(plain.version, '2.0.11-1.2+deb12u2');
       assert.equal(plain.firewall, 'auto');

@@ -40,3 +40,19 @@ describe('--render-to into an existing directory', () => {
     assert.equal(modeOf('passwd'), 0o600);
   });
 });
+
+describe('--render-to for EMQX', () => {
+  it('writes the review file of users and ACL rules, and warns that EMQX 5.6 cannot keep queues across a restart', async () => {
+    const target = join(directory, 'emqx-out');
+    const path = join(directory, 'emqx.yaml');
+    writeFileSync(path, 'broker: emqx\nversion: 5.6.1\nusers:\n  - {name: ingest, password: ingest-secret-1, acl: [{topic: "telemetry/#", access: write}]}\n');
+    const errors: string[] = [];
+    const code = await runInstall('emqx', ['--render-to', target, '--settings', path, '--admin-user', 'admin', '--admin-password-file', passwordFile], { ...environment, printError: (line: string) => errors.push(line) });
+    assert.equal(code, 0, errors.join('\n'));
+    const review = readFileSync(join(target, 'emqx-api-objects.review.txt'), 'utf8');
+    assert.match(review, /^user ingest: write telemetry\/#$/m);
+    assert.match(review, /\{allow, \{username, "ingest"\}, publish, \["telemetry\/#"\]\}\./);
+    assert.ok(!review.includes('ingest-secret-1') && !review.includes('hunter2-secret'));
+    assert.match(errors.join('\n'), /warning: settings\.persistence\.enabled: EMQX 5\.6\.1 has no durable sessions/);
+  });
+});

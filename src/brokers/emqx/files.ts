@@ -3,6 +3,7 @@ import { renderTemplate } from '../../render/render-template.ts';
 import type { Secret } from '../../secret.ts';
 import type { Settings } from '../../settings/load.ts';
 import { emqxLayout as layout } from './layout.ts';
+import { emqxDurableSessions } from './review.ts';
 import { emqxFeatures } from './version.ts';
 import { tlsLayoutIn } from '../../tls/server-files.ts';
 
@@ -30,7 +31,7 @@ export function dashboardPort(settings: Settings): number {
 export function emqxConfig(settings: Settings, node: EmqxNode): string {
   const features = emqxFeatures(node.version);
   const seeds = settings.emqx.cluster.seeds;
-  const durable = settings.emqx.durableSessions && features.durableSessions;
+  const durable = emqxDurableSessions(settings, node.version);
   const { mqtt, websocket, mqtts, wss, dashboard } = settings.listeners;
   // verify_peer + fail_if_no_peer_cert: a client without a certificate signed by cacertfile is refused at the handshake.
   const sslOptions = settings.tls
