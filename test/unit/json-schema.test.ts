@@ -21,6 +21,8 @@ import { lockGranted } from './support/no-start.ts';
 const directory = mkdtempSync(join(tmpdir(), 'mp-json-schema-'));
 const passwordFile = join(directory, 'pw');
 writeFileSync(passwordFile, 'hunter2-secret\n');
+const settingsFile = join(directory, 'settings.yaml');
+writeFileSync(settingsFile, 'broker: mosquitto\nlisteners: { mqtt: 1883 }\n');
 const args = ['--host', 'root@broker.example', '--admin-user', 'admin', '--admin-password-file', passwordFile, '--json'];
 
 /** Checks as the verifier builds them (src/verify/*.ts), figures under their camelCase keys. */
@@ -138,6 +140,35 @@ describe('--json documents against docs/json-schema', () => {
     const document = JSON.parse(out.join('\n'));
     conforms('verify.json', document);
     assert.equal(document.command, 'verify');
+  });
+
+  it('status: a healthy host with figures and an unreachable one, under the family header', async () => {
+    const out: string[] = [];
+    const healthy = host(true);
+    const statusProbe = 'active\tactive\nsub\trunning\nrestarts\t0\nuptime\t3600\nlistening\t22 1883\ndisk\t900000 1000000\n';
+    const withStatusProbe: Transport = {
+      ...healthy,
+      // The status probe gets the service and data directory; the fact probe gets pkg:/file: queries.
+      exec: async (argv, options) => (argv[3] === 'mosquitto' ? { code: 0, stdout: statusProbe, stderr: '' } : healthy.exec(argv, options)),
+    };
+    let connections = 0;
+    const code = await runStatus(['--host', 'root@broker.example', '--host', 'root@gone.example', '--admin-user', 'admin', '--admin-password-file', passwordFile, '--settings', settingsFile, '--json'], {
+      env: {},
+      print: (text) => out.push(text),
+      printError: () => {},
+      connect: async () => {
+        if (connections++ === 1) throw new Error('connection refused');
+        return withStatusProbe;
+      },
+      figures: async () => ({ version: '2.0.11', connectedClients: 3, disconnectedSessions: 1, storedMessages: 140, retainedMessages: 40, queuedMessages: 100 }),
+    });
+    const document = JSON.parse(out.join('\n'));
+    conforms('status.json', document);
+    assert.equal(code, 1, 'the unreachable host is a problem');
+    assert.deepEqual(document.targets[0].problems, []);
+    assert.equal(document.targets[0].figures.queuedMessages, 100);
+    assert.match(document.targets[1].problems[0], /could not look at the host: connection refused/);
+    assert.match(validate('status.json', { ...document, targets: [{ ...document.targets[0], service: { ...document.targets[0].service, uptimeSeconds: 1.5 } }] }).join('\n'), /uptimeSeconds: number, expected integer\|null/);
   });
 
   it('the schemas refuse the old shapes: spaced figure keys, fractional durations, no header', () => {
