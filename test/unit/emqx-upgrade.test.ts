@@ -8,11 +8,11 @@ import {
   emqxBackupCommand,
   emqxBackupScript,
   emqxRestoreCommand,
-  emqxRestoreUpgradeBackupScript,
   emqxUpgradeBackupCommand,
   emqxUpgradeBackupScript,
 } from '../../src/brokers/emqx/backup.ts';
 import { planEmqx } from '../../src/brokers/emqx/plan.ts';
+import { restoreUpgradeBackupScript } from '../../src/operations/upgrade-backup.ts';
 import type { HostFacts } from '../../src/facts/host-facts.ts';
 import { whileLockedScript } from '../../src/os/debian.ts';
 import { convergedEmqxFacts, emqxFacts, planOptions } from '../fixtures/emqx-facts.ts';
@@ -30,7 +30,7 @@ const lines = (commands: Array<{ argv: string[] }> | undefined) => (commands ?? 
 const cache = '/var/cache/mqtt-provision';
 const download = (file: string) =>
   `sh -c set -e; umask 022; mkdir -p "\${1%/*}"; tmp="$1.mqtt-provision.$$.tmp"; trap 'rm -f "$tmp"' EXIT; curl -fsSL --retry 3 -o "$tmp" "$2"; mv -f "$tmp" "$1" mqtt-provision-download ${cache}/${file} https://www.emqx.com/en/downloads/broker/5.7.2/${file}`;
-const restoreBackup = `sh -c ${emqxRestoreUpgradeBackupScript} mqtt-provision-upgrade-restore emqx /var/lib/emqx /var/backups/mqtt-provision emqx`;
+const restoreBackup = `sh -c ${restoreUpgradeBackupScript} mqtt-provision-upgrade-restore emqx /var/lib/emqx /var/backups/mqtt-provision emqx`;
 
 function runningNode(os: 'rocky9' | 'debian12', installed: string): HostFacts {
   const facts = convergedEmqxFacts(emqxFacts(os, os === 'debian12' ? 'cmd\tcurl\n' : ''), emqxSettings());

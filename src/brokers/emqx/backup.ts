@@ -1,5 +1,6 @@
 import type { Command } from '../../operations/step.ts';
 import { emqxLayout as layout } from './layout.ts';
+import { archiveToBackupDir, pruneBackups, restoreUpgradeBackup, upgradeBackupDir, upgradeBackupsKept, writeArchive } from '../../operations/upgrade-backup.ts';
 
 /**
  * Backups of an EMQX node: a tar of /etc/emqx and the data directory, taken with the node stopped.
@@ -100,10 +101,6 @@ export function emqxRestoreCommand(archiveBase64: string): Command {
   return { argv: ['sh', '-c', emqxRestoreScript, 'mqtt-provision-restore', layout.service, layout.dataDir, layout.user], stdin: archiveBase64 };
 }
 
-/** Where a run keeps the backups it takes before changing the EMQX package, newest kept (shared with Mosquitto's). */
-export const emqxUpgradeBackupDir = '/var/backups/mqtt-provision';
-export const emqxUpgradeBackupsKept = 3;
-
 /**
  * Before a package change on a running node: stop, archive config and data on the host
  * (emqx-<UTC time>.tar.gz, 0600, newest few kept), start again. The time is the host's, read when
@@ -112,31 +109,20 @@ export const emqxUpgradeBackupsKept = 3;
 export const emqxUpgradeBackupScript = `set -eu
 service=$1; dir=$2; keep=$3; shift 3
 umask 077
-mkdir -p "$dir"
-file="$dir/$service-$(date -u +%Y%m%dT%H%M%S%NZ).tar.gz"
+${archiveToBackupDir}
 cleanup() { rm -f "$file.tmp"; }
-${whileStopped('tar -C / -czpf "$file.tmp" "$@"\nmv "$file.tmp" "$file"')}
-ls -1 "$dir/$service-"*.tar.gz | sort -r | tail -n +$((keep + 1)) | while read -r old; do rm -f "$old"; done
-echo "$file"`;
+${whileStopped(writeArchive)}
+${pruneBackups}`;
 
 export function emqxUpgradeBackupCommand(): Command {
-  return { argv: ['sh', '-c', emqxUpgradeBackupScript, 'mqtt-provision-upgrade-backup', layout.service, emqxUpgradeBackupDir, String(emqxUpgradeBackupsKept), ...emqxBackupPaths] };
+  return { argv: ['sh', '-c', emqxUpgradeBackupScript, 'mqtt-provision-upgrade-backup', layout.service, upgradeBackupDir, String(upgradeBackupsKept), ...emqxBackupPaths] };
 }
 
 /**
- * After a failed upgrade, once the old package is back: the node stopped, its data directory
- * replaced by the newest upgrade backup's (mnesia, durable storage, cluster.hocon). A newer EMQX
- * may have migrated those files, so the old package must not start on them.
+ * After a failed upgrade, once the old package is back: the data directory as the backup had it
+ * (mnesia, durable storage, cluster.hocon). A newer EMQX may have migrated those files, so the old
+ * package must not start on them.
  */
-export const emqxRestoreUpgradeBackupScript = `set -eu
-service=$1; data=$2; dir=$3; owner=$4
-file=$(ls -1 "$dir/$service-"*.tar.gz 2>/dev/null | sort -r | head -n 1)
-[ -n "$file" ] || { echo "no upgrade backup in $dir" >&2; exit 3; }
-systemctl stop "$service" || true
-rm -rf "$data"
-tar -C / -xzpf "$file" "\${data#/}"
-chown -R "$owner:$owner" "$data"`;
-
 export function emqxRestoreUpgradeBackupCommand(): Command {
-  return { argv: ['sh', '-c', emqxRestoreUpgradeBackupScript, 'mqtt-provision-upgrade-restore', layout.service, layout.dataDir, emqxUpgradeBackupDir, layout.user] };
+  return restoreUpgradeBackup(layout.service, layout.dataDir, layout.user);
 }

@@ -1,5 +1,6 @@
 import { mosquittoLayout } from './layout.ts';
 import type { Command } from '../../operations/step.ts';
+import { archiveToBackupDir, pruneBackups, restoreUpgradeBackup, upgradeBackupDir, upgradeBackupsKept, writeArchive } from '../../operations/upgrade-backup.ts';
 
 /** The config directory (users, ACL, TLS key included) and the data directory (sessions, queued messages). */
 export const mosquittoBackupPaths = [mosquittoLayout.configFile.replace(/\/[^/]+$/, ''), mosquittoLayout.dataDir].map((path) => path.replace(/^\//, ''));
@@ -61,10 +62,6 @@ export function mosquittoRestoreCommand(archiveBase64: string): Command {
   return { argv: ['sh', '-c', mosquittoRestoreScript, 'mqtt-provision-restore', mosquittoLayout.service, mosquittoLayout.dataDir, mosquittoLayout.user], stdin: archiveBase64 };
 }
 
-/** Where a run keeps the backups it takes before upgrading the broker package, newest kept. */
-export const upgradeBackupDir = '/var/backups/mqtt-provision';
-export const upgradeBackupsKept = 3;
-
 /**
  * Before a package upgrade: save, then archive config and data on the host itself
  * (mosquitto-<UTC time>.tar.gz, 0600), keeping the newest few. The time is the host's, read when
@@ -74,12 +71,9 @@ export const upgradeBackupScript = `set -eu
 service=$1; db=$2; dir=$3; keep=$4; shift 4
 ${saveNow}
 umask 077
-mkdir -p "$dir"
-file="$dir/$service-$(date -u +%Y%m%dT%H%M%S%NZ).tar.gz"
-tar -C / -czpf "$file.tmp" "$@"
-mv "$file.tmp" "$file"
-ls -1 "$dir/$service-"*.tar.gz | sort -r | tail -n +$((keep + 1)) | while read -r old; do rm -f "$old"; done
-echo "$file"`;
+${archiveToBackupDir}
+${writeArchive}
+${pruneBackups}`;
 
 export function upgradeBackupCommand(): Command {
   return {
@@ -87,19 +81,7 @@ export function upgradeBackupCommand(): Command {
   };
 }
 
-/**
- * After a failed upgrade, once the old package is back: the broker stopped, its data directory
- * replaced by the newest upgrade backup's, which holds every message queued before the upgrade.
- */
-export const restoreUpgradeBackupScript = `set -eu
-service=$1; data=$2; dir=$3; owner=$4
-file=$(ls -1 "$dir/$service-"*.tar.gz 2>/dev/null | sort -r | head -n 1)
-[ -n "$file" ] || { echo "no upgrade backup in $dir" >&2; exit 3; }
-systemctl stop "$service" || true
-rm -rf "$data"
-tar -C / -xzpf "$file" "\${data#/}"
-chown -R "$owner:$owner" "$data"`;
-
+/** After a failed upgrade: the data directory as the backup before it had it (every queued message). */
 export function restoreUpgradeBackupCommand(): Command {
-  return { argv: ['sh', '-c', restoreUpgradeBackupScript, 'mqtt-provision-upgrade-restore', mosquittoLayout.service, mosquittoLayout.dataDir, upgradeBackupDir, mosquittoLayout.user] };
+  return restoreUpgradeBackup(mosquittoLayout.service, mosquittoLayout.dataDir, mosquittoLayout.user);
 }
