@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { pbkdf2Sync } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { renderPasswordFile } from '../../src/brokers/mosquitto/password-file.ts';
-import { hashPassword, verifyPassword } from '../../src/brokers/mosquitto/password-hash.ts';
+import { hashPassword, verifyPassword } from '../../src/brokers/password-hash.ts';
 import { Secret } from '../../src/secret.ts';
 
 describe('Mosquitto $7$ password hashes', () => {

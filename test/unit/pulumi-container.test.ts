@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import * as pulumi from '@pulumi/pulumi';
-import { verifyPassword } from '../../src/brokers/mosquitto/password-hash.ts';
+import { verifyPassword } from '../../src/brokers/password-hash.ts';
 import { defaultContainerOptions, LABEL_CONFIG_HASH, LABEL_SPEC, type ContainerOptions } from '../../src/container/desired.ts';
 import { desiredMosquittoContainer, HEALTH_USER, storedHealthPassword } from '../../src/container/mosquitto-container.ts';
 import type { ManagedFile } from '../../src/operations/managed-file.ts';

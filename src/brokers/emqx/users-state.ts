@@ -1,5 +1,5 @@
 import type { Secret } from '../../secret.ts';
-import { hashPassword, verifyPassword } from '../mosquitto/password-hash.ts';
+import { hashPassword, verifyPassword } from '../password-hash.ts';
 
 /** An MQTT user for EMQX's built-in authentication database; admins are superusers. */
 export interface MqttUser {

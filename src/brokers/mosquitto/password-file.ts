@@ -1,5 +1,5 @@
 import type { Credential } from '../../settings/load.ts';
-import { hashPassword, verifyPassword } from './password-hash.ts';
+import { hashPassword, verifyPassword } from '../password-hash.ts';
 
 /**
  * Renders the password file, keeping each existing line whose hash still matches the wanted
