@@ -4,9 +4,9 @@ import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { argv } from 'zx';
 import { DEFAULT_PREFIX, listLabHosts, startLabHosts, stopLabHosts, ensureLabKey, type LabHost } from '../src/lab/hosts.ts';
-import { ensureDebootstrap, ensureDockerEngine } from '../src/lab/docker-engine.ts';
-import { LAB_VARIANTS, type LabVariant } from '../src/lab/image.ts';
-import { INVENTORY_PATH, LAB_DIR, readInventory, removeInventory, writeInventory } from '../src/lab/inventory.ts';
+import { ensureDebootstrap, ensureDockerEngine } from '../src/container/docker-engine.ts';
+import { LAB_VARIANTS, type LabVariant } from '../src/container/host-image.ts';
+import { INVENTORY_PATH, LAB_DIR, readInventory, removeInventory, writeInventory } from '../src/settings/lab-inventory.ts';
 
 const USAGE = `usage: lab.mts up [--count N] [--variant base|firewalld|rhel|rhel-firewalld] [--name-prefix P]
        lab.mts down [--name-prefix P]

@@ -2,7 +2,7 @@ import path from 'node:path';
 import { applyPlan } from '../engine/apply-plan.ts';
 import { acquireHostLock, lockName, type HostLock } from '../engine/host-lock.ts';
 import type { HostReport, StepResult } from '../engine/report.ts';
-import { labImageTag } from '../lab/image.ts';
+import { labImageTag } from './host-image.ts';
 import type { Step } from '../operations/step.ts';
 import type { Settings } from '../settings/load.ts';
 import { LocalTransport } from '../transport/local.ts';

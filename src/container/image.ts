@@ -6,7 +6,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { $ } from 'zx';
-import { ensureLabImage } from '../lab/image.ts';
+import { ensureLabImage } from './host-image.ts';
 import { imageLayouts } from './image-layouts.ts';
 
 export const MOSQUITTO_IMAGE_REPO = 'mqtt-provision/mosquitto-local';

@@ -5,21 +5,13 @@ import { access, link, mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'n
 import net from 'node:net';
 import path from 'node:path';
 import { $, which } from 'zx';
-import { ensureDockerEngine, ensureInotifyInstances, GiveUp, pollUntil } from './docker-engine.ts';
-import { ensureLabImage, hasFirewalld, isRhel, LAB_VARIANTS, type LabVariant } from './image.ts';
-import { LAB_DIR } from './inventory.ts';
+import { ensureDockerEngine, ensureInotifyInstances, GiveUp, pollUntil } from '../container/docker-engine.ts';
+import { ensureLabImage, hasFirewalld, isRhel, LAB_VARIANTS, type LabVariant } from '../container/host-image.ts';
+import { LAB_DIR, type LabHost } from '../settings/lab-inventory.ts';
 
-export type { LabVariant } from './image.ts';
+export type { LabVariant } from '../container/host-image.ts';
 
-export interface LabHost {
-  name: string;
-  container: string;
-  address: '127.0.0.1';
-  sshPort: number;
-  /** container port → port on 127.0.0.1 */
-  ports: Record<number, number>;
-  variant: LabVariant;
-}
+export type { LabHost };
 
 export interface StartLabHostsOptions {
   count: number;

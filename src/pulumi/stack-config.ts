@@ -1,7 +1,7 @@
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { consumerWarnings } from '../consumers/warnings.ts';
-import { readInventory } from '../lab/inventory.ts';
+import { readInventory } from '../settings/lab-inventory.ts';
 import { InputError, InputErrors } from '../settings/input-error.ts';
 import { resolveSettings, type Settings } from '../settings/load.ts';
 import { listenerNames } from '../settings/schema.ts';

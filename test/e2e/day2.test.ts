@@ -4,7 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import mqtt from 'mqtt';
 import { runStatus } from '../../src/cli/status-command.ts';
 import { ensureLabKey, startLabHosts, stopLabHosts, type LabHost } from '../../src/lab/hosts.ts';
-import { pollUntil } from '../../src/lab/docker-engine.ts';
+import { pollUntil } from '../../src/container/docker-engine.ts';
 import { SshTransport } from '../../src/transport/ssh.ts';
 import { hostArgs, install, knownHostsFile, onHost, writeSecretFile } from './support/lab-fixture.ts';
 

@@ -12,7 +12,7 @@ import mqtt from 'mqtt';
 import { parse, stringify } from 'yaml';
 import { $ } from 'zx';
 import { startLabHosts, stopLabHosts, type LabHost } from '../../src/lab/hosts.ts';
-import { writeInventory } from '../../src/lab/inventory.ts';
+import { writeInventory } from '../../src/settings/lab-inventory.ts';
 import { InputErrors } from '../../src/settings/input-error.ts';
 import { resolveSettings } from '../../src/settings/load.ts';
 import { connectOutcome, roundTrip } from './support/mqtt-roundtrip.ts';

@@ -1,13 +1,13 @@
-// End to end on the Rocky-9-like lab hosts (src/lab/rhel-recipe.ts): every dnf, rpm, systemctl and
+// End to end on the Rocky-9-like lab hosts (src/container/rhel-recipe.ts): every dnf, rpm, systemctl and
 // firewall-cmd command the RHEL family plans runs for real; only the repositories' content and the
 // release files are the lab's. Each test starts from what it sets up itself.
 import assert from 'node:assert/strict';
 import { after, before, describe, it, type TestContext } from 'node:test';
 import mqtt from 'mqtt';
 import { loadSettings } from '../../src/settings/load.ts';
-import { LAB_MOSQUITTO_VERSIONS } from '../../src/lab/rhel-recipe.ts';
+import { LAB_MOSQUITTO_VERSIONS } from '../../src/container/rhel-recipe.ts';
 import { ensureLabKey, startLabHosts, stopLabHosts, type LabHost } from '../../src/lab/hosts.ts';
-import { ensureLabImage } from '../../src/lab/image.ts';
+import { ensureLabImage } from '../../src/container/host-image.ts';
 import { SshTransport } from '../../src/transport/ssh.ts';
 import { verifyInstalledBroker } from '../../src/verify/install-hook.ts';
 import { formatVerifyReport } from '../../src/verify/verify-report.ts';

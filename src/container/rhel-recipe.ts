@@ -4,7 +4,7 @@
 // rpmbuild from Debian's binaries, indexed with createrepo_c) and the release files (os-release,
 // dnf's $releasever) that a `rocky-release` stand-in package installs. No RHEL repository is
 // reachable from this machine; Debian ships the same package tools at EL9's major versions.
-import type { FileSpec } from './image.ts';
+import type { FileSpec } from './host-image.ts';
 
 /** Two real Debian builds of Mosquitto, so a pin and an upgrade change the binaries for real. */
 export const LAB_MOSQUITTO_BUILDS = [

@@ -1,10 +1,25 @@
-// The lab's inventory file, so later commands and tests find the hosts `lab up` started.
+// The lab's inventory file, so later commands and tests find the hosts `lab up` started, and a
+// Pulumi stack's `labInventory` reads them (src/pulumi/stack-config.ts). Below the front doors and
+// the lab, so both read it without importing each other or src/lab/.
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
-import type { LabHost } from './hosts.ts';
-import { LAB_VARIANTS } from './image.ts';
+
+/** `rhel*`: Rocky Linux 9 as our planner sees it (see src/container/rhel-recipe.ts); `*firewalld`: firewalld running. */
+export const LAB_VARIANTS = ['base', 'firewalld', 'rhel', 'rhel-firewalld'] as const;
+export type LabVariant = (typeof LAB_VARIANTS)[number];
+
+/** A lab host as src/lab/hosts.ts starts it and the inventory records it. */
+export interface LabHost {
+  name: string;
+  container: string;
+  address: '127.0.0.1';
+  sshPort: number;
+  /** container port → port on 127.0.0.1 */
+  ports: Record<number, number>;
+  variant: LabVariant;
+}
 
 /** `<repo root>/.lab/`: gitignored, holds the SSH key and the inventory. */
 export const LAB_DIR = fileURLToPath(new URL('../../.lab/', import.meta.url));

@@ -6,11 +6,10 @@ import { mkdtemp, mkdir, readFile, rm, writeFile, chmod, open } from 'node:fs/pr
 import path from 'node:path';
 import { $ } from 'zx';
 import { ensureDebootstrap, ensureDockerEngine, pollUntil } from './docker-engine.ts';
+import { LAB_VARIANTS, type LabVariant } from '../settings/lab-inventory.ts';
 import { RHEL_FILES, RHEL_PACKAGES, RHEL_STEPS } from './rhel-recipe.ts';
 
-/** `rhel*`: Rocky Linux 9 as our planner sees it (see rhel-recipe.ts); `*firewalld`: firewalld running. */
-export const LAB_VARIANTS = ['base', 'firewalld', 'rhel', 'rhel-firewalld'] as const;
-export type LabVariant = (typeof LAB_VARIANTS)[number];
+export { LAB_VARIANTS, type LabVariant };
 type Feature = 'base' | 'firewalld';
 export const IMAGE_REPO = 'mqtt-provision/lab-host';
 
