@@ -2,7 +2,7 @@ import { chmodSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs
 import { basename, join } from 'node:path';
 import { brokerRole } from '../brokers/registry.ts';
 import { convergeAll } from '../engine/converge-all.ts';
-import type { HostTarget } from '../engine/converge-host.ts';
+import type { InstallTarget } from '../engine/install-target.ts';
 import type { HostReport } from '../engine/report.ts';
 import { Secret } from '../secret.ts';
 import { InputError, InputErrors } from '../settings/input-error.ts';
@@ -24,11 +24,7 @@ import { interruptExitCodes, processInterrupts, withInterrupts } from '../verify
 import type { VerifyReport } from '../verify/verify-report.ts';
 import { inputErrorDocument, installJsonDocument } from './install-json.ts';
 
-export interface InstallTarget extends HostTarget {
-  address: string;
-  /** Broker port on the host → port reachable from here (identity unless an inventory maps it). */
-  ports: Record<number, number>;
-}
+export type { InstallTarget };
 
 export interface InstallEnvironment {
   env: Record<string, string | undefined>;

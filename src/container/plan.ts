@@ -6,17 +6,7 @@ import type { ManagedFile } from '../operations/managed-file.ts';
 import { change, noChange, type Command, type Step } from '../operations/step.ts';
 import { createArgv, dataVolume, LABEL_CONFIG_HASH, LABEL_MANAGED, LABEL_SPEC, type ContainerSpec, type DesiredContainer } from './desired.ts';
 import type { ContainerFacts } from './facts.ts';
-
-/** Waits until the container reports healthy (or running, without a healthcheck); fails on unhealthy/exited. */
-const waitHealthyScript =
-  'i=0; while [ "$i" -lt "$2" ]; do ' +
-  's=$(docker inspect -f "{{if .State.Health}}{{.State.Health.Status}}{{else}}{{.State.Status}}{{end}}" "$1") || exit 1; ' +
-  'case "$s" in healthy|running) exit 0;; unhealthy|exited|dead) echo "container $1 is $s" >&2; exit 1;; esac; ' +
-  'sleep 1; i=$((i+1)); done; echo "container $1 is not healthy after $2 s" >&2; exit 1';
-
-export function waitHealthy(name: string, timeoutSeconds = 60): Command {
-  return { argv: ['sh', '-c', waitHealthyScript, 'mqtt-provision-wait', name, String(timeoutSeconds)] };
-}
+import { waitHealthy } from './wait-healthy.ts';
 
 /**
  * Written before a reload-only file changes and removed once the broker was signalled: a run cut

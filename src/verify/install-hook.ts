@@ -1,10 +1,10 @@
-import type { InstallTarget } from '../cli/install-command.ts';
+import type { InstallTarget } from '../engine/install-target.ts';
 import type { Settings } from '../settings/load.ts';
 import { Secret } from '../secret.ts';
 import { readCa } from '../tls/ca-store.ts';
 import { issueClientCertificate } from '../tls/certificates.ts';
 import type { Transport } from '../transport/transport.ts';
-import { waitHealthy } from '../container/plan.ts';
+import { waitHealthy } from '../container/wait-healthy.ts';
 import { consumerProbes } from './consumer-retention.ts';
 import type { PermissionUser } from './permission-plan.ts';
 import { clientUsers } from '../settings/load.ts';

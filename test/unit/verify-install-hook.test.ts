@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { InstallTarget } from '../../src/cli/install-command.ts';
+import type { InstallTarget } from '../../src/engine/install-target.ts';
 import { resolveSettings } from '../../src/settings/load.ts';
 import type { Transport } from '../../src/transport/transport.ts';
 import { brokerUrls, installVerifyOptions } from '../../src/verify/install-hook.ts';
