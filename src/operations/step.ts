@@ -1,9 +1,6 @@
-/** A command for the host: an argument list (never a shell string) and optional stdin. */
-export interface Command {
-  argv: string[];
-  /** File contents and secrets travel here, never in argv, so `ps` on the host shows none of them. */
-  stdin?: string;
-}
+import type { Command } from '../transport/command.ts';
+
+export type { Command };
 
 /**
  * One operation of a plan. `change: false` is an explicit no-op with the reason it is not needed;

@@ -1,5 +1,5 @@
 import type { HostFacts } from '../facts/host-facts.ts';
-import type { Command } from '../operations/step.ts';
+import type { Command } from '../transport/command.ts';
 import { debianFamily } from './debian.ts';
 import { rhelFamily } from './rhel.ts';
 
