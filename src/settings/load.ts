@@ -3,7 +3,7 @@ import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import { dashboardAdminProblems, resolveEmqxSettings } from '../brokers/emqx/settings.ts';
 import { Secret } from '../secret.ts';
-import { resolveTlsSettings, type TlsSettings } from '../tls/tls-settings.ts';
+import { resolveTlsSettings, type TlsSettings } from './tls-settings.ts';
 import { consumerUsers, resolveConsumers, type Consumer } from './consumers.ts';
 import { InputError, InputErrors } from './input-error.ts';
 import { checkSecretValue, inputCaps, readInputText, readSecretFile } from './input-file.ts';

@@ -29,12 +29,6 @@ export function canonicalSans(values: Iterable<string>): string[] {
   return [...new Set([...values].map(canonicalSan))].sort();
 }
 
-/** A DNS name (wildcard allowed in the first label) or an IP address. */
-export function isValidSan(value: string): boolean {
-  if (isIP(value) !== 0) return true;
-  return /^(\*\.)?([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/.test(value) && value.length <= 253;
-}
-
 function newRsaKey(bits: number): { forgeKey: forge.pki.rsa.PrivateKey; forgePublic: forge.pki.rsa.PublicKey; pem: string } {
   const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: bits });
   const pem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();

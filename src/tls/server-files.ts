@@ -5,7 +5,7 @@ import type { ManagedFile } from '../operations/managed-file.ts';
 import type { Settings } from '../settings/load.ts';
 import { ensureCa, readCa } from './ca-store.ts';
 import { canonicalSans, issueServerCertificate, reissueReasons, type KeyPairPem } from './certificates.ts';
-import { tlsListeners, type TlsSettings } from './tls-settings.ts';
+import { tlsListeners, type TlsSettings } from '../settings/tls-settings.ts';
 
 /** Where a broker keeps its TLS files on the host, and the group that may read the key. */
 export interface TlsLayout {

@@ -1,10 +1,10 @@
 import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { resolve } from 'node:path';
+import { isIP } from 'node:net';
 import { Secret } from '../secret.ts';
-import { InputError } from '../settings/input-error.ts';
-import { inputCaps, readInputText } from '../settings/input-file.ts';
-import type { ParsedSettings } from '../settings/schema.ts';
-import { isValidSan } from './certificates.ts';
+import { InputError } from './input-error.ts';
+import { inputCaps, readInputText } from './input-file.ts';
+import type { ParsedSettings } from './schema.ts';
 
 /** The `tls` block after validation: supplied PEM files read in, or where the generated CA lives. */
 export type TlsSettings =
@@ -110,4 +110,10 @@ export function resolveTlsSettings(settings: ParsedSettings, baseDir: string, er
     }
   }
   return { source: 'supplied', caPem, certPem, keyPem: new Secret(keyPem), requireClientCertificate: tls.requireClientCertificate };
+}
+
+/** A DNS name (wildcard allowed in the first label) or an IP address. */
+export function isValidSan(value: string): boolean {
+  if (isIP(value) !== 0) return true;
+  return /^(\*\.)?([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/.test(value) && value.length <= 253;
 }
