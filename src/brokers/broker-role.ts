@@ -1,12 +1,15 @@
 import type { FactQuery, HostFacts } from '../facts/host-facts.ts';
 import type { ManagedFile } from '../operations/managed-file.ts';
 import type { Step } from '../operations/step.ts';
+import type { BrokerSettingsRules } from '../settings/broker-rules.ts';
 import type { Settings } from '../settings/load.ts';
 import type { TlsIssuer } from '../tls/server-files.ts';
 import type { Transport } from '../transport/transport.ts';
 
 /** What the engine needs of a broker: which facts to gather and how to plan from them. */
 export interface BrokerRole {
+  /** Its listeners, templates and own settings checks, applied while settings load (src/brokers/load-settings.ts). */
+  settings: BrokerSettingsRules;
   factQuery(settings: Settings): FactQuery;
   /** `issuer`: a dry run's draws no key (placeholders for what a real run would issue). */
   plan(facts: HostFacts, settings: Settings, options?: { issuer?: TlsIssuer }): Step[];

@@ -1,6 +1,7 @@
 import { planHost } from '../engine/converge-host.ts';
 import { InputError, InputErrors } from '../settings/input-error.ts';
-import { loadSettings, type Settings } from '../settings/load.ts';
+import { type Settings } from '../settings/load.ts';
+import { loadSettings } from '../brokers/load-settings.ts';
 import type { HostFacts } from '../facts/host-facts.ts';
 import type { Transport } from '../transport/transport.ts';
 import { evaluateStatus, type BrokerFigures, type TargetStatus, statusProbeQuery } from '../status/evaluate.ts';

@@ -2,7 +2,8 @@ import { isAbsolute, relative } from 'node:path';
 import { brokerRole } from '../brokers/registry.ts';
 import { sha256 } from '../operations/files.ts';
 import { Secret } from '../secret.ts';
-import { resolveSettings, type Settings } from '../settings/load.ts';
+import { type Settings } from '../settings/load.ts';
+import { resolveSettings } from '../brokers/load-settings.ts';
 
 /** A value with every Secret in it replaced by its string. */
 export type Revealed<T> = T extends Secret

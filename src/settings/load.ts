@@ -1,8 +1,8 @@
 import { dirname, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
-import { dashboardAdminProblems, resolveEmqxSettings } from '../brokers/emqx/settings.ts';
 import { Secret } from '../secret.ts';
+import type { BrokerSettingsRulesFor } from './broker-rules.ts';
 import { resolveTlsSettings, type TlsSettings } from './tls-settings.ts';
 import { consumerUsers, resolveConsumers, type Consumer } from './consumers.ts';
 import { InputError, InputErrors } from './input-error.ts';
@@ -42,17 +42,6 @@ export interface SettingsOverrides {
   env?: Record<string, string | undefined>;
 }
 
-/** Config files whose shipped template a user may replace, per broker. */
-export const templateNamesByBroker: Record<ParsedSettings['broker'], readonly string[]> = {
-  mosquitto: ['mosquitto.conf', 'mosquitto-acl'],
-  emqx: ['emqx.conf'],
-};
-
-const listenersByBroker: Record<ParsedSettings['broker'], ReadonlySet<string>> = {
-  mosquitto: new Set(['mqtt', 'websocket', 'mqtts', 'wss']),
-  emqx: new Set(['mqtt', 'websocket', 'mqtts', 'wss', 'dashboard']),
-};
-
 /** Reads a YAML settings file; anchors are capped so that an alias bomb fails instead of eating memory. */
 export function readSettingsFile(path: string): unknown {
   const text = readInputText(path, '--settings', inputCaps.settings);
@@ -64,8 +53,11 @@ export function readSettingsFile(path: string): unknown {
   }
 }
 
-/** Validates raw settings, applies overrides, reads passwords: all before any host is touched. */
-export function resolveSettings(raw: unknown, overrides: SettingsOverrides = {}, baseDir = process.cwd()): Settings {
+/**
+ * Validates raw settings, applies overrides, reads passwords: all before any host is touched. The
+ * broker's own rules come from its role (front doors call src/brokers/load-settings.ts).
+ */
+export function resolveSettingsWith(rulesFor: BrokerSettingsRulesFor, raw: unknown, overrides: SettingsOverrides = {}, baseDir = process.cwd()): Settings {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
     throw new InputError('settings', 'must be a mapping of keys to values');
   }
@@ -82,8 +74,9 @@ export function resolveSettings(raw: unknown, overrides: SettingsOverrides = {},
   if (!parsed.success) throw new InputErrors(parsed.error.issues.map(issueToInputError));
   const settings = parsed.data;
 
+  const rules = rulesFor(settings.broker);
   const errors: InputError[] = [];
-  checkListeners(settings, errors);
+  checkListeners(settings, rules.listeners, errors);
   const admins = resolveCredentials(settings.admins, 'admins', baseDir, errors);
   const users = resolveCredentials(settings.users, 'users', baseDir, errors).map((credential, index) => ({
     ...credential,
@@ -102,16 +95,16 @@ export function resolveSettings(raw: unknown, overrides: SettingsOverrides = {},
   if (settings.state === 'present' && admins.length === 0 && !adminOverrideFailed) {
     errors.push(new InputError('admins', 'at least one admin is required (anonymous access is always off); use --admin-user and --admin-password-file'));
   }
-  const templates = resolveTemplates(settings.templates, templateNamesByBroker[settings.broker], baseDir, errors);
-  const emqx = resolveEmqxSettings(settings, overrides, baseDir, errors);
+  const templates = resolveTemplates(settings.templates, rules.templateNames, baseDir, errors);
+  const completed = rules.resolve?.(settings, overrides, baseDir, errors) ?? {};
   const tls = resolveTlsSettings(settings, baseDir, errors);
-  // EMQX's dashboard refuses some names and weak passwords; say so now, not half-way into a run.
-  if (settings.broker === 'emqx' && settings.state === 'present') {
-    for (const problem of dashboardAdminProblems(admins)) errors.push(new InputError('settings.admins', problem));
+  // A broker may refuse some admin names and passwords (EMQX's dashboard): say so now, not half-way into a run.
+  if (settings.state === 'present') {
+    for (const problem of rules.adminProblems?.(admins) ?? []) errors.push(new InputError('settings.admins', problem));
   }
   if (errors.length > 0) throw new InputErrors(errors);
   const { tls: _tlsInput, ...rest } = settings;
-  return { ...rest, admins, users, consumers, templates, emqx, ...(tls ? { tls } : {}) };
+  return { ...rest, ...completed, admins, users, consumers, templates, ...(tls ? { tls } : {}) };
 }
 
 /**
@@ -139,8 +132,8 @@ function issueToInputError(issue: z.core.$ZodIssue): InputError {
   return new InputError(field, issue.message.replace(/^Invalid input: /, ''));
 }
 
-function checkListeners(settings: ParsedSettings, errors: InputError[]): void {
-  const allowed = listenersByBroker[settings.broker];
+function checkListeners(settings: ParsedSettings, listeners: readonly string[], errors: InputError[]): void {
+  const allowed = new Set(listeners);
   const seen = new Map<number, string>();
   for (const [name, port] of Object.entries(settings.listeners)) {
     if (port === undefined) continue;
@@ -262,7 +255,7 @@ function resolveTemplates(
 }
 
 /** Loads a settings file (optional) and overrides into validated Settings. */
-export function loadSettings(path: string | undefined, overrides: SettingsOverrides = {}): Settings {
+export function loadSettingsWith(rulesFor: BrokerSettingsRulesFor, path: string | undefined, overrides: SettingsOverrides = {}): Settings {
   const raw = path === undefined ? {} : readSettingsFile(path);
-  return resolveSettings(raw, overrides, path === undefined ? process.cwd() : dirname(resolve(path)));
+  return resolveSettingsWith(rulesFor, raw, overrides, path === undefined ? process.cwd() : dirname(resolve(path)));
 }

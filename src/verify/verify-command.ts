@@ -3,7 +3,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { InputError, InputErrors } from '../settings/input-error.ts';
 import { inputCaps, readInputBytes, readInputText } from '../settings/input-file.ts';
-import { loadSettings } from '../settings/load.ts';
+import { loadSettings } from '../brokers/load-settings.ts';
 import { consumerProbes } from './consumer-retention.ts';
 import { SshTransport, type SshOptions } from '../transport/ssh.ts';
 import type { Transport } from '../transport/transport.ts';

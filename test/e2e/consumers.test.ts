@@ -13,7 +13,7 @@ import { parse as parseToml } from 'smol-toml';
 import { runInstall, type InstallTarget } from '../../src/cli/install-command.ts';
 import { ensureLabKey, startLabHosts, stopLabHosts, type LabHost } from '../../src/lab/hosts.ts';
 import { Secret } from '../../src/secret.ts';
-import { loadSettings } from '../../src/settings/load.ts';
+import { loadSettings } from '../../src/brokers/load-settings.ts';
 import { SshTransport } from '../../src/transport/ssh.ts';
 import { installVerifyOptions } from '../../src/verify/install-hook.ts';
 import { MessageCollector } from '../../src/verify/message-collector.ts';

@@ -10,7 +10,8 @@ import { convergeContainer, removeContainerTarget, resolveImage } from '../../sr
 import type { ContainerOptions } from '../../src/container/desired.ts';
 import { formatRecap } from '../../src/cli/progress-printer.ts';
 import { countSteps, type HostReport } from '../../src/engine/report.ts';
-import { resolveSettings, type Settings } from '../../src/settings/load.ts';
+import { type Settings } from '../../src/settings/load.ts';
+import { resolveSettings } from '../../src/brokers/load-settings.ts';
 import { LocalTransport } from '../../src/transport/local.ts';
 import { Secret } from '../../src/secret.ts';
 import { verifyContainerAfterInstall } from '../../src/verify/install-hook.ts';

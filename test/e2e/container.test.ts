@@ -5,7 +5,8 @@ import { convergeContainer, removeContainerTarget, resolveImage } from '../../sr
 import { LocalTransport } from '../../src/transport/local.ts';
 import type { ContainerOptions } from '../../src/container/desired.ts';
 import { countSteps } from '../../src/engine/report.ts';
-import { resolveSettings, type Settings } from '../../src/settings/load.ts';
+import { type Settings } from '../../src/settings/load.ts';
+import { resolveSettings } from '../../src/brokers/load-settings.ts';
 import { freePort } from './support/free-port.ts';
 import { roundTrip } from './support/mqtt-roundtrip.ts';
 

@@ -8,7 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import { resolveImage, removeContainerTarget } from '../../src/container/converge.ts';
 import { runInstall, type InstallEnvironment } from '../../src/cli/install-command.ts';
 import { ensureLabKey, startLabHosts, stopLabHosts, type LabHost } from '../../src/lab/hosts.ts';
-import { resolveSettings } from '../../src/settings/load.ts';
+import { resolveSettings } from '../../src/brokers/load-settings.ts';
 import { SshTransport } from '../../src/transport/ssh.ts';
 import { verifyAfterInstall } from '../../src/verify/install-hook.ts';
 import { knownHostsFile, writeSecretFile } from './support/lab-fixture.ts';

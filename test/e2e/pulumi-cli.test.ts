@@ -14,7 +14,7 @@ import { $ } from 'zx';
 import { startLabHosts, stopLabHosts, type LabHost } from '../../src/lab/hosts.ts';
 import { writeInventory } from '../../src/settings/lab-inventory.ts';
 import { InputErrors } from '../../src/settings/input-error.ts';
-import { resolveSettings } from '../../src/settings/load.ts';
+import { resolveSettings } from '../../src/brokers/load-settings.ts';
 import { connectOutcome, roundTrip } from './support/mqtt-roundtrip.ts';
 import { createProject, pulumiPath, repoRoot, tempRoot, type PulumiProject } from './support/pulumi-project.ts';
 

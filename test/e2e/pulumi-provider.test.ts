@@ -11,7 +11,7 @@ import { NodeSSH } from 'node-ssh';
 import { ensureLabKey, startLabHosts, stopLabHosts, type LabHost } from '../../src/lab/hosts.ts';
 import { mqttBrokerHostProvider, type HostProviderInputs, type HostProviderOutputs } from '../../src/pulumi/host-provider.ts';
 import { toPlainSettings } from '../../src/pulumi/plain-settings.ts';
-import { resolveSettings } from '../../src/settings/load.ts';
+import { resolveSettings } from '../../src/brokers/load-settings.ts';
 
 // The first run may build the lab image with debootstrap; later runs hit the cache.
 const SETUP_TIMEOUT = 15 * 60_000;

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it, type TestContext } from 'node:test';
 import mqtt from 'mqtt';
-import { loadSettings } from '../../src/settings/load.ts';
+import { loadSettings } from '../../src/brokers/load-settings.ts';
 import { LAB_MOSQUITTO_VERSIONS } from '../../src/container/rhel-recipe.ts';
 import { ensureLabKey, startLabHosts, stopLabHosts, type LabHost } from '../../src/lab/hosts.ts';
 import { ensureLabImage } from '../../src/container/host-image.ts';

@@ -5,7 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import { connect as tlsConnect } from 'node:tls';
 import mqtt from 'mqtt';
 import { startLabHosts, stopLabHosts, type LabHost } from '../../src/lab/hosts.ts';
-import { loadSettings } from '../../src/settings/load.ts';
+import { loadSettings } from '../../src/brokers/load-settings.ts';
 import { caPaths } from '../../src/tls/ca-store.ts';
 import { brokerUrls, tlsVerifyOptions } from '../../src/verify/install-hook.ts';
 import { verifyBroker } from '../../src/verify/verify-broker.ts';

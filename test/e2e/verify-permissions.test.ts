@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { InstallTarget } from '../../src/cli/install-command.ts';
 import { startLabHosts, stopLabHosts, type LabHost } from '../../src/lab/hosts.ts';
-import { loadSettings } from '../../src/settings/load.ts';
+import { loadSettings } from '../../src/brokers/load-settings.ts';
 import { verifyInstalledBroker } from '../../src/verify/install-hook.ts';
 import { Secret } from '../../src/secret.ts';
 import { verifyBroker } from '../../src/verify/verify-broker.ts';

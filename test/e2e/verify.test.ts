@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { runInstall, type InstallEnvironment, type InstallTarget } from '../../src/cli/install-command.ts';
 import { ensureLabKey, startLabHosts, stopLabHosts, type LabHost } from '../../src/lab/hosts.ts';
-import { loadSettings } from '../../src/settings/load.ts';
+import { loadSettings } from '../../src/brokers/load-settings.ts';
 import { SshTransport } from '../../src/transport/ssh.ts';
 import type { Transport } from '../../src/transport/transport.ts';
 import { verifyAfterInstall, verifyInstalledBroker } from '../../src/verify/install-hook.ts';

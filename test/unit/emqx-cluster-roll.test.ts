@@ -8,7 +8,8 @@ import { parseClusterStatus, waitRejoinedCommand } from '../../src/brokers/emqx/
 import { convergeAll } from '../../src/engine/converge-all.ts';
 import type { HostTarget } from '../../src/engine/converge-host.ts';
 import type { HostFacts } from '../../src/facts/host-facts.ts';
-import { resolveSettings, type Settings } from '../../src/settings/load.ts';
+import { type Settings } from '../../src/settings/load.ts';
+import { resolveSettings } from '../../src/brokers/load-settings.ts';
 import type { ExecResult, Transport } from '../../src/transport/transport.ts';
 import { convergedApi, convergedEmqxFacts, emqxFacts } from '../fixtures/emqx-facts.ts';
 import { clusterSettings } from '../fixtures/emqx-settings.ts';

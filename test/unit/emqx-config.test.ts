@@ -5,7 +5,8 @@ import { renderAclRules } from '../../src/brokers/emqx/acl.ts';
 import { emqxRenderFiles } from '../../src/brokers/emqx/render-files.ts';
 import { emqxPersistenceWarnings, reviewFileName } from '../../src/brokers/emqx/review.ts';
 import { Secret } from '../../src/secret.ts';
-import { resolveSettings, type Settings } from '../../src/settings/load.ts';
+import { type Settings } from '../../src/settings/load.ts';
+import { resolveSettings } from '../../src/brokers/load-settings.ts';
 import { fixtureCookie, leafKeys, parseHocon } from '../fixtures/emqx-facts.ts';
 import { clusterSettings, emqxSettings, knownKeys, maximalSettings } from '../fixtures/emqx-settings.ts';
 

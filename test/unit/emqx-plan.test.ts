@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { checkConfigCommand, planEmqx } from '../../src/brokers/emqx/plan.ts';
 import type { HostFacts } from '../../src/facts/host-facts.ts';
-import { resolveSettings } from '../../src/settings/load.ts';
+import { resolveSettings } from '../../src/brokers/load-settings.ts';
 import { convergedEmqxFacts, emqxFacts, fixtureCookie, planOptions } from '../fixtures/emqx-facts.ts';
 import { clusterSettings, emqxSettings } from '../fixtures/emqx-settings.ts';
 import {

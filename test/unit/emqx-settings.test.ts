@@ -10,7 +10,7 @@ import { dashboardAdminProblems, dashboardPasswordProblem } from '../../src/brok
 import { emqxFeatures, isInstalledVersion } from '../../src/brokers/emqx/version.ts';
 import { versionFromPackageName } from '../../src/brokers/emqx/package-source.ts';
 import { emptyFacts } from '../../src/facts/empty-facts.ts';
-import { resolveSettings } from '../../src/settings/load.ts';
+import { resolveSettings } from '../../src/brokers/load-settings.ts';
 import { emqxCookiePattern } from '../../src/settings/schema.ts';
 import { clusterSettings, emqxSettings } from '../fixtures/emqx-settings.ts';
 

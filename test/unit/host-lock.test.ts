@@ -6,7 +6,7 @@ import { after, describe, it } from 'node:test';
 import { convergeContainer } from '../../src/container/converge.ts';
 import { defaultContainerOptions } from '../../src/container/desired.ts';
 import { acquireHostLock, HostLockBusy, lockName } from '../../src/engine/host-lock.ts';
-import { resolveSettings } from '../../src/settings/load.ts';
+import { resolveSettings } from '../../src/brokers/load-settings.ts';
 import { LocalTransport } from '../../src/transport/local.ts';
 
 // The lock script run on this machine: flock under /run/lock (or $TMPDIR), exactly as on a host.

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { runInstall, type InstallEnvironment } from '../../src/cli/install-command.ts';
 import { readInputText, readSecretFile } from '../../src/settings/input-file.ts';
-import { resolveSettings } from '../../src/settings/load.ts';
+import { resolveSettings } from '../../src/brokers/load-settings.ts';
 import { readPasswordFile } from '../../src/verify/verify-arguments.ts';
 import { runVerifyCommand } from '../../src/verify/verify-command.ts';
 

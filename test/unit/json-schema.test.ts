@@ -8,7 +8,7 @@ import { runInstall, type InstallEnvironment } from '../../src/cli/install-comma
 import { runStatus } from '../../src/cli/status-command.ts';
 import { emptyFacts } from '../../src/facts/empty-facts.ts';
 import { sha256 } from '../../src/operations/files.ts';
-import { loadSettings } from '../../src/settings/load.ts';
+import { loadSettings } from '../../src/brokers/load-settings.ts';
 import type { Transport } from '../../src/transport/transport.ts';
 import { runVerifyCommand } from '../../src/verify/verify-command.ts';
 import { buildReport } from '../../src/verify/verify-report.ts';

@@ -6,7 +6,7 @@ import { describe, it } from 'node:test';
 import { renderPasswordFile } from '../../src/brokers/mosquitto/password-file.ts';
 import { gatherFacts } from '../../src/facts/gather.ts';
 import { maxUsers } from '../../src/settings/schema.ts';
-import { resolveSettings } from '../../src/settings/load.ts';
+import { resolveSettings } from '../../src/brokers/load-settings.ts';
 import { Secret } from '../../src/secret.ts';
 import { LocalTransport } from '../../src/transport/local.ts';
 

@@ -9,7 +9,8 @@ import { desiredMosquittoContainer, HEALTH_USER, storedHealthPassword } from '..
 import type { ManagedFile } from '../../src/operations/managed-file.ts';
 import { imageFor, pulumiSeeds } from '../../src/pulumi/container-files.ts';
 import type { MqttBrokerContainer as MqttBrokerContainerClass, MqttBrokerContainerArgs } from '../../src/pulumi/mqtt-broker-container.ts';
-import { resolveSettings, type Settings } from '../../src/settings/load.ts';
+import { type Settings } from '../../src/settings/load.ts';
+import { resolveSettings } from '../../src/brokers/load-settings.ts';
 
 interface Recorded {
   type: string;

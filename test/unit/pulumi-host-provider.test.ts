@@ -9,7 +9,7 @@ import { describe, it } from 'node:test';
 import * as pulumi from '@pulumi/pulumi';
 import { mqttBrokerHostProvider, type HostProviderInputs, type HostProviderOutputs } from '../../src/pulumi/host-provider.ts';
 import { configHash, credentialsHash, publicConfigFiles, toPlainSettings } from '../../src/pulumi/plain-settings.ts';
-import { resolveSettings } from '../../src/settings/load.ts';
+import { resolveSettings } from '../../src/brokers/load-settings.ts';
 
 const keyPath = join(mkdtempSync(join(tmpdir(), 'pulumi-provider-')), 'id_ed25519');
 writeFileSync(keyPath, 'not a real key, only has to be readable\n');

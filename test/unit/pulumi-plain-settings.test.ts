@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { mqttBrokerHostProvider, type HostProviderInputs } from '../../src/pulumi/host-provider.ts';
 import { configHash, fromPlainSettings, projectRelative, toPlainSettings } from '../../src/pulumi/plain-settings.ts';
-import { resolveSettings, type Settings } from '../../src/settings/load.ts';
+import { type Settings } from '../../src/settings/load.ts';
+import { resolveSettings } from '../../src/brokers/load-settings.ts';
 import { createCa, issueServerCertificate } from '../../src/tls/certificates.ts';
 
 const provider = mqttBrokerHostProvider as Required<typeof mqttBrokerHostProvider>;

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { inspect } from 'node:util';
 import { InputError, InputErrors } from '../../src/settings/input-error.ts';
-import { loadSettings, resolveSettings } from '../../src/settings/load.ts';
+import { loadSettings, resolveSettings } from '../../src/brokers/load-settings.ts';
 import { badSettings } from '../fixtures/bad-settings.ts';
 
 const admin = [{ name: 'admin', password: 'secret-1' }];

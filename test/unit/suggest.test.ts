@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { resolveSettings } from '../../src/settings/load.ts';
+import { resolveSettings } from '../../src/brokers/load-settings.ts';
 import { settingsSchema } from '../../src/settings/schema.ts';
 import { closestKey, editDistance, knownKeysAt } from '../../src/settings/suggest.ts';
 

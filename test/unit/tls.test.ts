@@ -12,7 +12,7 @@ import { servedPorts } from '../../src/brokers/served-ports.ts';
 import type { HostFacts } from '../../src/facts/host-facts.ts';
 import type { Step } from '../../src/operations/step.ts';
 import { Secret } from '../../src/secret.ts';
-import { resolveSettings } from '../../src/settings/load.ts';
+import { resolveSettings } from '../../src/brokers/load-settings.ts';
 import { ensureCa, readCa } from '../../src/tls/ca-store.ts';
 import { certificateSans, createCa, issueServerCertificate, reissueReasons, type KeyPairPem } from '../../src/tls/certificates.ts';
 import { dryRunIssuer, type TlsIssuer } from '../../src/tls/server-files.ts';

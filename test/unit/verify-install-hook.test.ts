@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { InstallTarget } from '../../src/engine/install-target.ts';
-import { resolveSettings } from '../../src/settings/load.ts';
+import { resolveSettings } from '../../src/brokers/load-settings.ts';
 import type { Transport } from '../../src/transport/transport.ts';
 import { brokerUrls, installVerifyOptions } from '../../src/verify/install-hook.ts';
 import { noStart } from './support/no-start.ts';

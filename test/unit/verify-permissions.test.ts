@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Secret } from '../../src/secret.ts';
-import { resolveSettings } from '../../src/settings/load.ts';
+import { resolveSettings } from '../../src/brokers/load-settings.ts';
 import { InputError } from '../../src/settings/input-error.ts';
 import { maxPermissionUsers, permissionUsers } from '../../src/verify/install-hook.ts';
 import { concreteTopic, expectedAccess, judgePermissions, permissionProbes, topicMatches, type PermissionOutcome, type PermissionUser } from '../../src/verify/permission-plan.ts';

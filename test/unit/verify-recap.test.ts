@@ -7,7 +7,7 @@ import { mosquittoFiles } from '../../src/brokers/mosquitto/files.ts';
 import { runInstall } from '../../src/cli/install-command.ts';
 import { emptyFacts } from '../../src/facts/empty-facts.ts';
 import { sha256 } from '../../src/operations/files.ts';
-import { loadSettings } from '../../src/settings/load.ts';
+import { loadSettings } from '../../src/brokers/load-settings.ts';
 import type { Transport } from '../../src/transport/transport.ts';
 import { osReleases } from '../fixtures/facts.ts';
 import { lockGranted } from './support/no-start.ts';

@@ -2,6 +2,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { inputCaps, readInputText } from '../../settings/input-file.ts';
 import { Secret } from '../../secret.ts';
+import type { BrokerSettingsRules } from '../../settings/broker-rules.ts';
 import { InputError } from '../../settings/input-error.ts';
 import type { Credential, SettingsOverrides } from '../../settings/load.ts';
 import { emqxCookiePattern, type ParsedSettings } from '../../settings/schema.ts';
@@ -32,8 +33,8 @@ export function dashboardPasswordProblem(password: string): string | null {
 
 /**
  * Admins become EMQX dashboard users, whose rules are stricter than the shared settings'. Checked
- * when EMQX settings load (exit 2, src/settings/load.ts; Mosquitto settings are not held to them)
- * and again by the planners; returns one line per problem.
+ * once, when EMQX settings load (emqxSettingsRules.adminProblems: exit 2 before any host;
+ * Mosquitto settings are not held to them); returns one line per problem.
  */
 export function dashboardAdminProblems(admins: Credential[]): string[] {
   const problems: string[] = [];
@@ -133,3 +134,12 @@ function checkPackage(path: string, version: string, errors: InputError[]): void
     errors.push(new InputError(field, `cannot tell the EMQX version from the name ${path}; set "version" too`));
   }
 }
+
+/** What loading settings takes from the EMQX role (src/settings/broker-rules.ts). */
+export const emqxSettingsRules: BrokerSettingsRules = {
+  listeners: ['mqtt', 'websocket', 'mqtts', 'wss', 'dashboard'],
+  templateNames: ['emqx.conf'],
+  resolve: (settings, overrides, baseDir, errors) => ({ emqx: resolveEmqxSettings(settings, overrides, baseDir, errors) }),
+  // EMQX's dashboard refuses some names and weak passwords.
+  adminProblems: dashboardAdminProblems,
+};
