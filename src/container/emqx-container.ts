@@ -5,7 +5,6 @@ import { chooseCookie, cookieInConfig, defaultNodeName, generateCookie, serviceP
 import { emqxLayout } from '../brokers/emqx/layout.ts';
 import { restSteps } from '../brokers/emqx/rest-steps.ts';
 import { apiFactScript } from '../brokers/emqx/rest-scripts.ts';
-import { dashboardAdminProblems } from '../brokers/emqx/settings.ts';
 import { atLeast, emqxFeatures, enterpriseOnlyProblem } from '../brokers/emqx/version.ts';
 import { servedPorts } from '../brokers/served-ports.ts';
 import { emptyFacts } from '../facts/empty-facts.ts';
@@ -82,8 +81,6 @@ function roleFacts(stored: StoredEmqxFiles, usersStatePath: string, api: EmqxApi
  */
 export function desiredEmqxContainer(settings: Settings, options: ContainerOptions, stored: StoredEmqxFiles, api: EmqxApiFact | null, planOptions: EmqxContainerPlanOptions = {}): DesiredContainer {
   refuseTls(settings);
-  const problems = dashboardAdminProblems(settings.admins);
-  if (problems.length > 0) throw new Error(`the admins cannot be EMQX dashboard users:\n${problems.join('\n')}`);
   if (settings.emqx.cluster.seeds.length > 1) throw new Error('emqx.cluster: a cluster is supported on SSH hosts only, not with --docker');
   if (emqxImageShipsCurl(options.image) === false) {
     throw new Error(`image ${options.image} has no curl, which the REST steps run inside the container (emqx/emqx installs it from ${emqxImageCurlSince}): use emqx/emqx:${emqxImageCurlSince} or later, or emqx:${image.defaultTag}`);

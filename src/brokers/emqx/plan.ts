@@ -21,7 +21,6 @@ import { emqxLayout as layout } from './layout.ts';
 import { chooseEmqxPackage, type EmqxPackage } from './package-source.ts';
 import type { ServiceTarget } from './rest-scripts.ts';
 import { restSteps, usersStateFile } from './rest-steps.ts';
-import { dashboardAdminProblems } from './settings.ts';
 import { emqxFeatures, enterpriseOnlyProblem, isInstalledVersion } from './version.ts';
 
 /** What a test swaps for determinism; a real run leaves all of it at the defaults. */
@@ -86,8 +85,6 @@ export function planEmqx(facts: HostFacts, settings: Settings, options: EmqxPlan
 }
 
 function planPresent(facts: HostFacts, settings: Settings, options: EmqxPlanOptions): Step[] {
-  const problems = dashboardAdminProblems(settings.admins);
-  if (problems.length > 0) throw new Error(`the admins cannot be EMQX dashboard users:\n${problems.join('\n')}`);
   const os = osFamilyOf(facts);
   const emqxPackage = chooseEmqxPackage(os, facts, settings);
   const features = emqxFeatures(emqxPackage.version);
