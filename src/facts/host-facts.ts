@@ -41,44 +41,6 @@ export interface UfwFact {
   allowedPorts: string[];
 }
 
-/** `emqx ctl status`: exit 0 and "Node 'emqx@…' 5.8.6 is started" when up, "not responding to pings" (exit 1) when down. */
-export interface EmqxStatusFact {
-  code: number;
-  /** First line of the output. */
-  text: string;
-}
-
-/** A user of EMQX's built-in authentication database, as GET …/users lists it. */
-export interface EmqxMqttUserFact {
-  name: string;
-  superuser: boolean;
-}
-
-/**
- * What EMQX's REST API (127.0.0.1, dashboard listener) says, gathered by a script on stdin so no
- * password reaches a command line. Null fields were not gathered (no login worked).
- */
-export interface EmqxApiFact {
-  /** GET /api/v5/status answered 200. */
-  reachable: boolean;
-  /** The tool's own dashboard account logs in with the password derived from the cookie. */
-  serviceLogin: boolean;
-  /** Wanted admin name → whether it logs in with its wanted password. */
-  logins: Record<string, boolean>;
-  /** admin/public still logs in; null when not checked (an admin named "admin" logs in with its wanted password). */
-  defaultAdmin: boolean | null;
-  mqttUsers: EmqxMqttUserFact[] | null;
-  /** The rules of the `file` authorization source; present false when the source is missing. */
-  acl: { present: boolean; rules: string } | null;
-}
-
-export interface EmqxFacts {
-  status: EmqxStatusFact | null;
-  api: EmqxApiFact | null;
-  /** running_nodes of `emqx ctl cluster status --json`, read on a cluster node whose EMQX runs; absent otherwise. */
-  clusterRunning?: string[] | null;
-}
-
 export interface HostFacts {
   os: OsRelease;
   /** Commands found on PATH, e.g. apt-get, dnf, yum, firewall-cmd, ufw. */
@@ -103,8 +65,8 @@ export interface HostFacts {
   hostNames?: string[];
   /** The address the controller reached the host by (SSH), when known: a generated TLS certificate names it. */
   sshAddress?: string;
-  /** Present when the `emqx` command exists on the host. */
-  emqx?: EmqxFacts;
+  // A broker role adds its own facts to this interface (declaration merging), e.g.
+  // src/brokers/emqx/facts.ts adds `emqx`: the generic layer knows no broker.
 }
 
 /** What the planner asks the probe to look at; derived from the broker definition. */
@@ -113,4 +75,9 @@ export interface FactQuery {
   files: string[];
   directories: string[];
   services: string[];
+  /**
+   * Probe lines of a kind this layer does not know (a broker's own section, e.g. `emqx`), handed to
+   * the role that asked for the facts; lines no one asked for are skipped.
+   */
+  sections?: Record<string, (facts: HostFacts, fields: string[]) => void>;
 }

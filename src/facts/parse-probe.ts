@@ -65,8 +65,9 @@ export function parseProbeOutput(output: string, query: FactQuery): HostFacts {
       case 'host':
         facts.hostNames = [...(facts.hostNames ?? []), ...words(fields[1])];
         break;
-      case 'emqx':
-        if (fields[0] === 'status') facts.emqx = { status: { code: Number(fields[1] ?? 1), text: fields[2] ?? '' }, api: null };
+      default:
+        // A broker's own section: its role parses it (FactQuery.sections), else it is skipped.
+        if (kind && Object.hasOwn(query.sections ?? {}, kind)) query.sections![kind]!(facts, fields);
         break;
     }
   }

@@ -1,4 +1,5 @@
-import type { EmqxApiFact, EmqxMqttUserFact, HostFacts } from '../../facts/host-facts.ts';
+import type { HostFacts } from '../../facts/host-facts.ts';
+import type { EmqxApiFact, EmqxMqttUserFact } from './facts.ts';
 import { Secret } from '../../secret.ts';
 import type { Settings } from '../../settings/load.ts';
 import { emqxCookiePattern } from '../../settings/schema.ts';

@@ -1,4 +1,5 @@
-import type { EmqxApiFact, HostFacts } from '../../facts/host-facts.ts';
+import type { HostFacts } from '../../facts/host-facts.ts';
+import type { EmqxApiFact } from './facts.ts';
 import { atomicWrite, sha256 } from '../../operations/files.ts';
 import type { ManagedFile } from '../../operations/managed-file.ts';
 import { change, noChange, type Command, type Step } from '../../operations/step.ts';
