@@ -1,5 +1,6 @@
 import type * as pulumi from '@pulumi/pulumi';
 import type { ManagedFile } from '../operations/managed-file.ts';
+import { importFromProject } from './import-from-project.ts';
 
 /**
  * The dynamic provider that writes a container's config directory on the Docker host: the files
@@ -25,17 +26,10 @@ export type ConfigFilesOutputs = ConfigFilesInputs;
 
 type Operations = typeof import('./config-files-operations.ts');
 
-/** Relative to the project directory (the provider process's working directory), as in host-provider.ts. */
+/** config-files-operations.ts relative to the project directory, and this checkout's copy (see importFromProject). */
 const operationsPath = 'src/pulumi/config-files-operations.ts';
 const fallbackUrl: string = new URL('./config-files-operations.ts', import.meta.url).href;
-
-async function loadOperations(): Promise<Operations> {
-  const { existsSync } = await import('node:fs');
-  const { join } = await import('node:path');
-  const { pathToFileURL } = await import('node:url');
-  const local = join(process.cwd(), operationsPath);
-  return import(existsSync(local) ? pathToFileURL(local).href : fallbackUrl);
-}
+const loadOperations = (): Promise<Operations> => importFromProject(operationsPath, fallbackUrl);
 
 export const configFilesProvider: pulumi.dynamic.ResourceProvider<ConfigFilesInputs, ConfigFilesOutputs> = {
   async diff(id, olds, news) {

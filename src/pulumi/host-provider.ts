@@ -1,4 +1,5 @@
 import type * as pulumi from '@pulumi/pulumi';
+import { importFromProject } from './import-from-project.ts';
 import type { PlainSettings } from './plain-settings.ts';
 
 /**
@@ -43,24 +44,10 @@ export const secretOutputNames = ['settings', 'credentialsHash'] as const;
 
 type Operations = typeof import('./host-operations.ts');
 
-/**
- * host-operations.ts relative to the project directory, which is the provider process's working
- * directory (the engine starts plugins there, and @pulumi/pulumi's provider script resolves itself
- * from it). Resolving it at call time keeps a state usable after the checkout moves: `refresh` and
- * `destroy` run the provider serialized in the state, so an absolute path captured at creation would
- * point at the old checkout for ever.
- */
+/** host-operations.ts relative to the project directory, and this checkout's copy (see importFromProject). */
 const operationsPath = 'src/pulumi/host-operations.ts';
-/** This checkout's copy: used only when the working directory has none (a program run from elsewhere). */
 const fallbackUrl: string = new URL('./host-operations.ts', import.meta.url).href;
-
-async function loadOperations(): Promise<Operations> {
-  const { existsSync } = await import('node:fs');
-  const { join } = await import('node:path');
-  const { pathToFileURL } = await import('node:url');
-  const local = join(process.cwd(), operationsPath);
-  return import(existsSync(local) ? pathToFileURL(local).href : fallbackUrl);
-}
+const loadOperations = (): Promise<Operations> => importFromProject(operationsPath, fallbackUrl);
 
 export const mqttBrokerHostProvider: pulumi.dynamic.ResourceProvider<HostProviderInputs, HostProviderOutputs> = {
   async check(olds, news) {
