@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Brings what the project needs on a fresh Debian machine: Node.js >= 22.18 and the npm packages.
-# (The Docker engine and debootstrap for the lab are brought by src/lab/docker-engine.ts.)
+# (The Docker engine and debootstrap for the lab are brought by src/container/docker-engine.ts.)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="/usr/local/bin:$PATH"

@@ -1,6 +1,6 @@
 // Builds a local Mosquitto image, because no image registry is reachable: FROM the lab's
 // debootstrap-built Debian 12 image, `apt-get install mosquitto` from Debian's mirror. The tag
-// carries a hash of the recipe (like src/lab/image.ts), so an unchanged recipe is a cache hit.
+// carries a hash of the recipe (like src/container/host-image.ts), so an unchanged recipe is a cache hit.
 import { createHash } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
