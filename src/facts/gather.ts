@@ -13,7 +13,7 @@ export async function gatherFacts(transport: Transport, query: FactQuery): Promi
     ...query.directories.map((path) => `dir:${path}`),
     ...query.services.map((name) => `svc:${name}`),
   ];
-  const result = await transport.exec(['sh', '-s', '--', ...args], { stdin: probeScript });
+  const result = await transport.exec(['sh', '-s', '--', ...args], { stdin: `${probeScript}${query.probe ?? ''}exit 0\n` });
   if (result.code !== 0) throw new Error(`the fact probe failed (exit ${result.code}): ${result.stderr.trim()}`);
   return parseProbeOutput(result.stdout, query);
 }

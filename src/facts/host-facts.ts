@@ -75,6 +75,8 @@ export interface FactQuery {
   files: string[];
   directories: string[];
   services: string[];
+  /** POSIX sh the role adds to the probe, run after the generic part in the same round trip: its own section. */
+  probe?: string;
   /**
    * Probe lines of a kind this layer does not know (a broker's own section, e.g. `emqx`), handed to
    * the role that asked for the facts; lines no one asked for are skipped.

@@ -83,9 +83,4 @@ fi
 emit "arch${tab}$(uname -m)"
 emit "host${tab}name${tab}$(uname -n)"
 emit "host${tab}addr${tab}$(hostname -I 2>/dev/null)"
-# A broker's own section: the EMQX role parses these lines (FactQuery.sections, src/brokers/emqx/facts.ts).
-if command -v emqx >/dev/null 2>&1; then
-  out=$(timeout 30 emqx ctl status 2>&1); code=$?
-  emit "emqx${tab}status${tab}$code${tab}$(printf '%s\n' "$out" | head -n 1 | tr '\t' ' ')"
-fi
-exit 0
+# gather.ts appends the broker role's own section (FactQuery.probe) and `exit 0`.

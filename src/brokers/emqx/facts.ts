@@ -1,6 +1,7 @@
 // The EMQX role's facts: what the probe's `emqx` section and the REST API round trip
 // (api-facts.ts) say. They belong to the role, not to the generic facts layer, which only holds
 // the HostFacts every host has; the role adds its field to HostFacts here.
+import { readFileSync } from 'node:fs';
 import type { HostFacts } from '../../facts/host-facts.ts';
 
 /** `emqx ctl status`: exit 0 and "Node 'emqx@…' 5.8.6 is started" when up, "not responding to pings" (exit 1) when down. */
@@ -48,9 +49,15 @@ declare module '../../facts/host-facts.ts' {
   }
 }
 
-/** The probe's `emqx` lines (src/facts/probe.sh): `emqx <tab> status <tab> exit code <tab> first line`. */
-export const emqxProbeSections = {
-  emqx(facts: HostFacts, fields: string[]): void {
-    if (fields[0] === 'status') facts.emqx = { status: { code: Number(fields[1] ?? 1), text: fields[2] ?? '' }, api: null };
+/**
+ * The EMQX role's section of the fact probe: the script (probe.sh beside this file) and the parser
+ * of its `emqx <tab> status <tab> exit code <tab> first line` lines. Part of emqxFactQuery().
+ */
+export const emqxProbe = {
+  probe: readFileSync(new URL('./probe.sh', import.meta.url), 'utf8'),
+  sections: {
+    emqx(facts: HostFacts, fields: string[]): void {
+      if (fields[0] === 'status') facts.emqx = { status: { code: Number(fields[1] ?? 1), text: fields[2] ?? '' }, api: null };
+    },
   },
 };

@@ -18,7 +18,7 @@ import { tlsFiles, type TlsIssuer } from '../../tls/server-files.ts';
 import { chooseCookie, chooseNodeName, cookieInConfig, generateCookie, servicePassword } from './identity.ts';
 import { emqxRestoreUpgradeBackupCommand, emqxUpgradeBackupCommand } from './backup.ts';
 import { emqxLayout as layout } from './layout.ts';
-import { emqxProbeSections } from './facts.ts';
+import { emqxProbe } from './facts.ts';
 import { chooseEmqxPackage, type EmqxPackage } from './package-source.ts';
 import type { ServiceTarget } from './rest-scripts.ts';
 import { restSteps, usersStateFile } from './rest-steps.ts';
@@ -42,7 +42,7 @@ export function emqxFactQuery(): FactQuery {
     files: [layout.configFile, layout.usersStateFile, pendingRestartMarker(layout.service), emqxTlsLayout.caFile, emqxTlsLayout.certFile, emqxTlsLayout.keyFile],
     directories: [layout.dataDir, layout.tlsDir],
     services: [layout.service],
-    sections: emqxProbeSections,
+    ...emqxProbe,
   };
 }
 
