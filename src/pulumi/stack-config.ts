@@ -5,7 +5,7 @@ import { readInventory } from '../lab/inventory.ts';
 import { InputError, InputErrors } from '../settings/input-error.ts';
 import { resolveSettings, type Settings } from '../settings/load.ts';
 import { listenerNames } from '../settings/schema.ts';
-import { parseHostSpec } from '../transport/host-spec.ts';
+import { bracketHost, parseHostSpec } from '../transport/host-spec.ts';
 import { imageReferencePattern } from '../container/image-layouts.ts';
 
 /**
@@ -180,9 +180,8 @@ function readSettings(reader: ConfigReader, baseDir: string, errors: InputError[
 }
 
 function checkHost(host: z.output<typeof hostEntry>, field: string, baseDir: string, errors: InputError[]): HostEntry | undefined {
-  const address = host.address.includes(':') ? `[${host.address}]` : host.address;
   try {
-    parseHostSpec(`${host.user}@${address}:${host.port}`, field);
+    parseHostSpec(`${host.user}@${bracketHost(host.address)}:${host.port}`, field);
   } catch (error) {
     if (error instanceof InputError) errors.push(error);
     else throw error;
