@@ -6,7 +6,8 @@ import { gatherFacts } from '../facts/gather.ts';
 import { InputError, InputErrors } from '../settings/input-error.ts';
 import { readSettingsFile } from '../settings/load.ts';
 import type { Transport } from '../transport/transport.ts';
-import { buildTargets, defaultEnvironment, type InstallEnvironment, type TargetOptions } from './install-command.ts';
+import { defaultEnvironment, type InstallEnvironment } from './install-command.ts';
+import { buildTargets, type TargetOptions } from './ssh-targets.ts';
 import { requireTargets, targetFlags, targetOptions, targetUsage, parseFlags } from './target-flags.ts';
 
 export const backupUsage = `Usage: npx zx scripts/backup.mts (--host [user@]host[:port] … | --inventory FILE) [--to DIR] [--broker mosquitto|emqx | --settings FILE]

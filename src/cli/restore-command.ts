@@ -6,7 +6,8 @@ import { lockName, withHostLock } from '../engine/host-lock.ts';
 import { InputError, InputErrors } from '../settings/input-error.ts';
 import { loadSettings, type Settings } from '../settings/load.ts';
 import type { Transport } from '../transport/transport.ts';
-import { buildTargets, defaultEnvironment, type InstallEnvironment, type InstallTarget, type TargetOptions } from './install-command.ts';
+import { defaultEnvironment, type InstallEnvironment, type InstallTarget } from './install-command.ts';
+import { buildTargets, type TargetOptions } from './ssh-targets.ts';
 import { formatRecap, formatStepLine } from './progress-printer.ts';
 import { requireTargets, targetFlags, targetOptions, targetUsage, parseFlags } from './target-flags.ts';
 

@@ -7,7 +7,8 @@ import { evaluateStatus, type BrokerFigures, type TargetStatus, statusProbeQuery
 import { formatStatusTable } from '../status/format.ts';
 import { gatherStatusFacts } from '../status/status-facts.ts';
 import { parseDockerHost, type DockerHost } from '../container/docker-host.ts';
-import { buildTargets, defaultEnvironment, dockerTransport, type InstallEnvironment, type InstallTarget } from './install-command.ts';
+import { defaultEnvironment, type InstallEnvironment, type InstallTarget } from './install-command.ts';
+import { buildTargets, dockerTransport } from './ssh-targets.ts';
 import { parseStatusOptions, statusUsage, type StatusOptions } from './status-options.ts';
 import { inputErrorDocument, JSON_FORMAT_VERSION } from '../verify/verify-report.ts';
 

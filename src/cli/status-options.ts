@@ -1,5 +1,5 @@
 import { InputError } from '../settings/input-error.ts';
-import type { TargetOptions } from './install-command.ts';
+import type { TargetOptions } from './ssh-targets.ts';
 import { positiveInteger, requireTargets, targetFlags, targetOptions, targetUsage, parseFlags } from './target-flags.ts';
 
 export interface StatusOptions extends TargetOptions {

@@ -3,7 +3,7 @@ import { parseArgs, type ParseArgsOptionsConfig } from 'node:util';
 import { join } from 'node:path';
 import { InputError } from '../settings/input-error.ts';
 import type { HostKeyCheck } from '../transport/known-hosts.ts';
-import type { TargetOptions } from './install-command.ts';
+import type { TargetOptions } from './ssh-targets.ts';
 
 /** The parseArgs options that pick hosts and say how to reach them, shared by status, backup and restore. */
 export const targetFlags = {
