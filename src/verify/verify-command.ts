@@ -1,11 +1,10 @@
 import { X509Certificate } from 'node:crypto';
-import { homedir } from 'node:os';
-import { join } from 'node:path';
 import { InputError, InputErrors } from '../settings/input-error.ts';
 import { inputCaps, readInputBytes, readInputText } from '../settings/input-file.ts';
 import { loadSettings } from '../settings/load.ts';
 import { consumerProbes } from './consumer-retention.ts';
 import { SshTransport, type SshOptions } from '../transport/ssh.ts';
+import { sshOptions } from '../transport/ssh-options.ts';
 import type { Transport } from '../transport/transport.ts';
 import { interruptExitCodes, processInterrupts, withInterrupts } from './interrupts.ts';
 import { restartViaSystemctl } from './restart-service.ts';
@@ -59,14 +58,8 @@ export async function runVerifyCommand(args: readonly string[], environment: Ver
     if (restartHost !== undefined && identity !== undefined) {
       // The shared reader refuses a device, FIFO or huge file now, with the flag named.
       readInputBytes(identity, '--identity', inputCaps.pem);
-      const ssh: SshOptions = {
-        ...restartHost,
-        identityFile: identity,
-        connectTimeoutMs: 10_000,
-        retries: 2,
-        // Same host key policy as the install front door's default.
-        hostKeys: { check: 'accept-new', file: parsed.knownHosts ?? join(homedir(), '.ssh', 'known_hosts') },
-      };
+      // Same host key policy, timeout and retries as the install front door's defaults.
+      const ssh = sshOptions(restartHost, { identityFile: identity, knownHosts: parsed.knownHosts });
       options.restartBroker = restartViaSystemctl(() => environment.connect(ssh), parsed.service);
     }
   } catch (error) {
