@@ -1,6 +1,6 @@
 import { X509Certificate } from 'node:crypto';
 import { InputError, InputErrors } from '../settings/input-error.ts';
-import { inputCaps, readInputBytes, readInputText } from '../settings/input-file.ts';
+import { inputCaps, readInputBytes, readInputText, readSecretFile } from '../settings/input-file.ts';
 import { loadSettings } from '../settings/load.ts';
 import { consumerProbes } from './consumer-retention.ts';
 import { SshTransport, type SshOptions } from '../transport/ssh.ts';
@@ -8,7 +8,7 @@ import { sshOptions } from '../transport/ssh-options.ts';
 import type { Transport } from '../transport/transport.ts';
 import { interruptExitCodes, processInterrupts, withInterrupts } from './interrupts.ts';
 import { restartViaSystemctl } from './restart-service.ts';
-import { parseVerifyArguments, readPasswordFile, verifyUsage } from './verify-arguments.ts';
+import { parseVerifyArguments, verifyUsage } from './verify-arguments.ts';
 import { verifyBroker, type VerifyOptions } from './verify-broker.ts';
 import { formatVerifyReport, inputErrorDocument, verifyJsonDocument, type VerifyReport } from './verify-report.ts';
 
@@ -46,7 +46,7 @@ export async function runVerifyCommand(args: readonly string[], environment: Ver
     if (parsed.caFile !== undefined) options.ca = readCaFile(parsed.caFile);
     if (parsed.user !== undefined && parsed.passwordFile !== undefined) {
       options.username = parsed.user;
-      options.password = readPasswordFile(parsed.passwordFile);
+      options.password = readSecretFile(parsed.passwordFile, '--password-file');
     }
     if (parsed.consumers !== undefined && parsed.user !== undefined && parsed.passwordFile !== undefined) {
       // The verifier's user stands in as the admin, so a settings file that names none still loads.
