@@ -173,8 +173,9 @@ function resolveCredentials(
       errors.push(new InputError(field, 'give either "password" or "passwordFile", not both'));
       return;
     }
-    if (entry.passwordFile !== undefined) {
-      const secret = readPasswordFile(entry.passwordFile, `${field}.passwordFile`, baseDir, errors);
+    const file = entry.passwordFile;
+    if (file !== undefined) {
+      const secret = collected(errors, () => readSecretFile(file, `${field}.passwordFile`, baseDir));
       if (secret) resolved.push({ name: entry.name, password: secret });
       return;
     }
@@ -195,10 +196,12 @@ function applyAdminOverride(admins: Credential[], overrides: SettingsOverrides, 
     return;
   }
   let password: Secret | undefined;
-  if (overrides.adminPasswordFile !== undefined) {
-    password = readPasswordFile(overrides.adminPasswordFile, '--admin-password-file', baseDir, errors);
-  } else if (overrides.env?.MQTT_ADMIN_PASSWORD) {
-    password = checkPassword(overrides.env.MQTT_ADMIN_PASSWORD, 'MQTT_ADMIN_PASSWORD', errors);
+  const { adminPasswordFile: file } = overrides;
+  const fromEnv = overrides.env?.MQTT_ADMIN_PASSWORD;
+  if (file !== undefined) {
+    password = collected(errors, () => readSecretFile(file, '--admin-password-file', baseDir));
+  } else if (fromEnv) {
+    password = collected(errors, () => checkSecretValue(fromEnv, 'MQTT_ADMIN_PASSWORD'));
   } else {
     errors.push(new InputError('--admin-password-file', `is required with --admin-user (or set MQTT_ADMIN_PASSWORD)`));
   }
@@ -208,19 +211,10 @@ function applyAdminOverride(admins: Credential[], overrides: SettingsOverrides, 
   admins.unshift({ name, password });
 }
 
-function readPasswordFile(path: string, field: string, baseDir: string, errors: InputError[]): Secret | undefined {
+/** A check that throws an InputError, whose error joins the others instead: every bad field is reported at once. */
+function collected<T>(errors: InputError[], check: () => T): T | undefined {
   try {
-    return readSecretFile(path, field, baseDir);
-  } catch (error) {
-    if (!(error instanceof InputError)) throw error;
-    errors.push(error);
-    return undefined;
-  }
-}
-
-function checkPassword(value: string, field: string, errors: InputError[]): Secret | undefined {
-  try {
-    return checkSecretValue(value, field);
+    return check();
   } catch (error) {
     if (!(error instanceof InputError)) throw error;
     errors.push(error);
