@@ -5,6 +5,7 @@ import { readInventory } from '../lab/inventory.ts';
 import { InputError, InputErrors } from '../settings/input-error.ts';
 import { resolveSettings, type Settings } from '../settings/load.ts';
 import { listenerNames } from '../settings/schema.ts';
+import { fieldPath, zodInputErrors } from '../settings/zod-errors.ts';
 import { bracketHost, parseHostSpec } from '../transport/host-spec.ts';
 import { imageReferencePattern } from '../container/image-layouts.ts';
 
@@ -243,15 +244,6 @@ function parseKey<T extends z.ZodType>(reader: ConfigReader, key: string, schema
   }
   const parsed = schema.safeParse(value);
   if (parsed.success) return parsed.data;
-  for (const issue of parsed.error.issues) {
-    const path = issue.path.map((part) => (typeof part === 'number' ? `[${part}]` : `.${String(part)}`)).join('');
-    const message =
-      issue.code === 'unrecognized_keys'
-        ? `unknown key ${issue.keys.map((name) => `"${name}"`).join(', ')}`
-        : issue.code === 'invalid_value'
-          ? `must be one of ${issue.values.map((option) => JSON.stringify(option)).join(', ')}`
-          : issue.message.replace(/^Invalid input: /, '');
-    errors.push(new InputError(`${field}${path}`, message));
-  }
+  errors.push(...zodInputErrors(parsed.error.issues, (path) => fieldPath(field, path)));
   return undefined;
 }

@@ -1,6 +1,5 @@
 import { dirname, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import type { z } from 'zod';
 import { dashboardAdminProblems, resolveEmqxSettings } from '../brokers/emqx/settings.ts';
 import { Secret } from '../secret.ts';
 import { resolveTlsSettings, type TlsSettings } from '../tls/tls-settings.ts';
@@ -9,6 +8,7 @@ import { InputError, InputErrors } from './input-error.ts';
 import { checkSecretValue, inputCaps, readInputText, readSecretFile } from './input-file.ts';
 import { maxUsers, settingsSchema, type ParsedSettings, type SettingsInput } from './schema.ts';
 import { closestKey, knownKeysAt } from './suggest.ts';
+import { fieldPath, zodInputErrors } from './zod-errors.ts';
 
 export interface Credential {
   name: string;
@@ -79,7 +79,7 @@ export function resolveSettings(raw: unknown, overrides: SettingsOverrides = {},
   if (overrides.version !== undefined) input.version = overrides.version;
 
   const parsed = settingsSchema.safeParse(input as SettingsInput);
-  if (!parsed.success) throw new InputErrors(parsed.error.issues.map(issueToInputError));
+  if (!parsed.success) throw new InputErrors(zodInputErrors(parsed.error.issues, (path) => fieldPath('settings', path), describeUnknownKeys));
   const settings = parsed.data;
 
   const errors: InputError[] = [];
@@ -122,21 +122,15 @@ export function clientUsers(settings: Pick<Settings, 'users' | 'consumers'>): Ar
   return [...settings.users, ...consumerUsers(settings.consumers)];
 }
 
-function issueToInputError(issue: z.core.$ZodIssue): InputError {
-  const field = ['settings', ...issue.path.map(String)].join('.').replace(/\.(\d+)(?=\.|$)/g, '[$1]');
-  if (issue.code === 'unrecognized_keys') {
-    const known = knownKeysAt(settingsSchema, issue.path);
-    const described = issue.keys.map((key) => {
-      const suggestion = closestKey(key, known);
-      return suggestion ? `"${key}" (did you mean "${suggestion}"?)` : `"${key}"`;
-    });
-    const allowed = known.length > 0 && known.length <= 12 ? `allowed here: ${known.join(', ')}` : "see the README's settings table for the allowed keys";
-    return new InputError(field, `unknown key ${described.join(', ')}; ${allowed}`);
-  }
-  if (issue.code === 'invalid_value') {
-    return new InputError(field, `must be one of ${issue.values.map((value) => JSON.stringify(value)).join(', ')}`);
-  }
-  return new InputError(field, issue.message.replace(/^Invalid input: /, ''));
+/** Unknown settings keys name the closest known key, and the allowed ones where they are few. */
+function describeUnknownKeys(issue: { keys: string[]; path: PropertyKey[] }): string {
+  const known = knownKeysAt(settingsSchema, issue.path);
+  const described = issue.keys.map((key) => {
+    const suggestion = closestKey(key, known);
+    return suggestion ? `"${key}" (did you mean "${suggestion}"?)` : `"${key}"`;
+  });
+  const allowed = known.length > 0 && known.length <= 12 ? `allowed here: ${known.join(', ')}` : "see the README's settings table for the allowed keys";
+  return `unknown key ${described.join(', ')}; ${allowed}`;
 }
 
 function checkListeners(settings: ParsedSettings, errors: InputError[]): void {
