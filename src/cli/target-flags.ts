@@ -1,11 +1,10 @@
-import { homedir } from 'node:os';
 import { parseArgs, type ParseArgsOptionsConfig } from 'node:util';
-import { join } from 'node:path';
 import { InputError } from '../settings/input-error.ts';
 import type { HostKeyCheck } from '../transport/known-hosts.ts';
+import { defaultKnownHostsFile } from '../transport/ssh-options.ts';
 import type { TargetOptions } from './ssh-targets.ts';
 
-/** The parseArgs options that pick hosts and say how to reach them, shared by status, backup and restore. */
+/** The parseArgs options that pick hosts and say how to reach them, shared by install, status, backup and restore. */
 export const targetFlags = {
   host: { type: 'string', multiple: true },
   inventory: { type: 'string' },
@@ -29,6 +28,12 @@ export function positiveInteger(value: string | undefined, flag: string, fallbac
   return number;
 }
 
+export function parseHostKeyCheck(value: string | undefined): HostKeyCheck {
+  if (value === undefined) return 'accept-new';
+  if (value === 'strict' || value === 'accept-new' || value === 'off') return value;
+  throw new InputError('--host-key-check', `must be strict, accept-new or off, got "${value}"`);
+}
+
 type TargetValues = { [K in keyof typeof targetFlags]?: (typeof targetFlags)[K] extends { multiple: true } ? string[] : string };
 
 /** Strict flag parsing (no positionals, unknown flags refused) whose errors are input errors: exit 2. */
@@ -42,14 +47,13 @@ export function parseFlags<T extends ParseArgsOptionsConfig>(args: string[], opt
 
 /** parseArgs values of targetFlags → TargetOptions, checked; at least one host unless `optional`. */
 export function targetOptions(values: TargetValues): TargetOptions {
-  const check = values['host-key-check'] ?? 'accept-new';
-  if (check !== 'strict' && check !== 'accept-new' && check !== 'off') throw new InputError('--host-key-check', `must be strict, accept-new or off, got "${check}"`);
+  const hostKeyCheck = parseHostKeyCheck(values['host-key-check']);
   const options: TargetOptions = {
     hosts: values.host ?? [],
     connectTimeoutSeconds: positiveInteger(values['connect-timeout'], '--connect-timeout', 10),
     retries: positiveInteger(values.retries, '--retries', 2, 0),
-    knownHosts: values['known-hosts'] ?? join(homedir(), '.ssh', 'known_hosts'),
-    hostKeyCheck: check as HostKeyCheck,
+    knownHosts: values['known-hosts'] ?? defaultKnownHostsFile(),
+    hostKeyCheck,
   };
   if (values.inventory !== undefined) options.inventory = values.inventory;
   if (values.limit !== undefined) options.limit = values.limit;
