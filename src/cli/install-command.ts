@@ -18,6 +18,7 @@ import { finishInstall } from './install-report.ts';
 import { formatStepLine } from './progress-printer.ts';
 import { renderTo, writeConsumers } from './render-to.ts';
 import { buildTargets } from './ssh-targets.ts';
+import { settingsOverrides } from './target-flags.ts';
 
 export interface InstallTarget extends HostTarget {
   address: string;
@@ -72,10 +73,8 @@ export async function runInstall(broker: Settings['broker'], args: string[], env
     settings = loadSettings(options.settings, {
       broker,
       ...(options.version !== undefined ? { version: options.version } : {}),
-      ...(options.adminUser !== undefined ? { adminUser: options.adminUser } : {}),
-      ...(options.adminPasswordFile !== undefined ? { adminPasswordFile: options.adminPasswordFile } : {}),
       ...(options.package !== undefined ? { emqxPackage: options.package } : {}),
-      env: environment.env,
+      ...settingsOverrides(options, environment.env),
     });
     targets = buildTargets(options, environment);
     if (options.docker) dockerHost = parseDockerHost(options.dockerHost);

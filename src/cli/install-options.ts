@@ -3,7 +3,7 @@ import { defaultLockTimeoutSeconds } from '../engine/host-lock.ts';
 import { InputError } from '../settings/input-error.ts';
 import type { HostKeyCheck } from '../transport/known-hosts.ts';
 import { defaultKnownHostsFile } from '../transport/ssh-options.ts';
-import { parseFlags, parseHostKeyCheck, positiveInteger, targetFlags } from './target-flags.ts';
+import { parseFlags, parseHostKeyCheck, positiveInteger, settingsFlags, targetFlags } from './target-flags.ts';
 
 export interface InstallOptions {
   hosts: string[];
@@ -51,12 +51,10 @@ export interface InstallOptions {
   consumerBroker?: string;
 }
 
-/** install-*.mts's flags: the target flags every SSH front door shares, then install's own. */
+/** install-*.mts's flags: the target and settings flags other front doors share, then install's own. */
 const installFlags = {
   ...targetFlags,
-  settings: { type: 'string' },
-  'admin-user': { type: 'string' },
-  'admin-password-file': { type: 'string' },
+  ...settingsFlags,
   version: { type: 'string' },
   package: { type: 'string' },
   'dry-run': { type: 'boolean', default: false },

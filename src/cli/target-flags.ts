@@ -1,5 +1,6 @@
 import { parseArgs, type ParseArgsOptionsConfig } from 'node:util';
 import { InputError } from '../settings/input-error.ts';
+import type { SettingsOverrides } from '../settings/load.ts';
 import type { HostKeyCheck } from '../transport/known-hosts.ts';
 import { defaultKnownHostsFile } from '../transport/ssh-options.ts';
 import type { TargetOptions } from './ssh-targets.ts';
@@ -16,6 +17,37 @@ export const targetFlags = {
   'known-hosts': { type: 'string' },
   'host-key-check': { type: 'string' },
 } as const;
+
+/** The flags that name the settings a front door loads: shared by install, status and restore. */
+export const settingsFlags = {
+  settings: { type: 'string' },
+  'admin-user': { type: 'string' },
+  'admin-password-file': { type: 'string' },
+} as const;
+
+export interface SettingsFlagOptions {
+  settings?: string;
+  adminUser?: string;
+  adminPasswordFile?: string;
+}
+
+/** parseArgs values of settingsFlags → the options that carry them (absent flags stay absent). */
+export function settingsFlagOptions(values: { settings?: string | undefined; 'admin-user'?: string | undefined; 'admin-password-file'?: string | undefined }): SettingsFlagOptions {
+  return {
+    ...(values.settings !== undefined ? { settings: values.settings } : {}),
+    ...(values['admin-user'] !== undefined ? { adminUser: values['admin-user'] } : {}),
+    ...(values['admin-password-file'] !== undefined ? { adminPasswordFile: values['admin-password-file'] } : {}),
+  };
+}
+
+/** What loadSettings takes from those flags, with the environment (MQTT_ADMIN_PASSWORD). */
+export function settingsOverrides(options: SettingsFlagOptions, env: Record<string, string | undefined>): SettingsOverrides {
+  return {
+    ...(options.adminUser !== undefined ? { adminUser: options.adminUser } : {}),
+    ...(options.adminPasswordFile !== undefined ? { adminPasswordFile: options.adminPasswordFile } : {}),
+    env,
+  };
+}
 
 export const targetUsage = `  --host [user@]host[:port], --inventory FILE, --limit PATTERNS, --identity FILE, --ssh-password-file FILE,
   --known-hosts FILE, --host-key-check MODE, --connect-timeout SECONDS, --retries N
