@@ -3,7 +3,7 @@ import { InputError } from '../settings/input-error.ts';
 import type { Settings } from '../settings/load.ts';
 import type { Transport } from '../transport/transport.ts';
 import type { InstallEnvironment } from './install-command.ts';
-import { refuseInput } from './install-input-error.ts';
+import { refuseInput } from './refuse-input.ts';
 import type { InstallOptions } from './install-options.ts';
 import { finishInstall } from './install-report.ts';
 import { formatStepLine } from './progress-printer.ts';
@@ -19,7 +19,7 @@ export async function runDockerInstall(broker: Settings['broker'], settings: Set
     if (dockerHost.kind === 'ssh' && options.image === LOCAL_IMAGE) throw new InputError('--image', `"${LOCAL_IMAGE}" builds on this machine's engine only; give an image the Docker host has or can pull`);
     image = await resolveImage(settings, options.image, options.dryRun);
   } catch (error) {
-    return refuseInput(error instanceof InputError ? error.message : `--image: ${(error as Error).message}`, options.json, environment);
+    return refuseInput(error instanceof InputError ? error.message : `--image: ${(error as Error).message}`, environment, { installJson: options.json });
   }
   let transport: Transport;
   try {

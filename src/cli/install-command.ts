@@ -11,7 +11,7 @@ import type { Transport } from '../transport/transport.ts';
 import { processInterrupts } from '../verify/interrupts.ts';
 import type { VerifyReport } from '../verify/verify-report.ts';
 import { runDockerInstall } from './docker-install.ts';
-import { refuseInput } from './install-input-error.ts';
+import { refuseInput } from './refuse-input.ts';
 import { parseInstallOptions, type InstallOptions } from './install-options.ts';
 import { installUsage } from './install-usage.ts';
 import { finishInstall } from './install-report.ts';
@@ -83,7 +83,7 @@ export async function runInstall(broker: Settings['broker'], args: string[], env
     consumers = consumerOutput(options, settings, first);
   } catch (error) {
     if (error instanceof InputError || error instanceof InputErrors) {
-      return refuseInput(error.message, args.includes('--json'), environment, '\n\nRun with --help for the flags, or see README.md "Settings".');
+      return refuseInput(error.message, environment, { hint: '\n\nRun with --help for the flags, or see README.md "Settings".', installJson: args.includes('--json') });
     }
     throw error;
   }
@@ -96,7 +96,7 @@ export async function runInstall(broker: Settings['broker'], args: string[], env
       if (consumers) writeConsumers(consumers, settings, environment);
     } catch (error) {
       // Rendering without a host can only fail on what the settings say (e.g. no TLS name to certify).
-      return refuseInput(`--render-to: ${(error as Error).message}`, options.json, environment);
+      return refuseInput(`--render-to: ${(error as Error).message}`, environment, { installJson: options.json });
     }
     return 0;
   }

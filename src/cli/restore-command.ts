@@ -10,6 +10,7 @@ import { defaultEnvironment, type InstallEnvironment, type InstallTarget } from 
 import { buildTargets, type TargetOptions } from './ssh-targets.ts';
 import { formatRecap, formatStepLine } from './progress-printer.ts';
 import { requireTargets, settingsFlagOptions, settingsFlags, settingsOverrides, targetFlags, targetOptions, targetUsage, parseFlags, type SettingsFlagOptions } from './target-flags.ts';
+import { flagsHint, refuseInput } from './refuse-input.ts';
 
 export const restoreUsage = `Usage: npx zx scripts/restore.mts --from FILE.tar.gz --settings FILE.yaml --admin-user NAME --admin-password-file FILE (--host H | --inventory FILE)
 
@@ -109,10 +110,7 @@ export async function runRestore(args: string[], environment: Pick<InstallEnviro
     if (targets.length !== 1) throw new InputError('--host', `restore onto exactly one host, got ${targets.length}`);
     target = targets[0]!;
   } catch (error) {
-    if (error instanceof InputError || error instanceof InputErrors) {
-      environment.printError(`invalid input:\n${error.message}\n\nRun with --help for the flags.`);
-      return 2;
-    }
+    if (error instanceof InputError || error instanceof InputErrors) return refuseInput(error.message, environment, { hint: flagsHint });
     throw error;
   }
 
