@@ -118,6 +118,7 @@ export async function runInstall(broker: Settings['broker'], args: string[], env
   });
   return finishInstall(broker, settings, options, {
     reports,
+    // finishInstall verifies only when environment.verify is set (tests leave it out to skip the verify).
     verify: (index, print, mayRestart, signal, onReport) => environment.verify!(targets[index]!, settings, print, mayRestart, signal, onReport),
   }, environment);
 }
