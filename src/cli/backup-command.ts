@@ -6,8 +6,10 @@ import { gatherFacts } from '../facts/gather.ts';
 import { InputError, InputErrors } from '../settings/input-error.ts';
 import { readSettingsFile } from '../settings/load.ts';
 import type { Transport } from '../transport/transport.ts';
-import { buildTargets, defaultEnvironment, type InstallEnvironment, type TargetOptions } from './install-command.ts';
+import { defaultEnvironment, type InstallEnvironment } from './install-command.ts';
+import { buildTargets, type TargetOptions } from './ssh-targets.ts';
 import { requireTargets, targetFlags, targetOptions, targetUsage, parseFlags } from './target-flags.ts';
+import { flagsHint, refuseInput } from './refuse-input.ts';
 
 export const backupUsage = `Usage: npx zx scripts/backup.mts (--host [user@]host[:port] … | --inventory FILE) [--to DIR] [--broker mosquitto|emqx | --settings FILE]
 
@@ -72,10 +74,7 @@ export async function runBackup(args: string[], environment: BackupEnvironment =
     }
     targets = buildTargets(options, environment);
   } catch (error) {
-    if (error instanceof InputError || error instanceof InputErrors) {
-      environment.printError(`invalid input:\n${error.message}\n\nRun with --help for the flags.`);
-      return 2;
-    }
+    if (error instanceof InputError || error instanceof InputErrors) return refuseInput(error.message, environment, { hint: flagsHint });
     throw error;
   }
   const backup = brokerBackup(options.broker);

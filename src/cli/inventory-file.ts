@@ -3,6 +3,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { InputError } from '../settings/input-error.ts';
 import { inputCaps, readInputText } from '../settings/input-file.ts';
+import { zodInputErrors } from '../settings/zod-errors.ts';
 
 /**
  * An inventory lists hosts with what `--host` cannot say: an SSH port per host, a key per host, and
@@ -50,10 +51,8 @@ export function readInventory(path: string): InventoryHost[] {
     throw new InputError('--inventory', `cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
   }
   const parsed = inventorySchema.safeParse(raw);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new InputError(`--inventory ${['', ...issue.path].join('.')}`.trim(), issue.message);
-  }
+  // The first problem only: an inventory is short, and its field names are the file's own.
+  if (!parsed.success) throw zodInputErrors(parsed.error.issues, (path) => `--inventory ${['', ...path.map(String)].join('.')}`.trim())[0]!;
   const base = dirname(resolve(path));
   const keyPath = parsed.data.keyPath;
   return parsed.data.hosts.map((host) => {

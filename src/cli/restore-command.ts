@@ -7,9 +7,11 @@ import { InputError, InputErrors } from '../settings/input-error.ts';
 import { type Settings } from '../settings/load.ts';
 import { loadSettings } from '../brokers/load-settings.ts';
 import type { Transport } from '../transport/transport.ts';
-import { buildTargets, defaultEnvironment, type InstallEnvironment, type InstallTarget, type TargetOptions } from './install-command.ts';
+import { defaultEnvironment, type InstallEnvironment, type InstallTarget } from './install-command.ts';
+import { buildTargets, type TargetOptions } from './ssh-targets.ts';
 import { formatRecap, formatStepLine } from './progress-printer.ts';
-import { requireTargets, targetFlags, targetOptions, targetUsage, parseFlags } from './target-flags.ts';
+import { requireTargets, settingsFlagOptions, settingsFlags, settingsOverrides, targetFlags, targetOptions, targetUsage, parseFlags, type SettingsFlagOptions } from './target-flags.ts';
+import { flagsHint, refuseInput } from './refuse-input.ts';
 
 export const restoreUsage = `Usage: npx zx scripts/restore.mts --from FILE.tar.gz --settings FILE.yaml --admin-user NAME --admin-password-file FILE (--host H | --inventory FILE)
 
@@ -32,11 +34,8 @@ Exit codes: 0 restored, 1 the host failed, 2 invalid input (nothing was touched)
 
 const maxArchiveBytes = 2 * 1024 * 1024 * 1024;
 
-export interface RestoreOptions extends TargetOptions {
+export interface RestoreOptions extends TargetOptions, SettingsFlagOptions {
   from?: string;
-  settings?: string;
-  adminUser?: string;
-  adminPasswordFile?: string;
   broker?: 'mosquitto' | 'emqx';
   help: boolean;
 }
@@ -44,18 +43,13 @@ export interface RestoreOptions extends TargetOptions {
 export function parseRestoreOptions(args: string[]): RestoreOptions {
   const values = parseFlags(args, {
     ...targetFlags,
+    ...settingsFlags,
     from: { type: 'string' },
-    settings: { type: 'string' },
-    'admin-user': { type: 'string' },
-    'admin-password-file': { type: 'string' },
     broker: { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
   });
-  const options: RestoreOptions = { ...targetOptions(values), help: values.help };
+  const options: RestoreOptions = { ...targetOptions(values), ...settingsFlagOptions(values), help: values.help };
   if (values.from !== undefined) options.from = values.from;
-  if (values.settings !== undefined) options.settings = values.settings;
-  if (values['admin-user'] !== undefined) options.adminUser = values['admin-user'];
-  if (values['admin-password-file'] !== undefined) options.adminPasswordFile = values['admin-password-file'];
   if (values.broker !== undefined) {
     if (values.broker !== 'mosquitto' && values.broker !== 'emqx') throw new InputError('--broker', `must be mosquitto or emqx, got "${values.broker}"`);
     options.broker = values.broker;
@@ -104,12 +98,7 @@ export async function runRestore(args: string[], environment: Pick<InstallEnviro
     }
     // Without a settings file the broker is --broker's, else Mosquitto; a settings file names its own.
     const broker = options.broker ?? (options.settings === undefined ? 'mosquitto' : undefined);
-    settings = loadSettings(options.settings, {
-      ...(broker !== undefined ? { broker } : {}),
-      ...(options.adminUser !== undefined ? { adminUser: options.adminUser } : {}),
-      ...(options.adminPasswordFile !== undefined ? { adminPasswordFile: options.adminPasswordFile } : {}),
-      env: environment.env,
-    });
+    settings = loadSettings(options.settings, { ...(broker !== undefined ? { broker } : {}), ...settingsOverrides(options, environment.env) });
     if (settings.state !== 'present') throw new InputError('settings.state', 'must be present to restore onto the host');
     let manifest: BackupManifest | null;
     ({ archive, manifest } = readArchive(options.from!));
@@ -122,10 +111,7 @@ export async function runRestore(args: string[], environment: Pick<InstallEnviro
     if (targets.length !== 1) throw new InputError('--host', `restore onto exactly one host, got ${targets.length}`);
     target = targets[0]!;
   } catch (error) {
-    if (error instanceof InputError || error instanceof InputErrors) {
-      environment.printError(`invalid input:\n${error.message}\n\nRun with --help for the flags.`);
-      return 2;
-    }
+    if (error instanceof InputError || error instanceof InputErrors) return refuseInput(error.message, environment, { hint: flagsHint });
     throw error;
   }
 

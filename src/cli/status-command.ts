@@ -8,7 +8,9 @@ import { evaluateStatus, type BrokerFigures, type TargetStatus, statusProbeQuery
 import { formatStatusTable } from '../status/format.ts';
 import { gatherStatusFacts } from '../status/status-facts.ts';
 import { parseDockerHost, type DockerHost } from '../container/docker-host.ts';
-import { buildTargets, defaultEnvironment, dockerTransport, type InstallEnvironment, type InstallTarget } from './install-command.ts';
+import { defaultEnvironment, type InstallEnvironment, type InstallTarget } from './install-command.ts';
+import { buildTargets, dockerTransport } from './ssh-targets.ts';
+import { settingsOverrides } from './target-flags.ts';
 import { parseStatusOptions, statusUsage, type StatusOptions } from './status-options.ts';
 import { inputErrorDocument, JSON_FORMAT_VERSION } from '../verify/verify-report.ts';
 
@@ -33,11 +35,7 @@ export async function runStatus(args: string[], environment: StatusEnvironment =
       environment.print(statusUsage);
       return 0;
     }
-    settings = loadSettings(options.settings, {
-      ...(options.adminUser !== undefined ? { adminUser: options.adminUser } : {}),
-      ...(options.adminPasswordFile !== undefined ? { adminPasswordFile: options.adminPasswordFile } : {}),
-      env: environment.env,
-    });
+    settings = loadSettings(options.settings, settingsOverrides(options, environment.env));
     targets = options.docker ? [] : buildTargets(options, environment);
     if (options.docker) dockerHost = parseDockerHost(options.dockerHost);
   } catch (error) {

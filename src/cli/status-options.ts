@@ -1,11 +1,8 @@
 import { InputError } from '../settings/input-error.ts';
-import type { TargetOptions } from './install-command.ts';
-import { positiveInteger, requireTargets, targetFlags, targetOptions, targetUsage, parseFlags } from './target-flags.ts';
+import type { TargetOptions } from './ssh-targets.ts';
+import { positiveInteger, requireTargets, settingsFlagOptions, settingsFlags, targetFlags, targetOptions, targetUsage, parseFlags, type SettingsFlagOptions } from './target-flags.ts';
 
-export interface StatusOptions extends TargetOptions {
-  settings?: string;
-  adminUser?: string;
-  adminPasswordFile?: string;
+export interface StatusOptions extends TargetOptions, SettingsFlagOptions {
   json: boolean;
   concurrency: number;
   help: boolean;
@@ -37,9 +34,7 @@ Exit codes: 0 all well, 1 something is wrong on a host (or it could not be reach
 export function parseStatusOptions(args: string[]): StatusOptions {
   const values = parseFlags(args, {
     ...targetFlags,
-    settings: { type: 'string' },
-    'admin-user': { type: 'string' },
-    'admin-password-file': { type: 'string' },
+    ...settingsFlags,
     json: { type: 'boolean', default: false },
     concurrency: { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
@@ -59,9 +54,7 @@ export function parseStatusOptions(args: string[]): StatusOptions {
   if (!options.docker && (options.dockerHost !== undefined || options.containerName !== undefined)) {
     throw new InputError('--docker', '--docker-host and --container-name only apply with --docker');
   }
-  if (values.settings !== undefined) options.settings = values.settings;
-  if (values['admin-user'] !== undefined) options.adminUser = values['admin-user'];
-  if (values['admin-password-file'] !== undefined) options.adminPasswordFile = values['admin-password-file'];
+  Object.assign(options, settingsFlagOptions(values));
   if (options.help) return options;
   if (options.settings === undefined) throw new InputError('--settings', 'is required: status compares each host with the settings it was converged with');
   if (options.docker) {

@@ -1,5 +1,6 @@
 import { InputError } from '../settings/input-error.ts';
 import type { Settings } from '../settings/load.ts';
+import { bracketHost } from '../transport/host-spec.ts';
 
 /** Where a consumer connects: the scheme every consumer kind understands (Paho Java and Go, MQTT.js). */
 export interface ConsumerEndpoint {
@@ -34,6 +35,5 @@ export function consumerEndpoint(settings: Pick<Settings, 'listeners'>, address:
 
 /** The URL as Paho (Flume, Telegraf) and MQTT.js take it; EMQX serves WebSocket on /mqtt only. */
 export function endpointUrl(endpoint: ConsumerEndpoint): string {
-  const host = endpoint.host.includes(':') ? `[${endpoint.host}]` : endpoint.host;
-  return `${endpoint.scheme}://${host}:${endpoint.port}${endpoint.scheme === 'ws' ? '/mqtt' : ''}`;
+  return `${endpoint.scheme}://${bracketHost(endpoint.host)}:${endpoint.port}${endpoint.scheme === 'ws' ? '/mqtt' : ''}`;
 }

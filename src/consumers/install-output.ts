@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { InputError } from '../settings/input-error.ts';
 import type { Settings } from '../settings/load.ts';
 import { consumerEndpoint, type ConsumerEndpoint } from './endpoint.ts';
+import { bracketHost } from '../transport/host-spec.ts';
 
 /** Where the install front door writes consumer configs, and the endpoint they name. */
 export interface ConsumerOutput {
@@ -27,10 +28,10 @@ export function consumerOutput(
   if (settings.consumers.length === 0) throw new InputError('--consumer-configs', 'the settings have no "consumers:" to render');
   if (options.consumerBroker !== undefined) return { directory, endpoint: consumerEndpoint(settings, options.consumerBroker) };
   const san = settings.tls?.source === 'generate' ? settings.tls.subjectAltNames[0] : undefined;
-  if (san !== undefined) return { directory, endpoint: consumerEndpoint(settings, san.includes(':') ? `[${san}]` : san) };
+  if (san !== undefined) return { directory, endpoint: consumerEndpoint(settings, bracketHost(san)) };
   if (firstTarget === undefined) {
     throw new InputError('--consumer-broker', 'is required to render consumer configs without a host: give the address consumers connect to');
   }
-  const endpoint = consumerEndpoint(settings, firstTarget.address.includes(':') ? `[${firstTarget.address}]` : firstTarget.address);
+  const endpoint = consumerEndpoint(settings, bracketHost(firstTarget.address));
   return { directory, endpoint: { ...endpoint, port: firstTarget.ports[endpoint.port] ?? endpoint.port } };
 }

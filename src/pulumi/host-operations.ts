@@ -7,8 +7,9 @@ import { convergeHost, inspectHost, type HostTarget } from '../engine/converge-h
 import type { HostReport } from '../engine/report.ts';
 import { InputError, InputErrors } from '../settings/input-error.ts';
 import type { Settings } from '../settings/load.ts';
-import { formatHostSpec, parseHostSpec } from '../transport/host-spec.ts';
+import { bracketHost, formatHostSpec, parseHostSpec } from '../transport/host-spec.ts';
 import { SshTransport } from '../transport/ssh.ts';
+import { sshOptions } from '../transport/ssh-options.ts';
 import type { HostProviderInputs, HostProviderOutputs } from './host-provider.ts';
 import { configHash, credentialsHash, fromPlainSettings } from './plain-settings.ts';
 
@@ -138,19 +139,15 @@ function target(inputs: HostProviderInputs): HostTarget {
   return {
     label: formatHostSpec(spec),
     connect: () =>
-      SshTransport.connect({
-        ...spec,
-        identityFile: expandHome(inputs.privateKeyPath),
-        hostKeys: { check: 'accept-new', file: expandHome(inputs.knownHostsPath ?? '~/.ssh/known_hosts') },
-        connectTimeoutMs: 15_000,
-        retries: 2,
-      }),
+      SshTransport.connect(
+        sshOptions(spec, { identityFile: expandHome(inputs.privateKeyPath), knownHosts: expandHome(inputs.knownHostsPath ?? '~/.ssh/known_hosts'), connectTimeoutSeconds: 15 }),
+      ),
   };
 }
 
 /** The host's identity for Pulumi: where it is, not who logs in. */
 function hostId(inputs: HostProviderInputs): string {
-  return `${inputs.address.includes(':') ? `[${inputs.address}]` : inputs.address}:${inputs.port}`;
+  return `${bracketHost(inputs.address)}:${inputs.port}`;
 }
 
 function specText(inputs: HostProviderInputs): string {

@@ -6,7 +6,8 @@ import { InputError, InputErrors } from '../settings/input-error.ts';
 import { type Settings } from '../settings/load.ts';
 import { resolveSettings } from '../brokers/load-settings.ts';
 import { listenerNames } from '../settings/schema.ts';
-import { parseHostSpec } from '../transport/host-spec.ts';
+import { fieldPath, zodInputErrors } from '../settings/zod-errors.ts';
+import { bracketHost, parseHostSpec } from '../transport/host-spec.ts';
 import { imageReferencePattern } from '../container/image-layouts.ts';
 
 /**
@@ -181,9 +182,8 @@ function readSettings(reader: ConfigReader, baseDir: string, errors: InputError[
 }
 
 function checkHost(host: z.output<typeof hostEntry>, field: string, baseDir: string, errors: InputError[]): HostEntry | undefined {
-  const address = host.address.includes(':') ? `[${host.address}]` : host.address;
   try {
-    parseHostSpec(`${host.user}@${address}:${host.port}`, field);
+    parseHostSpec(`${host.user}@${bracketHost(host.address)}:${host.port}`, field);
   } catch (error) {
     if (error instanceof InputError) errors.push(error);
     else throw error;
@@ -245,15 +245,6 @@ function parseKey<T extends z.ZodType>(reader: ConfigReader, key: string, schema
   }
   const parsed = schema.safeParse(value);
   if (parsed.success) return parsed.data;
-  for (const issue of parsed.error.issues) {
-    const path = issue.path.map((part) => (typeof part === 'number' ? `[${part}]` : `.${String(part)}`)).join('');
-    const message =
-      issue.code === 'unrecognized_keys'
-        ? `unknown key ${issue.keys.map((name) => `"${name}"`).join(', ')}`
-        : issue.code === 'invalid_value'
-          ? `must be one of ${issue.values.map((option) => JSON.stringify(option)).join(', ')}`
-          : issue.message.replace(/^Invalid input: /, '');
-    errors.push(new InputError(`${field}${path}`, message));
-  }
+  errors.push(...zodInputErrors(parsed.error.issues, (path) => fieldPath(field, path)));
   return undefined;
 }

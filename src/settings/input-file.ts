@@ -73,12 +73,14 @@ export function readInputText(path: string, field: string, maxBytes: number, bas
 }
 
 /**
- * Reads a one-line secret (a password or cookie): the final line break editors add is dropped;
- * empty, over 256 characters, or holding NUL or a line break is refused.
+ * The one reader of secret files (SSH, admin, user, consumer and verify passwords, the EMQX
+ * cookie): a one-line file, the final line break editors add dropped, checked by `check` into a
+ * Secret. A password's check refuses empty, over 256 characters, NUL or a line break; a secret with
+ * rules of its own (the EMQX cookie) passes its own check.
  */
-export function readSecretFile(path: string, field: string, baseDir = process.cwd()): Secret {
+export function readSecretFile(path: string, field: string, baseDir = process.cwd(), check: (value: string, field: string) => Secret = checkSecretValue): Secret {
   const text = readInputText(path, field, inputCaps.secret, baseDir).replace(/\r?\n$/, '');
-  return checkSecretValue(text, field);
+  return check(text, field);
 }
 
 /** The checks every password gets, wherever it comes from (file, environment, settings). */

@@ -9,6 +9,7 @@ import { InputError, InputErrors } from './input-error.ts';
 import { checkSecretValue, inputCaps, readInputText, readSecretFile } from './input-file.ts';
 import { maxUsers, settingsSchema, type ParsedSettings, type SettingsInput } from './schema.ts';
 import { closestKey, knownKeysAt } from './suggest.ts';
+import { fieldPath, zodInputErrors } from './zod-errors.ts';
 
 export interface Credential {
   name: string;
@@ -71,7 +72,7 @@ export function resolveSettingsWith(rulesFor: BrokerSettingsRulesFor, raw: unkno
   if (overrides.version !== undefined) input.version = overrides.version;
 
   const parsed = settingsSchema.safeParse(input as SettingsInput);
-  if (!parsed.success) throw new InputErrors(parsed.error.issues.map(issueToInputError));
+  if (!parsed.success) throw new InputErrors(zodInputErrors(parsed.error.issues, (path) => fieldPath('settings', path), describeUnknownKeys));
   const settings = parsed.data;
 
   const rules = rulesFor(settings.broker);
@@ -115,21 +116,15 @@ export function clientUsers(settings: Pick<Settings, 'users' | 'consumers'>): Ar
   return [...settings.users, ...consumerUsers(settings.consumers)];
 }
 
-function issueToInputError(issue: z.core.$ZodIssue): InputError {
-  const field = ['settings', ...issue.path.map(String)].join('.').replace(/\.(\d+)(?=\.|$)/g, '[$1]');
-  if (issue.code === 'unrecognized_keys') {
-    const known = knownKeysAt(settingsSchema, issue.path);
-    const described = issue.keys.map((key) => {
-      const suggestion = closestKey(key, known);
-      return suggestion ? `"${key}" (did you mean "${suggestion}"?)` : `"${key}"`;
-    });
-    const allowed = known.length > 0 && known.length <= 12 ? `allowed here: ${known.join(', ')}` : "see the README's settings table for the allowed keys";
-    return new InputError(field, `unknown key ${described.join(', ')}; ${allowed}`);
-  }
-  if (issue.code === 'invalid_value') {
-    return new InputError(field, `must be one of ${issue.values.map((value) => JSON.stringify(value)).join(', ')}`);
-  }
-  return new InputError(field, issue.message.replace(/^Invalid input: /, ''));
+/** Unknown settings keys name the closest known key, and the allowed ones where they are few. */
+function describeUnknownKeys(issue: { keys: string[]; path: PropertyKey[] }): string {
+  const known = knownKeysAt(settingsSchema, issue.path);
+  const described = issue.keys.map((key) => {
+    const suggestion = closestKey(key, known);
+    return suggestion ? `"${key}" (did you mean "${suggestion}"?)` : `"${key}"`;
+  });
+  const allowed = known.length > 0 && known.length <= 12 ? `allowed here: ${known.join(', ')}` : "see the README's settings table for the allowed keys";
+  return `unknown key ${described.join(', ')}; ${allowed}`;
 }
 
 function checkListeners(settings: ParsedSettings, listeners: readonly string[], errors: InputError[]): void {
@@ -166,8 +161,9 @@ function resolveCredentials(
       errors.push(new InputError(field, 'give either "password" or "passwordFile", not both'));
       return;
     }
-    if (entry.passwordFile !== undefined) {
-      const secret = readPasswordFile(entry.passwordFile, `${field}.passwordFile`, baseDir, errors);
+    const file = entry.passwordFile;
+    if (file !== undefined) {
+      const secret = collected(errors, () => readSecretFile(file, `${field}.passwordFile`, baseDir));
       if (secret) resolved.push({ name: entry.name, password: secret });
       return;
     }
@@ -188,10 +184,12 @@ function applyAdminOverride(admins: Credential[], overrides: SettingsOverrides, 
     return;
   }
   let password: Secret | undefined;
-  if (overrides.adminPasswordFile !== undefined) {
-    password = readPasswordFile(overrides.adminPasswordFile, '--admin-password-file', baseDir, errors);
-  } else if (overrides.env?.MQTT_ADMIN_PASSWORD) {
-    password = checkPassword(overrides.env.MQTT_ADMIN_PASSWORD, 'MQTT_ADMIN_PASSWORD', errors);
+  const { adminPasswordFile: file } = overrides;
+  const fromEnv = overrides.env?.MQTT_ADMIN_PASSWORD;
+  if (file !== undefined) {
+    password = collected(errors, () => readSecretFile(file, '--admin-password-file', baseDir));
+  } else if (fromEnv) {
+    password = collected(errors, () => checkSecretValue(fromEnv, 'MQTT_ADMIN_PASSWORD'));
   } else {
     errors.push(new InputError('--admin-password-file', `is required with --admin-user (or set MQTT_ADMIN_PASSWORD)`));
   }
@@ -201,19 +199,10 @@ function applyAdminOverride(admins: Credential[], overrides: SettingsOverrides, 
   admins.unshift({ name, password });
 }
 
-function readPasswordFile(path: string, field: string, baseDir: string, errors: InputError[]): Secret | undefined {
+/** A check that throws an InputError, whose error joins the others instead: every bad field is reported at once. */
+function collected<T>(errors: InputError[], check: () => T): T | undefined {
   try {
-    return readSecretFile(path, field, baseDir);
-  } catch (error) {
-    if (!(error instanceof InputError)) throw error;
-    errors.push(error);
-    return undefined;
-  }
-}
-
-function checkPassword(value: string, field: string, errors: InputError[]): Secret | undefined {
-  try {
-    return checkSecretValue(value, field);
+    return check();
   } catch (error) {
     if (!(error instanceof InputError)) throw error;
     errors.push(error);

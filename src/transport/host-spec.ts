@@ -25,7 +25,11 @@ export function parseHostSpec(text: string, field = '--host'): HostSpec {
   return { user, host, port };
 }
 
+/** A host as it stands before `:port` in a spec or URL: an IPv6 address in brackets, anything else as is. */
+export function bracketHost(host: string): string {
+  return host.includes(':') ? `[${host}]` : host;
+}
+
 export function formatHostSpec(spec: HostSpec): string {
-  const host = spec.host.includes(':') ? `[${spec.host}]` : spec.host;
-  return `${spec.user}@${host}:${spec.port}`;
+  return `${spec.user}@${bracketHost(spec.host)}:${spec.port}`;
 }

@@ -3,6 +3,7 @@ import type { Settings } from '../settings/load.ts';
 import { Secret } from '../secret.ts';
 import { readCa } from '../tls/ca-store.ts';
 import { issueClientCertificate } from '../tls/certificates.ts';
+import { bracketHost } from '../transport/host-spec.ts';
 import type { Transport } from '../transport/transport.ts';
 import { waitHealthy } from '../container/wait-healthy.ts';
 import { consumerProbes } from './consumer-retention.ts';
@@ -53,7 +54,7 @@ export interface BrokerUrls {
 
 /** Builds the client URLs for a converged host: broker port → the port reachable from here. */
 export function brokerUrls(target: Pick<InstallTarget, 'address' | 'ports'>, settings: Pick<Settings, 'listeners'>): BrokerUrls {
-  const host = target.address.includes(':') ? `[${target.address}]` : target.address;
+  const host = bracketHost(target.address);
   const reachable = (port: number): number => target.ports[port] ?? port;
   const { mqtt, websocket, mqtts, wss } = settings.listeners;
   // EMQX serves MQTT over WebSocket on /mqtt only; Mosquitto accepts any path.

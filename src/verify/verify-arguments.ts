@@ -1,7 +1,5 @@
 import { parseArgs } from 'node:util';
-import { Secret } from '../secret.ts';
 import { InputError } from '../settings/input-error.ts';
-import { readSecretFile } from '../settings/input-file.ts';
 import { parseHostSpec, type HostSpec } from '../transport/host-spec.ts';
 import { defaultMessages, maxMessages } from './verify-context.ts';
 import { serviceNamePattern } from './restart-service.ts';
@@ -161,9 +159,4 @@ function checkUrl(text: string, flag: string, protocols: readonly string[]): str
     throw new InputError(flag, `"${text}" has a path or query, which MQTT over TCP does not use; give ${url.protocol}//${url.host}`);
   }
   return text;
-}
-
-/** Reads the password like the install front door: the shared reader (regular file, byte cap, UTF-8, one line). */
-export function readPasswordFile(path: string, flag = '--password-file'): Secret {
-  return readSecretFile(path, flag);
 }

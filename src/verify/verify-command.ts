@@ -1,15 +1,14 @@
 import { X509Certificate } from 'node:crypto';
-import { homedir } from 'node:os';
-import { join } from 'node:path';
 import { InputError, InputErrors } from '../settings/input-error.ts';
-import { inputCaps, readInputBytes, readInputText } from '../settings/input-file.ts';
+import { inputCaps, readInputBytes, readInputText, readSecretFile } from '../settings/input-file.ts';
 import { loadSettings } from '../brokers/load-settings.ts';
 import { consumerProbes } from './consumer-retention.ts';
 import { SshTransport, type SshOptions } from '../transport/ssh.ts';
+import { sshOptions } from '../transport/ssh-options.ts';
 import type { Transport } from '../transport/transport.ts';
 import { interruptExitCodes, processInterrupts, withInterrupts } from './interrupts.ts';
 import { restartViaSystemctl } from './restart-service.ts';
-import { parseVerifyArguments, readPasswordFile, verifyUsage } from './verify-arguments.ts';
+import { parseVerifyArguments, verifyUsage } from './verify-arguments.ts';
 import { verifyBroker, type VerifyOptions } from './verify-broker.ts';
 import { formatVerifyReport, inputErrorDocument, verifyJsonDocument, type VerifyReport } from './verify-report.ts';
 
@@ -47,7 +46,7 @@ export async function runVerifyCommand(args: readonly string[], environment: Ver
     if (parsed.caFile !== undefined) options.ca = readCaFile(parsed.caFile);
     if (parsed.user !== undefined && parsed.passwordFile !== undefined) {
       options.username = parsed.user;
-      options.password = readPasswordFile(parsed.passwordFile);
+      options.password = readSecretFile(parsed.passwordFile, '--password-file');
     }
     if (parsed.consumers !== undefined && parsed.user !== undefined && parsed.passwordFile !== undefined) {
       // The verifier's user stands in as the admin, so a settings file that names none still loads.
@@ -59,14 +58,8 @@ export async function runVerifyCommand(args: readonly string[], environment: Ver
     if (restartHost !== undefined && identity !== undefined) {
       // The shared reader refuses a device, FIFO or huge file now, with the flag named.
       readInputBytes(identity, '--identity', inputCaps.pem);
-      const ssh: SshOptions = {
-        ...restartHost,
-        identityFile: identity,
-        connectTimeoutMs: 10_000,
-        retries: 2,
-        // Same host key policy as the install front door's default.
-        hostKeys: { check: 'accept-new', file: parsed.knownHosts ?? join(homedir(), '.ssh', 'known_hosts') },
-      };
+      // Same host key policy, timeout and retries as the install front door's defaults.
+      const ssh = sshOptions(restartHost, { identityFile: identity, knownHosts: parsed.knownHosts });
       options.restartBroker = restartViaSystemctl(() => environment.connect(ssh), parsed.service);
     }
   } catch (error) {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { exitCode, runInstall } from '../../src/cli/install-command.ts';
+import { runInstall } from '../../src/cli/install-command.ts';
+import { exitCode } from '../../src/cli/install-report.ts';
 import { parseInstallOptions } from '../../src/cli/install-options.ts';
 import type { HostReport } from '../../src/engine/report.ts';
 

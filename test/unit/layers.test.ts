@@ -26,7 +26,7 @@ describe('layers (docs/architecture.md)', () => {
   it('finds every kind of relative import, type-only and dynamic ones included', () => {
     const found = importsOf(root, 'src/pulumi/host-provider.ts').map((imp) => imp.to);
     assert.ok(found.includes('src/pulumi/host-operations.ts'), 'typeof import() counts');
-    const dynamic = importsOf(root, 'src/cli/install-command.ts').map((imp) => imp.to);
+    const dynamic = importsOf(root, 'src/cli/docker-install.ts').map((imp) => imp.to);
     assert.ok(dynamic.includes('src/container/converge.ts'), 'await import() counts');
   });
 

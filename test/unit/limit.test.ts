@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { buildTargets } from '../../src/cli/install-command.ts';
+import { buildTargets } from '../../src/cli/ssh-targets.ts';
 import { limitTargets } from '../../src/cli/limit.ts';
 
 const hosts = [

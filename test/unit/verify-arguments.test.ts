@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { InputError } from '../../src/settings/input-error.ts';
-import { parseVerifyArguments, readPasswordFile } from '../../src/verify/verify-arguments.ts';
+import { parseVerifyArguments } from '../../src/verify/verify-arguments.ts';
 import { derivedClientId } from '../../src/settings/consumers.ts';
 import { runVerifyCommand, type VerifyCommandEnvironment } from '../../src/verify/verify-command.ts';
 import type { VerifyOptions } from '../../src/verify/verify-context.ts';
@@ -68,13 +68,33 @@ describe('verify-broker flags', () => {
     assert.throws(() => parseVerifyArguments([...url, 'extra']), InputError);
   });
 
-  it('reads the password without its final line break', () => {
+  it('reads the password without its final line break', async () => {
     const directory = mkdtempSync(join(tmpdir(), 'verify-args-'));
     writeFileSync(join(directory, 'pw'), 'x y\n');
-    assert.equal(readPasswordFile(join(directory, 'pw')).reveal(), 'x y');
     writeFileSync(join(directory, 'empty'), '\n');
-    assert.throws(() => readPasswordFile(join(directory, 'empty')), inputErrorOn('--password-file'));
-    assert.throws(() => readPasswordFile(join(directory, 'absent')), inputErrorOn('--password-file'));
+    const run = async (file: string) => {
+      const err: string[] = [];
+      const passwords: string[] = [];
+      const code = await runVerifyCommand(['--url', 'mqtt://127.0.0.1:1883', '--user', 'u', '--password-file', join(directory, file)], {
+        print: () => {},
+        printError: (text) => err.push(text),
+        connect: async () => {
+          throw new Error('must not connect');
+        },
+        verify: async (options) => {
+          passwords.push(options.password?.reveal() ?? '');
+          return buildReport('r', [{ name: 'offline retention', status: 'pass', detail: 'all arrived' }]);
+        },
+      });
+      return { code, err: err.join('\n'), passwords };
+    };
+    assert.deepEqual((await run('pw')).passwords, ['x y']);
+    for (const file of ['empty', 'absent']) {
+      const refused = await run(file);
+      assert.equal(refused.code, 2);
+      assert.match(refused.err, /invalid input: --password-file: /);
+      assert.deepEqual(refused.passwords, []);
+    }
   });
 });
 

@@ -1,6 +1,6 @@
 import { readFileSync, statSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
-import { inputCaps, readInputText } from '../../settings/input-file.ts';
+import { readSecretFile } from '../../settings/input-file.ts';
 import { Secret } from '../../secret.ts';
 import type { BrokerSettingsRules } from '../../settings/broker-rules.ts';
 import { InputError } from '../../settings/input-error.ts';
@@ -102,18 +102,18 @@ export function resolveEmqxSettings(
 }
 
 function readCookieFile(path: string, errors: InputError[]): Secret | undefined {
-  let text: string;
   try {
-    text = readInputText(path, 'settings.emqx.cookieFile', inputCaps.secret).replace(/\r?\n$/, '');
+    return readSecretFile(path, 'settings.emqx.cookieFile', process.cwd(), checkCookie);
   } catch (error) {
     if (!(error instanceof InputError)) throw error;
     errors.push(error);
     return undefined;
   }
-  if (!emqxCookiePattern.test(text)) {
-    errors.push(new InputError('settings.emqx.cookieFile', 'the cookie must be 16–255 characters of A-Z a-z 0-9 _ . + = -'));
-    return undefined;
-  }
+}
+
+/** The cookie's own rule, not a password's: EMQX takes 16–255 characters of a safe alphabet. */
+function checkCookie(text: string, field: string): Secret {
+  if (!emqxCookiePattern.test(text)) throw new InputError(field, 'the cookie must be 16–255 characters of A-Z a-z 0-9 _ . + = -');
   return new Secret(text);
 }
 
