@@ -5,13 +5,19 @@
 //     [--clients 10000] [--rate 500] [--inflight 200] [--hold 60] [--interval 10] \
 //     [--ssh root@127.0.0.1:PORT --identity .lab/id_ed25519 --known-hosts .lab/known_hosts] \
 //     [--unit mosquitto] [--json out.json]
+//   node bench/capacity.mts --inventory .lab/inventory.json [--lab-host NAME] --user admin --password-file .lab/admin.pw
+// --inventory (a lab from `scripts/lab.mts up`) fills in --url with the host's Docker bridge address,
+// not its published port: docker-proxy on a published port died at ~3 000 clients here (its own
+// 20000-fd limit), and --ssh/--identity/--known-hosts from the inventory.
 // --ssh is optional: with it the broker's memory, open files and fd limit are read from its host
 // (/proc and `systemctl show`), once before the run and once at the peak.
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFile, readdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 import mqtt, { type MqttClient } from 'mqtt';
+import { readInventory } from '../src/lab/inventory.ts';
 import { parseNofileLimits } from '../src/operations/systemd-drop-in.ts';
 
 const { values } = parseArgs({
@@ -30,6 +36,8 @@ const { values } = parseArgs({
     'known-hosts': { type: 'string' },
     unit: { type: 'string', default: 'mosquitto' },
     json: { type: 'string' },
+    inventory: { type: 'string' },
+    'lab-host': { type: 'string' },
   },
   strict: true,
 });
@@ -41,6 +49,19 @@ function positive(name: string, raw: string | undefined): number {
     process.exit(2);
   }
   return n;
+}
+if (values.inventory) {
+  const inventory = await readInventory(values.inventory);
+  const host = inventory?.hosts.find((h) => !values['lab-host'] || h.name === values['lab-host']);
+  if (!inventory || !host) {
+    console.error(`--inventory: no lab host${values['lab-host'] ? ` named ${values['lab-host']}` : ''} in ${values.inventory}`);
+    process.exit(2);
+  }
+  const ip = execFileSync('docker', ['inspect', '-f', '{{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}}', host.container], { encoding: 'utf8' }).trim().split(' ')[0];
+  values.url ??= `mqtt://${ip}:1883`;
+  values.ssh ??= `root@${host.address}:${host.sshPort}`;
+  values.identity ??= inventory.keyPath;
+  values['known-hosts'] ??= path.join(path.dirname(values.inventory), 'known_hosts');
 }
 if (!values.url || !values.user || !values['password-file']) {
   console.error('--url, --user and --password-file are required');
