@@ -8,8 +8,10 @@ import type { TlsLayout } from '../../tls/server-files.ts';
  * - A listener's ssl_options hold file paths (templates/emqx.conf.hbs). Renewal rewrites the files
  *   at the same paths, so the config does not change and emqx_listeners:post_config_update/5
  *   (apps/emqx/src/emqx_listeners.erl) has nothing to update.
- * - OTP's ssl (EMQX ships OTP 26.2.5, .tool-versions) reads PEM files through ssl_pem_cache, keyed
- *   by path, and re-checks them only every `ssl_pem_cache_clean` interval (OTP ssl docs). EMQX
+ * - OTP's ssl (EMQX ships OTP 26.2.5, .tool-versions) reads PEM files per connection through
+ *   ssl_pem_cache, keyed by path (lib/ssl/src/ssl_config.erl init/2), and invalidates files whose
+ *   mtime changed only every `ssl_pem_cache_clean` ms, 120000 by default (lib/ssl/src/ssl_pem_cache.erl,
+ *   read at a recent OTP commit, not at the 26.2.5 tag): without help a renewal shows within minutes. EMQX
  *   clears that cache on demand: `emqx ctl pem_cache clean node <Node>` → emqx_mgmt:clean_pem_cache_all/1
  *   → emqx_proto_v1:clean_pem_cache/1 → ssl_pem_cache:clear() (apps/emqx_management/src/emqx_mgmt_cli.erl
  *   pem_cache/1, apps/emqx_management/src/emqx_mgmt.erl, apps/emqx/src/proto/emqx_proto_v1.erl).
