@@ -1,0 +1,42 @@
+import type { Command } from '../../operations/step.ts';
+import type { TlsLayout } from '../../tls/server-files.ts';
+
+/**
+ * How a renewed certificate takes effect on EMQX 5.7.2 / 5.8.6 (issue 24, item 4). FROM SOURCE
+ * ONLY: no EMQX binary can be had here, so none of this has run against EMQX.
+ *
+ * - A listener's ssl_options hold file paths (templates/emqx.conf.hbs). Renewal rewrites the files
+ *   at the same paths, so the config does not change and emqx_listeners:post_config_update/5
+ *   (apps/emqx/src/emqx_listeners.erl) has nothing to update.
+ * - OTP's ssl (EMQX ships OTP 26.2.5, .tool-versions) reads PEM files per connection through
+ *   ssl_pem_cache, keyed by path (lib/ssl/src/ssl_config.erl init/2), and invalidates files whose
+ *   mtime changed only every `ssl_pem_cache_clean` ms, 120000 by default (lib/ssl/src/ssl_pem_cache.erl,
+ *   read at a recent OTP commit, not at the 26.2.5 tag): without help a renewal shows within minutes. EMQX
+ *   clears that cache on demand: `emqx ctl pem_cache clean node <Node>` → emqx_mgmt:clean_pem_cache_all/1
+ *   → emqx_proto_v1:clean_pem_cache/1 → ssl_pem_cache:clear() (apps/emqx_management/src/emqx_mgmt_cli.erl
+ *   pem_cache/1, apps/emqx_management/src/emqx_mgmt.erl, apps/emqx/src/proto/emqx_proto_v1.erl).
+ *   New handshakes then read the new files; established connections are processes that finished
+ *   their handshake and are not touched.
+ * - The other way, a config change of the listener (new paths, PUT /api/v5/listeners/{id}), goes
+ *   through emqx_listeners:update_listener/4 → do_update_listener/4 → esockd:set_options/2 for
+ *   tcp/ssl (same bind): esockd 5.11.3/5.13.0 esockd_listener_sup:do_set_options/3 updates the
+ *   connection supervisor's options and restarts only the acceptor supervisor, so connections stay.
+ *   Only when set_options fails does EMQX fall back to restart_listener/4 (stop + start: clients
+ *   of that listener are dropped). ws/wss listeners go through ranch:set_transport_options after
+ *   ranch:suspend_listener, then resume.
+ * - The CA file (cacertfile) is read through the same cache, so a CA change is a PEM change too;
+ *   still, this toolkit restarts on a CA change, as for Mosquitto, until a lab can prove otherwise.
+ */
+export function pemCacheCleanCommand(node: string): Command {
+  return { argv: ['emqx', 'ctl', 'pem_cache', 'clean', 'node', node] };
+}
+
+export type EmqxTlsApply = { how: 'none' } | { how: 'pem-cache-clean'; reason: string } | { how: 'restart'; reason: string };
+
+export function emqxTlsApply(changedPaths: string[], layout: TlsLayout): EmqxTlsApply {
+  const changed = new Set(changedPaths);
+  if (changed.has(layout.caFile)) return { how: 'restart', reason: `${layout.caFile} changed` };
+  const pair = [layout.certFile, layout.keyFile].filter((path) => changed.has(path));
+  if (pair.length === 0) return { how: 'none' };
+  return { how: 'pem-cache-clean', reason: `${pair.join(', ')} changed at the same paths: clearing the PEM cache makes new handshakes read them, connections stay` };
+}
