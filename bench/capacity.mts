@@ -17,7 +17,7 @@ import { readFile, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import mqtt, { type MqttClient } from 'mqtt';
-import { readInventory } from '../src/lab/inventory.ts';
+import { readInventory } from '../src/settings/lab-inventory.ts';
 import { parseNofileLimits } from '../src/operations/systemd-drop-in.ts';
 
 const { values } = parseArgs({
