@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { currentCookie, parseApiFacts } from '../brokers/emqx/api-facts.ts';
 import { dashboardPort, emqxConfigFile } from '../brokers/emqx/files.ts';
-import { chooseCookie, cookieInConfig, defaultNodeName, generateCookie, servicePassword } from '../brokers/emqx/identity.ts';
+import { chooseCookie, cookieInConfig, defaultNodeName, servicePassword } from '../brokers/emqx/identity.ts';
 import { emqxLayout } from '../brokers/emqx/layout.ts';
 import { restSteps } from '../brokers/emqx/rest-steps.ts';
 import { apiFactScript } from '../brokers/emqx/rest-scripts.ts';
@@ -27,9 +27,11 @@ export interface StoredEmqxFiles {
   usersState: string | null;
 }
 
+/** Drawn by the prepare point (planContainerTarget) or a test, never here: both are pure functions. */
 export interface EmqxContainerPlanOptions {
-  generateCookie?: () => string;
-  salt?: () => Buffer;
+  /** The cookie for a config directory that holds none yet. */
+  generateCookie: () => string;
+  salt: (name: string) => Buffer;
 }
 
 /** The EMQX release an image runs: its tag when that is a plain release, else settings.version. */
@@ -80,7 +82,7 @@ function roleFacts(stored: StoredEmqxFiles, usersStatePath: string, api: EmqxApi
  * in named volumes, a fixed node name (the mnesia directory is named after it, so a recreated
  * container must keep it), and the REST steps of the host role run through `docker exec`.
  */
-export function desiredEmqxContainer(settings: Settings, options: ContainerOptions, stored: StoredEmqxFiles, api: EmqxApiFact | null, planOptions: EmqxContainerPlanOptions = {}): DesiredContainer {
+export function desiredEmqxContainer(settings: Settings, options: ContainerOptions, stored: StoredEmqxFiles, api: EmqxApiFact | null, planOptions: EmqxContainerPlanOptions): DesiredContainer {
   refuseTls(settings);
   const problems = dashboardAdminProblems(settings.admins);
   if (problems.length > 0) throw new Error(`the admins cannot be EMQX dashboard users:\n${problems.join('\n')}`);
@@ -96,7 +98,7 @@ export function desiredEmqxContainer(settings: Settings, options: ContainerOptio
 
   const usersStatePath = path.join(options.configDir, 'mqtt-provision-users');
   const facts = roleFacts(stored, usersStatePath, api);
-  const cookie = chooseCookie(settings, facts, planOptions.generateCookie ?? generateCookie);
+  const cookie = chooseCookie(settings, facts, planOptions.generateCookie);
   const nodeName = settings.emqx.nodeName ?? defaultNodeName;
   const config = emqxConfigFile(settings, { version, nodeName, cookie, dataDir: image.dataDir });
   const configFile = { ...config, path: path.join(options.configDir, 'emqx.conf'), owner: '0', group: String(image.gid) };

@@ -123,15 +123,15 @@ export function planContainer(facts: ContainerFacts, desired: DesiredContainer):
     const id = `volume:${volume}`;
     steps.push(
       facts.volumes[volume]
-        ? noChange(id, `volume ${volume}`, 'exists')
-        : change(id, `volume ${volume}`, 'absent', [{ argv: ['docker', 'volume', 'create', '--label', 'mqtt-provision.managed=true', volume] }]),
+        ? noChange('container', id, `volume ${volume}`, 'exists')
+        : change('container', id, `volume ${volume}`, 'absent', [{ argv: ['docker', 'volume', 'create', '--label', 'mqtt-provision.managed=true', volume] }]),
     );
   }
 
   steps.push(
     facts.directories[desired.configDir] !== true
-      ? change(`directory:${desired.configDir}`, `directory ${desired.configDir}`, 'absent', [{ argv: ['mkdir', '-p', '-m', '0755', desired.configDir] }])
-      : noChange(`directory:${desired.configDir}`, `directory ${desired.configDir}`, 'exists'),
+      ? change('directory', `directory:${desired.configDir}`, `directory ${desired.configDir}`, 'absent', [{ argv: ['mkdir', '-p', '-m', '0755', desired.configDir] }])
+      : noChange('directory', `directory:${desired.configDir}`, `directory ${desired.configDir}`, 'exists'),
   );
 
   const container = facts.container;
@@ -159,25 +159,25 @@ export function planContainer(facts: ContainerFacts, desired: DesiredContainer):
       ? [...changedReloadFiles.map((file) => `${path.basename(file.path)} changed`), ...(facts.files[marker] != null ? ['an earlier run changed users or ACL but stopped before signalling'] : [])]
       : [];
   if (stays && changedRestartFiles.length > 0) {
-    steps.push(change('restart-pending', 'restart pending marker', 'set before the config changes', [{ argv: ['touch', restartMarker] }]));
+    steps.push(change('marker', 'restart-pending', 'restart pending marker', 'set before the config changes', [{ argv: ['touch', restartMarker] }]));
   }
   if (reloadReasons.length > 0 && changedReloadFiles.length > 0) {
-    steps.push(change('reload-pending', 'reload pending marker', 'set before users or ACL change', [{ argv: ['touch', marker] }]));
+    steps.push(change('marker', 'reload-pending', 'reload pending marker', 'set before users or ACL change', [{ argv: ['touch', marker] }]));
   }
 
   for (const file of desired.files) {
     const id = `file:${file.path}`;
     const current = facts.files[file.path] ?? null;
-    if (current === file.content) steps.push(noChange(id, `file ${file.path}`, 'up to date'));
+    if (current === file.content) steps.push(noChange('file', id, `file ${file.path}`, 'up to date'));
     else if (file.apply === 'restart' && desired.validate !== null) {
       // The broker's own check runs on the written file; a rejected file is put back before anything restarts.
       steps.push(
-        change(id, `file ${file.path}`, current === null ? 'absent' : 'content differs', [backupFile(file.path), atomicWrite(file), desired.validate], {
+        change('file', id, `file ${file.path}`, current === null ? 'absent' : 'content differs', [backupFile(file.path), atomicWrite(file), desired.validate], {
           diff: fileDiff(file, current ?? '', storedPrivately(facts, file)),
           rollback: [restoreFile(file.path)],
         }),
       );
-    } else steps.push(change(id, `file ${file.path}`, current === null ? 'absent' : 'content differs', [atomicWrite(file)], { diff: fileDiff(file, current ?? '', storedPrivately(facts, file)) }));
+    } else steps.push(change('file', id, `file ${file.path}`, current === null ? 'absent' : 'content differs', [atomicWrite(file)], { diff: fileDiff(file, current ?? '', storedPrivately(facts, file)) }));
   }
 
   const id = `container:${desired.name}`;
@@ -187,10 +187,10 @@ export function planContainer(facts: ContainerFacts, desired: DesiredContainer):
   const clearMarker: Command = { argv: ['rm', '-f', marker, restartMarker] };
   const diagnostics: Command[] = [{ argv: ['docker', 'logs', '--tail', '40', desired.name] }];
   if (container === null) {
-    steps.push(change(id, title, 'absent', [run, wait, clearMarker], { diff: createTwoFilesPatch(title, title, '', specText(desired.spec), 'docker', 'desired'), diagnostics }));
+    steps.push(change('container', id, title, 'absent', [run, wait, clearMarker], { diff: createTwoFilesPatch(title, title, '', specText(desired.spec), 'docker', 'desired'), diagnostics }));
   } else if (reasons.length > 0) {
     steps.push(
-      change(id, title, `recreate: ${reasons.join(', ')} (volumes kept)`, [
+      change('container', id, title, `recreate: ${reasons.join(', ')} (volumes kept)`, [
         checkReplacement(desired),
         ...stopAndRemove(desired.name, desired.spec.stopTimeoutSeconds),
         run,
@@ -200,20 +200,20 @@ export function planContainer(facts: ContainerFacts, desired: DesiredContainer):
     );
   } else if (restartReasons.length > 0) {
     steps.push(
-      change(id, title, `restart: ${restartReasons.join(', ')}`, [
+      change('container', id, title, `restart: ${restartReasons.join(', ')}`, [
         { argv: ['docker', 'restart', '--time', String(desired.spec.stopTimeoutSeconds), desired.name] },
         wait,
         clearMarker,
       ], { diagnostics }),
     );
   } else if (!running) {
-    steps.push(change(id, title, `${container.status}, starting it`, [{ argv: ['docker', 'start', desired.name] }, wait, clearMarker], { diagnostics }));
+    steps.push(change('container', id, title, `${container.status}, starting it`, [{ argv: ['docker', 'start', desired.name] }, wait, clearMarker], { diagnostics }));
   } else {
-    steps.push(noChange(id, title, container.health === null ? 'running, up to date' : `running (${container.health}), up to date`));
+    steps.push(noChange('container', id, title, container.health === null ? 'running, up to date' : `running (${container.health}), up to date`));
   }
   if (reloadReasons.length > 0 && desired.reload !== null) {
     const check = healthNow(desired);
-    steps.push(change('reload', `reload ${desired.name}`, `${reloadReasons.join(', ')}: re-read without dropping clients`, [desired.reload, ...(check ? [check] : []), clearMarker], { diagnostics }));
+    steps.push(change('reload', 'reload', `reload ${desired.name}`, `${reloadReasons.join(', ')}: re-read without dropping clients`, [desired.reload, ...(check ? [check] : []), clearMarker], { diagnostics }));
   }
   steps.push(...desired.afterSteps);
   return steps;
@@ -236,8 +236,8 @@ export function planContainerAbsent(facts: ContainerFacts, target: { name: strin
   const title = `container ${target.name}`;
   const steps: Step[] = [
     facts.container === null
-      ? noChange(id, title, 'absent')
-      : change(id, title, `${facts.container.status}, removing it`, stopAndRemove(target.name, currentSpec(facts.container.labels)?.stopTimeoutSeconds ?? 30)),
+      ? noChange('container', id, title, 'absent')
+      : change('container', id, title, `${facts.container.status}, removing it`, stopAndRemove(target.name, currentSpec(facts.container.labels)?.stopTimeoutSeconds ?? 30)),
   ];
   const stored = Object.entries(facts.files).some(([file, content]) => file.startsWith(`${target.configDir}/`) && content !== null);
   const parent = path.dirname(target.configDir);
@@ -245,16 +245,16 @@ export function planContainerAbsent(facts: ContainerFacts, target: { name: strin
   const removeParent: Command[] = path.basename(parent) === target.name ? [{ argv: ['sh', '-c', 'rmdir -- "$1" 2>/dev/null || true', 'mqtt-provision-rmdir', parent] }] : [];
   steps.push(
     stored || facts.directories[target.configDir] === true
-      ? change(`directory:${target.configDir}`, `directory ${target.configDir}`, 'remove the rendered config (it holds password hashes)', [{ argv: ['rm', '-rf', '--', target.configDir] }, ...removeParent])
-      : noChange(`directory:${target.configDir}`, `directory ${target.configDir}`, 'absent'),
+      ? change('directory', `directory:${target.configDir}`, `directory ${target.configDir}`, 'remove the rendered config (it holds password hashes)', [{ argv: ['rm', '-rf', '--', target.configDir] }, ...removeParent])
+      : noChange('directory', `directory:${target.configDir}`, `directory ${target.configDir}`, 'absent'),
   );
   for (const volume of target.volumeNames) {
     const volumeId = `volume:${volume}`;
     const holds = volume === dataVolume(target.name) ? 'sessions and queued messages' : "the broker's log directory";
-    if (!facts.volumes[volume]) steps.push(noChange(volumeId, `volume ${volume}`, 'absent'));
-    else if (!facts.volumes[volume]!.managed) steps.push(noChange(volumeId, `volume ${volume}`, 'not created by mqtt-provision; left alone'));
-    else if (!target.purgeData) steps.push(noChange(volumeId, `volume ${volume}`, `kept (${holds}; purgeData removes it)`));
-    else steps.push(change(volumeId, `volume ${volume}`, 'purgeData', [{ argv: ['docker', 'volume', 'rm', volume] }]));
+    if (!facts.volumes[volume]) steps.push(noChange('container', volumeId, `volume ${volume}`, 'absent'));
+    else if (!facts.volumes[volume]!.managed) steps.push(noChange('container', volumeId, `volume ${volume}`, 'not created by mqtt-provision; left alone'));
+    else if (!target.purgeData) steps.push(noChange('container', volumeId, `volume ${volume}`, `kept (${holds}; purgeData removes it)`));
+    else steps.push(change('container', volumeId, `volume ${volume}`, 'purgeData', [{ argv: ['docker', 'volume', 'rm', volume] }]));
   }
   return steps;
 }

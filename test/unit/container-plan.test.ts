@@ -6,11 +6,12 @@ import { parseContainerInspect, parseMountIdentities, type ContainerFacts } from
 import { planContainer, planContainerAbsent, reloadPendingMarker, restartPendingMarker, waitHealthy } from '../../src/container/plan.ts';
 import type { Step } from '../../src/operations/step.ts';
 import { fixedSalt } from '../fixtures/facts.ts';
+import { seededSalt } from '../../src/brokers/prepared.ts';
 import { mosquittoSettings } from '../fixtures/settings.ts';
 
 /** A fixed health password: the planner is fed what a converged config directory would hold. */
 const healthPassword = 'ab'.repeat(16);
-const desiredContainer = (settings: Parameters<typeof desiredMosquittoContainer>[0], containerOptions: ContainerOptions, passwd: string | null, salt?: () => Buffer) =>
+const desiredContainer = (settings: Parameters<typeof desiredMosquittoContainer>[0], containerOptions: ContainerOptions, passwd: string | null, salt: (name: string) => Buffer = seededSalt()) =>
   desiredMosquittoContainer(settings, containerOptions, passwd, salt, { stored: null, generate: () => healthPassword });
 
 const options: ContainerOptions = {

@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import type { FactQuery, HostFacts } from '../../facts/host-facts.ts';
 import { fileStep, removeBackups, restoreFile } from '../../operations/files.ts';
 import { dataPurgedStep, filesAbsentStep, serviceStoppedStep } from '../../operations/removal.ts';
@@ -7,15 +6,15 @@ import { firewallStep } from '../../operations/firewall.ts';
 import type { ManagedFile } from '../../operations/managed-file.ts';
 import { extraRepositoryStep, packagesAbsentStep, packagesPresentStep, type WantedPackage } from '../../operations/packages.ts';
 import { pendingRestartMarker, pendingRestartStep, restartStep, serviceEnabledStep } from '../../operations/service.ts';
-import { change, noChange, type Command, type Step } from '../../operations/step.ts';
+import { change, noChange, writesFile, type Command, type Step } from '../../operations/step.ts';
 import { osFamilyOf, type OsFamily } from '../../os/os-family.ts';
 import type { Settings } from '../../settings/load.ts';
 import { servedPorts } from '../served-ports.ts';
 import { isStaticCluster, nodesToRejoin, waitRejoinedCommand } from './cluster.ts';
 import { dashboardPort, emqxConfigFile, emqxTlsLayout } from './files.ts';
 import { directoryStep } from '../../operations/directories.ts';
-import { tlsFiles, type TlsIssuer } from '../../tls/server-files.ts';
-import { chooseCookie, chooseNodeName, cookieInConfig, generateCookie, servicePassword } from './identity.ts';
+import { chooseNodeName, cookieInConfig, servicePassword } from './identity.ts';
+import type { PreparedInputs } from '../prepared.ts';
 import { emqxRestoreUpgradeBackupCommand, emqxUpgradeBackupCommand } from './backup.ts';
 import { emqxLayout as layout } from './layout.ts';
 import { chooseEmqxPackage, type EmqxPackage } from './package-source.ts';
@@ -23,18 +22,6 @@ import type { ServiceTarget } from './rest-scripts.ts';
 import { restSteps, usersStateFile } from './rest-steps.ts';
 import { dashboardAdminProblems } from './settings.ts';
 import { emqxFeatures, enterpriseOnlyProblem, isInstalledVersion } from './version.ts';
-
-/** What a test swaps for determinism; a real run leaves all of it at the defaults. */
-export interface EmqxPlanOptions {
-  /** Reads the file given with --package (the upload travels base64-encoded on stdin). */
-  readPackage?: (path: string) => Buffer;
-  /** A cookie for a host that has none yet. */
-  generateCookie?: () => string;
-  /** Salts of the users state file hashes. */
-  salt?: () => Buffer;
-  /** The CA and certificate issuer for generated TLS certificates. */
-  issuer?: TlsIssuer;
-}
 
 export function emqxFactQuery(): FactQuery {
   return {
@@ -80,12 +67,15 @@ export const waitStartedCommand: Command = {
   ],
 };
 
-/** The EMQX role as a pure function: facts + settings → the steps that are needed. */
-export function planEmqx(facts: HostFacts, settings: Settings, options: EmqxPlanOptions = {}): Step[] {
-  return settings.state === 'absent' ? planAbsent(facts, settings) : planPresent(facts, settings, options);
+/**
+ * The EMQX role as a pure function: facts + settings + what prepareEmqx read, drew and issued →
+ * the steps that are needed.
+ */
+export function planEmqx(facts: HostFacts, settings: Settings, prepared: PreparedInputs): Step[] {
+  return settings.state === 'absent' ? planAbsent(facts, settings) : planPresent(facts, settings, prepared);
 }
 
-function planPresent(facts: HostFacts, settings: Settings, options: EmqxPlanOptions): Step[] {
+function planPresent(facts: HostFacts, settings: Settings, prepared: PreparedInputs): Step[] {
   const problems = dashboardAdminProblems(settings.admins);
   if (problems.length > 0) throw new Error(`the admins cannot be EMQX dashboard users:\n${problems.join('\n')}`);
   const os = osFamilyOf(facts);
@@ -100,22 +90,23 @@ function planPresent(facts: HostFacts, settings: Settings, options: EmqxPlanOpti
   const steps: Step[] = [];
 
   // CentOS 7's EMQX needs openssl11 (rpm Requires), which EPEL has.
-  if (el7) steps.push(facts.packages.openssl11 ? noChange('repository:epel', 'repository epel', 'openssl11 already installed') : extraRepositoryStep(os, facts, 'epel'));
+  if (el7) steps.push(facts.packages.openssl11 ? noChange('repository', 'repository:epel', 'repository epel', 'openssl11 already installed') : extraRepositoryStep(os, facts, 'epel'));
   steps.push(prerequisitesStep(os, facts, el7));
-  const packageStep = emqxPackageStep(os, facts, emqxPackage, options.readPackage ?? ((path) => readFileSync(path)));
+  const packageStep = emqxPackageStep(os, facts, emqxPackage, prepared.packageContent);
   // A package change on an installed node keeps its data: back up first; if the new package does
   // not install or the node does not start on it, the old package and the backed-up data go back.
   const downgrade = packageStep.change ? upgradeRollback(os, facts, settings) : null;
   if (downgrade) {
-    steps.push(change(`backup:${layout.service}`, `back up ${layout.service} before the package change`, downgrade.reason, [emqxUpgradeBackupCommand()]));
+    steps.push(change('backup', `backup:${layout.service}`, `back up ${layout.service} before the package change`, downgrade.reason, [emqxUpgradeBackupCommand()]));
     steps.push({
       ...packageStep,
       rollback: [...downgrade.commands, { argv: ['systemctl', 'restart', layout.service] }],
       diagnostics: [{ argv: ['journalctl', '-u', layout.service, '-n', '20', '--no-pager', '-o', 'cat'] }],
     });
   } else steps.push(packageStep);
-  const tls = tlsFiles(settings, facts, emqxTlsLayout, options.issuer);
-  const cookie = chooseCookie(settings, facts, options.generateCookie ?? generateCookie);
+  const tls = prepared.tls;
+  if (prepared.cookie === undefined) throw new Error('planEmqx needs the cookie prepareEmqx chooses');
+  const cookie = prepared.cookie;
   const nodeName = chooseNodeName(settings, facts);
   const config = emqxConfigFile(settings, { version: emqxPackage.version, nodeName, cookie });
   if (packageStep.change && os.packageFormat === 'deb') {
@@ -130,7 +121,7 @@ function planPresent(facts: HostFacts, settings: Settings, options: EmqxPlanOpti
     steps.push(directoryStep(facts, { path: layout.tlsDir, owner: 'root', group: layout.user, mode: '0750' }));
     for (const file of tls.files) {
       const step = fileStep(facts, file);
-      const rewritten = step.commands.some((command) => command.argv.includes('mqtt-provision-write'));
+      const rewritten = writesFile(step);
       if (rewritten) tlsChanged.push(file.path);
       steps.push(tls.reissue !== undefined && rewritten && file.path === emqxTlsLayout.certFile ? { ...step, reason: `re-issued: ${tls.reissue}` } : step);
     }
@@ -138,7 +129,7 @@ function planPresent(facts: HostFacts, settings: Settings, options: EmqxPlanOpti
 
   const configStep = checkedConfigStep(facts, config);
   steps.push(configStep);
-  const configRewritten = configStep.commands.some((command) => command.argv.includes('mqtt-provision-write'));
+  const configRewritten = writesFile(configStep);
 
   // A fresh or upgraded package runs on its stock config until restarted onto ours.
   const restartReasons = [
@@ -171,11 +162,11 @@ function planPresent(facts: HostFacts, settings: Settings, options: EmqxPlanOpti
   const target: ServiceTarget = { port: dashboardPort(settings), servicePassword: servicePassword(cookie) };
   // The service account's password derives from the cookie: a new cookie needs a new account password.
   const cookieChanges = cookieInConfig(facts.files[layout.configFile]?.content) !== cookie.reveal();
-  steps.push(...restSteps(facts, settings, target, cookieChanges, options.salt));
+  steps.push(...restSteps(facts, settings, target, cookieChanges, prepared.salt));
   // Last, so the dashboard port opens only after admin/public is gone.
   steps.push(firewallStep(facts, servedPorts(settings), settings.firewall));
   if (settings.emqx.cluster.seeds.length > 1) {
-    steps.push(noChange('cluster-ports', 'cluster ports 4370/tcp, 5370/tcp', 'not opened by mqtt-provision: allow them between the cluster nodes only'));
+    steps.push(noChange('note', 'cluster-ports', 'cluster ports 4370/tcp, 5370/tcp', 'not opened by mqtt-provision: allow them between the cluster nodes only'));
   }
   return steps;
 }
@@ -197,7 +188,7 @@ function postinstModesStep(facts: HostFacts, files: ManagedFile[]): Step | null 
     commands.push({ argv: ['chown', `${file.owner}:${file.group}`, file.path] }, { argv: ['chmod', file.mode, file.path] });
   }
   if (commands.length === 0) return null;
-  return change(`package-postinst:${layout.packageName}`, 'owners and modes after the package', "the package's postinst chowns and chmods /etc/emqx", commands);
+  return change('file-attributes', `package-postinst:${layout.packageName}`, 'owners and modes after the package', "the package's postinst chowns and chmods /etc/emqx", commands);
 }
 
 /**
@@ -234,19 +225,24 @@ function prerequisitesStep(os: OsFamily, facts: HostFacts, el7: boolean): Step {
     ...(el7 && !facts.packages.openssl11 ? [{ name: 'openssl11', version: '' }] : []),
   ];
   const title = `prerequisites curl${el7 ? ', openssl11' : ''}`;
-  if (missing.length === 0) return noChange('prerequisites', title, 'present');
+  if (missing.length === 0) return noChange('package', 'prerequisites', title, 'present');
   return { ...packagesPresentStep(os, facts, missing), id: 'prerequisites', title };
 }
 
 /** Download (or upload) into a root-owned cache directory, install with the OS package manager, remove the file. */
-function emqxPackageStep(os: OsFamily, facts: HostFacts, emqxPackage: EmqxPackage, readPackage: (path: string) => Buffer): Step {
+function emqxPackageStep(os: OsFamily, facts: HostFacts, emqxPackage: EmqxPackage, uploaded: Buffer | undefined): Step {
   const id = `package:${layout.packageName}`;
   const title = `package ${layout.packageName} ${emqxPackage.version}`;
   const installed = facts.packages[layout.packageName] ?? null;
-  if (isInstalledVersion(installed, emqxPackage.version)) return noChange(id, title, `installed (${installed})`);
+  if (isInstalledVersion(installed, emqxPackage.version)) return noChange('package', id, title, `installed (${installed})`);
   const reason = [installed === null ? 'not installed' : `${installed} → ${emqxPackage.version}`, ...(emqxPackage.note ? [emqxPackage.note] : [])].join('; ');
-  const fetch = emqxPackage.source.kind === 'download' ? downloadCommand(emqxPackage.hostPath, emqxPackage.source.url) : uploadCommand(emqxPackage.hostPath, readPackage(emqxPackage.source.localPath));
-  return change(id, title, reason, [fetch, ...os.installLocalPackage(emqxPackage.hostPath, facts), { argv: ['rm', '-f', emqxPackage.hostPath] }]);
+  const fetch = emqxPackage.source.kind === 'download' ? downloadCommand(emqxPackage.hostPath, emqxPackage.source.url) : uploadCommand(emqxPackage.hostPath, uploadedContent(emqxPackage.source.localPath, uploaded));
+  return change('package', id, title, reason, [fetch, ...os.installLocalPackage(emqxPackage.hostPath, facts), { argv: ['rm', '-f', emqxPackage.hostPath] }]);
+}
+
+function uploadedContent(localPath: string, uploaded: Buffer | undefined): Buffer {
+  if (uploaded === undefined) throw new Error(`--package ${localPath} was not read by the prepare phase`);
+  return uploaded;
 }
 
 /** Shared by download and upload: a temp file beside the target, renamed into place only when complete. */
@@ -271,7 +267,7 @@ export function uploadCommand(hostPath: string, content: Buffer): Command {
  */
 function checkedConfigStep(facts: HostFacts, file: ManagedFile): Step {
   const step = fileStep(facts, file);
-  if (!step.commands.some((command) => command.argv.includes('mqtt-provision-write'))) return step;
+  if (!writesFile(step)) return step;
   return {
     ...step,
     commands: [...step.commands, checkConfigCommand],

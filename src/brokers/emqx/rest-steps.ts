@@ -34,7 +34,7 @@ export interface RestPlacement {
 const onHost: RestPlacement = { usersStateFile: layout.usersStateFile, dataDir: layout.dataDir, script: (command) => command };
 
 /** Dashboard service account, admins, ACL rules and MQTT users, all through the local REST API. */
-export function restSteps(facts: HostFacts, settings: Settings, target: ServiceTarget, cookieChanges: boolean, salt?: () => Buffer, place: RestPlacement = onHost): Step[] {
+export function restSteps(facts: HostFacts, settings: Settings, target: ServiceTarget, cookieChanges: boolean, salt: (name: string) => Buffer, place: RestPlacement = onHost): Step[] {
   const api = facts.emqx?.api?.reachable ? facts.emqx.api : null;
   const why = api ? '' : `REST API not reachable now${facts.emqx?.status ? ` (emqx ctl status: ${facts.emqx.status.text})` : ''}; applied once EMQX runs`;
   const hasAdmin = settings.admins.some((admin) => admin.name === 'admin');
@@ -51,8 +51,8 @@ export function restSteps(facts: HostFacts, settings: Settings, target: ServiceT
   const serviceReason = !api ? why : cookieChanges ? 'the cookie changes, and the password derives from it' : 'does not log in with the password derived from the cookie';
   steps.push(
     api?.serviceLogin && !cookieChanges
-      ? noChange(serviceId, serviceTitle, 'logs in')
-      : change(serviceId, serviceTitle, serviceReason, [place.script(serviceAccountScript(target, settings.admins))]),
+      ? noChange('api', serviceId, serviceTitle, 'logs in')
+      : change('api', serviceId, serviceTitle, serviceReason, [place.script(serviceAccountScript(target, settings.admins))]),
   );
 
   const stale = settings.admins.filter((admin) => api?.logins[admin.name] !== true);
@@ -63,16 +63,16 @@ export function restSteps(facts: HostFacts, settings: Settings, target: ServiceT
   ];
   steps.push(
     adminReasons.length === 0
-      ? noChange('emqx-admins', 'dashboard admins', `${settings.admins.map((admin) => admin.name).join(', ')} log in; admin/public refused`)
-      : change('emqx-admins', 'dashboard admins', adminReasons.join('; '), [place.script(adminsScript(target, stale, replaceDefault, place.dataDir))]),
+      ? noChange('api', 'emqx-admins', 'dashboard admins', `${settings.admins.map((admin) => admin.name).join(', ')} log in; admin/public refused`)
+      : change('api', 'emqx-admins', 'dashboard admins', adminReasons.join('; '), [place.script(adminsScript(target, stale, replaceDefault, place.dataDir))]),
   );
 
   const rules = renderAclRules(settings);
   const aclCurrent = api?.acl ?? null;
   steps.push(
     aclCurrent?.present && aclCurrent.rules === rules
-      ? noChange('emqx-acl', 'ACL rules (file authorization source)', 'up to date')
-      : change('emqx-acl', 'ACL rules (file authorization source)', api ? (aclCurrent?.present ? 'rules differ' : 'source missing or unknown') : why, [place.script(aclScript(target, rules))], {
+      ? noChange('api', 'emqx-acl', 'ACL rules (file authorization source)', 'up to date')
+      : change('api', 'emqx-acl', 'ACL rules (file authorization source)', api ? (aclCurrent?.present ? 'rules differ' : 'source missing or unknown') : why, [place.script(aclScript(target, rules))], {
           diff: aclDiff(aclCurrent?.rules ?? '', rules),
         }),
   );
@@ -94,7 +94,7 @@ function mqttUsersStep(
   api: EmqxApiFact | null,
   why: string,
   place: RestPlacement,
-  salt?: () => Buffer,
+  salt: (name: string) => Buffer,
 ): Step {
   const id = 'emqx-mqtt-users';
   const title = 'MQTT users (built-in database)';
@@ -116,7 +116,9 @@ function mqttUsersStep(
   // others are left alone and named in the reason (JSON-quoted) for a human to remove.
   const deletes = strangers.filter((name) => userNamePattern.test(name));
   const untouchable = strangers.filter((name) => !userNamePattern.test(name));
-  const stateFile = usersStateFile(place.usersStateFile, renderUsersState(wanted, stateFact?.content, salt));
+  // One line per user, each salted by name from the prepared salts: the planner draws nothing.
+  const stateContent = wanted.map((user) => renderUsersState([user], stateFact?.content, () => salt(user.name))).join('');
+  const stateFile = usersStateFile(place.usersStateFile, stateContent);
   const stateCommands: Command[] = [];
   if (stateFact === null || stateFact.sha256 !== sha256(stateFile.content)) stateCommands.push(atomicWrite(stateFile));
   else {
@@ -125,7 +127,7 @@ function mqttUsersStep(
   }
   const leftAlone = untouchable.length > 0 ? `; left alone, names unsafe to script: ${untouchable.map((name) => JSON.stringify(name)).join(', ')}` : '';
   if (upserts.length === 0 && deletes.length === 0 && stateCommands.length === 0) {
-    return noChange(id, title, `${wanted.length} users up to date${leftAlone}`);
+    return noChange('api', id, title, `${wanted.length} users up to date${leftAlone}`);
   }
   const reasons = [
     ...(upserts.length > 0 ? [`set ${upserts.map((user) => user.name).join(', ')}${api ? '' : ` (${why})`}`] : []),
@@ -134,6 +136,6 @@ function mqttUsersStep(
   ];
   // The state file is written only after the API accepted every user, so a failure is retried next run.
   const rest = upserts.length > 0 || deletes.length > 0 ? [place.script(mqttUsersScript(target, upserts, deletes))] : [];
-  return change(id, title, reasons.join('; ') + leftAlone, [...rest, ...stateCommands]);
+  return change('api', id, title, reasons.join('; ') + leftAlone, [...rest, ...stateCommands]);
 }
 

@@ -11,7 +11,7 @@ import { restoreUpgradeBackupCommand, upgradeBackupCommand } from './backup.ts';
 import type { Settings } from '../../settings/load.ts';
 import { servedPorts } from '../served-ports.ts';
 import { mosquittoFilesWithTls, mosquittoTlsLayout } from './files.ts';
-import type { TlsIssuer } from '../../tls/server-files.ts';
+import type { PreparedInputs } from '../prepared.ts';
 import { mosquittoLayout as layout } from './layout.ts';
 import { checkedReloadStep } from './reload.ts';
 
@@ -24,17 +24,20 @@ export function mosquittoFactQuery(): FactQuery {
   };
 }
 
-/** The Mosquitto role as a pure function: facts + settings → the steps that are needed. */
-export function planMosquitto(facts: HostFacts, settings: Settings, salt?: () => Buffer, issuer?: TlsIssuer): Step[] {
-  return settings.state === 'absent' ? planAbsent(facts, settings) : planPresent(facts, settings, salt, issuer);
+/**
+ * The Mosquitto role as a pure function: facts + settings + what prepareMosquitto drew and issued
+ * → the steps that are needed.
+ */
+export function planMosquitto(facts: HostFacts, settings: Settings, prepared: PreparedInputs): Step[] {
+  return settings.state === 'absent' ? planAbsent(facts, settings) : planPresent(facts, settings, prepared);
 }
 
-function planPresent(facts: HostFacts, settings: Settings, salt?: () => Buffer, issuer?: TlsIssuer): Step[] {
+function planPresent(facts: HostFacts, settings: Settings, prepared: PreparedInputs): Step[] {
   const os = osFamilyOf(facts);
   const installed = facts.packages[layout.packageName] !== null;
   const steps: Step[] = [];
   if (os.name === 'rhel') {
-    steps.push(installed ? noChange('repository:epel', 'repository epel', 'mosquitto already installed') : extraRepositoryStep(os, facts, 'epel'));
+    steps.push(installed ? noChange('repository', 'repository:epel', 'repository epel', 'mosquitto already installed') : extraRepositoryStep(os, facts, 'epel'));
   }
   const packages = packagesPresentStep(os, facts, [{ name: layout.packageName, version: settings.version }]);
   // An upgrade of a running broker keeps its queued messages: back up first; if the new package
@@ -42,7 +45,7 @@ function planPresent(facts: HostFacts, settings: Settings, salt?: () => Buffer, 
   const previousVersion = facts.packages[layout.packageName] ?? null;
   const downgrade = packages.change && previousVersion !== null ? upgradeRollback(os, facts, previousVersion) : [];
   if (downgrade.length > 0) {
-    steps.push(change(`backup:${layout.service}`, `back up ${layout.service} before the package change`, `${layout.packageName} ${previousVersion} → ${settings.version}`, [upgradeBackupCommand()]));
+    steps.push(change('backup', `backup:${layout.service}`, `back up ${layout.service} before the package change`, `${layout.packageName} ${previousVersion} → ${settings.version}`, [upgradeBackupCommand()]));
     steps.push({
       ...packages,
       rollback: [...downgrade, { argv: ['systemctl', 'restart', layout.service] }],
@@ -53,7 +56,7 @@ function planPresent(facts: HostFacts, settings: Settings, salt?: () => Buffer, 
   const dataDir = { path: layout.dataDir, owner: layout.user, group: layout.user, mode: '0750' };
   steps.push(directoryStep(facts, dataDir, packages.change && installed ? 'the package change' : undefined));
 
-  const { files, reissue } = mosquittoFilesWithTls(settings, facts, salt, issuer);
+  const { files, reissue } = mosquittoFilesWithTls(settings, facts, prepared.salt, prepared.tls);
   if (files.some((file) => file.path.startsWith(`${layout.tlsDir}/`))) {
     steps.push(directoryStep(facts, { path: layout.tlsDir, owner: 'root', group: layout.user, mode: '0750' }));
   }
@@ -112,7 +115,7 @@ function upgradeRollback(os: OsFamily, facts: HostFacts, previousVersion: string
 }
 
 function startStep(): Step {
-  return change(`start:${layout.service}`, `start ${layout.service}`, 'not running', [
+  return change('service', `start:${layout.service}`, `start ${layout.service}`, 'not running', [
     { argv: ['systemctl', 'start', layout.service] },
     { argv: ['systemctl', 'is-active', '--quiet', layout.service] },
   ]);
