@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto';
 import type { FactQuery, HostFacts } from '../../facts/host-facts.ts';
-import { fileStep, removeBackups, restoreFile } from '../../operations/files.ts';
+import { configHandlerSteps, plannedFiles } from '../../operations/config-handler.ts';
+import { fileStep, restoreFile } from '../../operations/files.ts';
 import { dataPurgedStep, filesAbsentStep, serviceStoppedStep } from '../../operations/removal.ts';
 import { firewallStep } from '../../operations/firewall.ts';
 import type { ManagedFile } from '../../operations/managed-file.ts';
 import { extraRepositoryStep, packagesAbsentStep, packagesPresentStep, type WantedPackage } from '../../operations/packages.ts';
-import { pendingRestartMarker, pendingRestartStep, restartStep, serviceEnabledStep } from '../../operations/service.ts';
+import { pendingRestartMarker } from '../../operations/service.ts';
 import { change, noChange, writesFile, type Command, type Step } from '../../operations/step.ts';
 import { osFamilyOf, type OsFamily } from '../../os/os-family.ts';
 import type { Settings } from '../../settings/load.ts';
@@ -116,48 +117,30 @@ function planPresent(facts: HostFacts, settings: Settings, prepared: PreparedInp
 
   const markerAt = steps.length;
   // TLS files before emqx.conf, so `emqx check_config` and the restart find the files it names.
-  const tlsChanged: string[] = [];
-  if (tls.files.length > 0) {
-    steps.push(directoryStep(facts, { path: layout.tlsDir, owner: 'root', group: layout.user, mode: '0750' }));
-    for (const file of tls.files) {
-      const step = fileStep(facts, file);
-      const rewritten = writesFile(step);
-      if (rewritten) tlsChanged.push(file.path);
-      steps.push(tls.reissue !== undefined && rewritten && file.path === emqxTlsLayout.certFile ? { ...step, reason: `re-issued: ${tls.reissue}` } : step);
-    }
-  }
-
+  const tlsSteps = plannedFiles(facts, tls.files, { path: emqxTlsLayout.certFile, reason: tls.reissue });
+  if (tls.files.length > 0) steps.push(directoryStep(facts, { path: layout.tlsDir, owner: 'root', group: layout.user, mode: '0750' }), ...tlsSteps.map(({ step }) => step));
   const configStep = checkedConfigStep(facts, config);
   steps.push(configStep);
-  const configRewritten = writesFile(configStep);
 
   // A fresh or upgraded package runs on its stock config until restarted onto ours.
-  const restartReasons = [
-    ...(packageStep.change ? ['package installed or changed'] : []),
-    ...(configRewritten ? [`${layout.configFile} changed`] : []),
-    ...tlsChanged.map((path) => `${path} changed`),
-    ...(facts.files[pendingRestartMarker(layout.service)] ? ['an earlier run changed the config but stopped before restarting'] : []),
-  ];
-  const restored = [...(configRewritten ? [layout.configFile] : []), ...tlsChanged];
-  if (restartReasons.length > 0) {
-    // Written before the first file, removed by the restart: a cut-off run still restarts next time.
-    steps.splice(markerAt, 0, pendingRestartStep(layout.service, 'the config changes in this run'));
-    steps.push(
-      restartStep({
-        service: layout.service,
-        reason: restartReasons.join(', '),
-        checks: [
-          { argv: ['systemctl', 'is-active', '--quiet', layout.service] },
-          waitStartedCommand,
-          // A cluster node is done only when it is back in the cluster; the engine rolls node by node.
-          ...(isStaticCluster(settings) ? [waitRejoinedCommand(nodesToRejoin(settings, facts, nodeName))] : []),
-        ],
-        restore: [...(downgrade?.commands ?? []), ...restored.map(restoreFile)],
-        cleanup: restored.length > 0 ? [removeBackups(restored)] : [],
-      }),
-    );
-  }
-  steps.push(serviceEnabledStep(facts, layout.service, restartReasons.length > 0));
+  const { marker, handler } = configHandlerSteps({
+    facts,
+    service: layout.service,
+    files: [{ file: config, step: configStep }, ...tlsSteps],
+    otherReasons: packageStep.change ? ['package installed or changed'] : [],
+    counts: 'content',
+    restartChecks: [
+      { argv: ['systemctl', 'is-active', '--quiet', layout.service] },
+      waitStartedCommand,
+      // A cluster node is done only when it is back in the cluster; the engine rolls node by node.
+      ...(isStaticCluster(settings) ? [waitRejoinedCommand(nodesToRejoin(settings, facts, nodeName))] : []),
+    ],
+    downgrade: downgrade?.commands ?? [],
+    restoreLeftBackups: false,
+  });
+  // Written before the first file, removed by the restart: a cut-off run still restarts next time.
+  if (marker) steps.splice(markerAt, 0, marker);
+  steps.push(...handler);
 
   const target: ServiceTarget = { port: dashboardPort(settings), servicePassword: servicePassword(cookie) };
   // The service account's password derives from the cookie: a new cookie needs a new account password.
