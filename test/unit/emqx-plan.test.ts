@@ -4,7 +4,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { checkConfigCommand } from '../../src/brokers/emqx/plan.ts';
+import { checkConfigCommand } from '../../src/brokers/emqx/config-steps.ts';
 import { planEmqx } from '../fixtures/plan.ts';
 import type { HostFacts } from '../../src/facts/host-facts.ts';
 import { resolveSettings } from '../../src/settings/load.ts';

@@ -4,7 +4,10 @@ import type { ManagedFile } from '../../operations/managed-file.ts';
 import { change, noChange, type Command, type Step } from '../../operations/step.ts';
 import { clientUsers, type Settings } from '../../settings/load.ts';
 import { userNamePattern } from '../../settings/schema.ts';
+import type { Secret } from '../../secret.ts';
 import { renderAclRules } from './acl.ts';
+import { dashboardPort } from './files.ts';
+import { cookieInConfig, servicePassword } from './identity.ts';
 import { emqxLayout as layout } from './layout.ts';
 import { aclScript, adminsScript, mqttUsersScript, serviceAccountScript, type ServiceTarget } from './rest-scripts.ts';
 import { parseUsersState, renderUsersState, stateMatches, type MqttUser } from './users-state.ts';
@@ -32,6 +35,16 @@ export interface RestPlacement {
 }
 
 const onHost: RestPlacement = { usersStateFile: layout.usersStateFile, dataDir: layout.dataDir, script: (command) => command };
+
+/**
+ * The REST steps of a host: the service account's password derives from the cookie, so a new
+ * cookie needs a new account password.
+ */
+export function hostRestSteps(facts: HostFacts, settings: Settings, cookie: Secret, salt: (name: string) => Buffer): Step[] {
+  const target: ServiceTarget = { port: dashboardPort(settings), servicePassword: servicePassword(cookie) };
+  const cookieChanges = cookieInConfig(facts.files[layout.configFile]?.content) !== cookie.reveal();
+  return restSteps(facts, settings, target, cookieChanges, salt);
+}
 
 /** Dashboard service account, admins, ACL rules and MQTT users, all through the local REST API. */
 export function restSteps(facts: HostFacts, settings: Settings, target: ServiceTarget, cookieChanges: boolean, salt: (name: string) => Buffer, place: RestPlacement = onHost): Step[] {
