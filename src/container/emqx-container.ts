@@ -2,14 +2,12 @@ import path from 'node:path';
 import { currentCookie, parseApiFacts } from '../brokers/emqx/api-facts.ts';
 import { dashboardPort, emqxConfigFile } from '../brokers/emqx/files.ts';
 import { chooseCookie, cookieInConfig, defaultNodeName, servicePassword } from '../brokers/emqx/identity.ts';
-import { emqxLayout } from '../brokers/emqx/layout.ts';
-import { restSteps } from '../brokers/emqx/rest-steps.ts';
+import { restSteps, type RestFacts } from '../brokers/emqx/rest-steps.ts';
 import { apiFactScript } from '../brokers/emqx/rest-scripts.ts';
 import { dashboardAdminProblems } from '../brokers/emqx/settings.ts';
 import { atLeast, emqxFeatures, enterpriseOnlyProblem } from '../brokers/emqx/version.ts';
 import { servedPorts } from '../brokers/served-ports.ts';
-import { emptyFacts } from '../facts/empty-facts.ts';
-import type { EmqxApiFact, HostFacts } from '../facts/host-facts.ts';
+import type { EmqxApiFact } from '../facts/host-facts.ts';
 import { sha256 } from '../operations/files.ts';
 import type { Command } from '../operations/step.ts';
 import type { Settings } from '../settings/load.ts';
@@ -68,12 +66,9 @@ export function inContainer(name: string, command: Command): Command {
 }
 
 /** Host facts as the EMQX role reads them, built from the config directory and the container's API. */
-function roleFacts(stored: StoredEmqxFiles, usersStatePath: string, api: EmqxApiFact | null): HostFacts {
-  const facts = emptyFacts();
-  facts.files[emqxLayout.configFile] = stored.config === null ? null : { mode: '0640', owner: 'root', group: 'root', sha256: sha256(stored.config), content: stored.config };
-  facts.files[usersStatePath] = stored.usersState === null ? null : { mode: '0600', owner: 'root', group: 'root', sha256: sha256(stored.usersState), content: stored.usersState };
-  facts.emqx = { status: null, api };
-  return facts;
+/** What the REST steps read of a container: the API facts and the stored users state (content only). */
+function restFacts(stored: StoredEmqxFiles, api: EmqxApiFact | null): RestFacts {
+  return { api, usersState: stored.usersState === null ? null : { content: stored.usersState, sha256: sha256(stored.usersState) } };
 }
 
 /**
@@ -97,8 +92,7 @@ export function desiredEmqxContainer(settings: Settings, options: ContainerOptio
   if (settings.emqx.durableSessions && !features.durableSessions) throw new Error(`durable sessions need EMQX 5.7 or later; image ${options.image} runs ${version}`);
 
   const usersStatePath = path.join(options.configDir, 'mqtt-provision-users');
-  const facts = roleFacts(stored, usersStatePath, api);
-  const cookie = chooseCookie(settings, facts, planOptions.generateCookie);
+  const cookie = chooseCookie(settings, stored.config, planOptions.generateCookie);
   const nodeName = settings.emqx.nodeName ?? defaultNodeName;
   const config = emqxConfigFile(settings, { version, nodeName, cookie, dataDir: image.dataDir });
   const configFile = { ...config, path: path.join(options.configDir, 'emqx.conf'), owner: '0', group: String(image.gid) };
@@ -127,7 +121,7 @@ export function desiredEmqxContainer(settings: Settings, options: ContainerOptio
   };
   const target = { port: dashboardPort(settings), servicePassword: servicePassword(cookie) };
   const cookieChanges = cookieInConfig(stored.config) !== cookie.reveal();
-  const afterSteps = restSteps(facts, settings, target, cookieChanges, planOptions.salt, { usersStateFile: usersStatePath, dataDir: image.dataDir, script: (command) => inContainer(options.name, command) });
+  const afterSteps = restSteps(restFacts(stored, api), settings, target, cookieChanges, planOptions.salt, { usersStateFile: usersStatePath, dataDir: image.dataDir, script: (command) => inContainer(options.name, command) });
   return {
     name: options.name,
     spec,
@@ -150,8 +144,7 @@ export function desiredEmqxContainer(settings: Settings, options: ContainerOptio
  * no curl: every REST step is then planned, and each checks again when it runs.
  */
 export async function gatherEmqxContainerApi(transport: Transport, name: string, settings: Settings, storedConfig: string | null): Promise<EmqxApiFact | null> {
-  const facts = roleFacts({ config: storedConfig, usersState: null }, '', null);
-  const cookie = currentCookie(settings, facts);
+  const cookie = currentCookie(settings, storedConfig);
   const command = apiFactScript({ port: dashboardPort(settings), servicePassword: cookie === null ? null : servicePassword(cookie) }, settings.admins);
   const probe = inContainer(name, command);
   const result = await transport.exec(probe.argv, { stdin: probe.stdin! });

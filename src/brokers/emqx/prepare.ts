@@ -32,7 +32,7 @@ export function prepareEmqx(facts: HostFacts, settings: Settings, options: EmqxP
   return {
     tls: tlsFiles(settings, facts, emqxTlsLayout, options.issuer ?? defaultIssuer),
     salt: options.salt ?? seededSalt(),
-    cookie: chooseCookie(settings, facts, options.generateCookie ?? generateCookie),
+    cookie: chooseCookie(settings, facts.files[emqxLayout.configFile]?.content, options.generateCookie ?? generateCookie),
     ...(packageContent ? { packageContent } : {}),
   };
 }

@@ -1,4 +1,4 @@
-import type { EmqxApiFact, HostFacts } from '../../facts/host-facts.ts';
+import type { EmqxApiFact, FileFact, HostFacts } from '../../facts/host-facts.ts';
 import { atomicWrite, sha256 } from '../../operations/files.ts';
 import type { ManagedFile } from '../../operations/managed-file.ts';
 import { change, noChange, type Command, type Step } from '../../operations/step.ts';
@@ -16,6 +16,22 @@ import { parseUsersState, renderUsersState, stateMatches, type MqttUser } from '
  * The EMQX role's REST steps (dashboard service account, admins, ACL rules, MQTT users), planned
  * from the API facts; shared by hosts (planEmqx) and containers (desiredEmqxContainer).
  */
+
+/**
+ * What the REST steps read, the part hosts and containers share: the API facts, EMQX's status
+ * text (for the reason when the API is down) and the users state file as stored. A container's
+ * Docker host reports a file's content only: its owner and mode are then unknown, not faked.
+ */
+export interface RestFacts {
+  api: EmqxApiFact | null;
+  statusText?: string | undefined;
+  usersState: (Pick<FileFact, 'content' | 'sha256'> & Partial<Pick<FileFact, 'owner' | 'group' | 'mode'>>) | null;
+}
+
+/** The REST facts of a host: its probe's API facts and its users state file. */
+export function hostRestFacts(facts: HostFacts): RestFacts {
+  return { api: facts.emqx?.api ?? null, statusText: facts.emqx?.status?.text, usersState: facts.files[layout.usersStateFile] ?? null };
+}
 
 /** The users state file: hashes of MQTT passwords, root only. */
 export function usersStateFile(path: string, content = ''): ManagedFile {
@@ -43,13 +59,13 @@ const onHost: RestPlacement = { usersStateFile: layout.usersStateFile, dataDir: 
 export function hostRestSteps(facts: HostFacts, settings: Settings, cookie: Secret, salt: (name: string) => Buffer): Step[] {
   const target: ServiceTarget = { port: dashboardPort(settings), servicePassword: servicePassword(cookie) };
   const cookieChanges = cookieInConfig(facts.files[layout.configFile]?.content) !== cookie.reveal();
-  return restSteps(facts, settings, target, cookieChanges, salt);
+  return restSteps(hostRestFacts(facts), settings, target, cookieChanges, salt);
 }
 
 /** Dashboard service account, admins, ACL rules and MQTT users, all through the local REST API. */
-export function restSteps(facts: HostFacts, settings: Settings, target: ServiceTarget, cookieChanges: boolean, salt: (name: string) => Buffer, place: RestPlacement = onHost): Step[] {
-  const api = facts.emqx?.api?.reachable ? facts.emqx.api : null;
-  const why = api ? '' : `REST API not reachable now${facts.emqx?.status ? ` (emqx ctl status: ${facts.emqx.status.text})` : ''}; applied once EMQX runs`;
+export function restSteps(facts: RestFacts, settings: Settings, target: ServiceTarget, cookieChanges: boolean, salt: (name: string) => Buffer, place: RestPlacement = onHost): Step[] {
+  const api = facts.api?.reachable ? facts.api : null;
+  const why = api ? '' : `REST API not reachable now${facts.statusText !== undefined ? ` (emqx ctl status: ${facts.statusText})` : ''}; applied once EMQX runs`;
   const hasAdmin = settings.admins.some((admin) => admin.name === 'admin');
   if (api && !api.serviceLogin && !Object.values(api.logins).some(Boolean) && api.defaultAdmin !== true) {
     throw new Error(
@@ -101,7 +117,7 @@ function aclDiff(before: string, after: string): string {
 }
 
 function mqttUsersStep(
-  facts: HostFacts,
+  facts: RestFacts,
   settings: Settings,
   target: ServiceTarget,
   api: EmqxApiFact | null,
@@ -115,7 +131,7 @@ function mqttUsersStep(
     ...settings.admins.map((admin) => ({ ...admin, superuser: true })),
     ...clientUsers(settings).map(({ name, password }) => ({ name, password, superuser: false })),
   ];
-  const stateFact = facts.files[place.usersStateFile] ?? null;
+  const stateFact = facts.usersState;
   const state = parseUsersState(stateFact?.content);
   const known = api?.mqttUsers ?? null;
   const upserts = wanted.filter((user) => {
@@ -135,8 +151,8 @@ function mqttUsersStep(
   const stateCommands: Command[] = [];
   if (stateFact === null || stateFact.sha256 !== sha256(stateFile.content)) stateCommands.push(atomicWrite(stateFile));
   else {
-    if (stateFact.owner !== 'root' || stateFact.group !== 'root') stateCommands.push({ argv: ['chown', 'root:root', stateFile.path] });
-    if (stateFact.mode !== stateFile.mode) stateCommands.push({ argv: ['chmod', stateFile.mode, stateFile.path] });
+    if ((stateFact.owner !== undefined && stateFact.owner !== 'root') || (stateFact.group !== undefined && stateFact.group !== 'root')) stateCommands.push({ argv: ['chown', 'root:root', stateFile.path] });
+    if (stateFact.mode !== undefined && stateFact.mode !== stateFile.mode) stateCommands.push({ argv: ['chmod', stateFile.mode, stateFile.path] });
   }
   const leftAlone = untouchable.length > 0 ? `; left alone, names unsafe to script: ${untouchable.map((name) => JSON.stringify(name)).join(', ')}` : '';
   if (upserts.length === 0 && deletes.length === 0 && stateCommands.length === 0) {

@@ -55,16 +55,16 @@ export function mosquittoConfig(settings: Settings, paths: MosquittoConfigPaths 
  */
 export function mosquittoFiles(settings: Settings, facts: HostFacts, salt?: (name: string) => Buffer, issuer: TlsIssuer = defaultIssuer, paths: MosquittoConfigPaths = layout): ManagedFile[] {
   // Rendering (--render-to, containers, tests) prepares for itself; a planner gets its TLS files prepared.
-  return mosquittoFilesWithTls(settings, facts, salt ?? seededSalt(), tlsFiles(settings, facts, mosquittoTlsLayout, issuer), paths).files;
+  return mosquittoFilesWithTls(settings, facts.files[layout.passwordFile]?.content ?? null, salt ?? seededSalt(), tlsFiles(settings, facts, mosquittoTlsLayout, issuer), paths).files;
 }
 
 /**
  * The files plus the TLS files of the mqtts/wss listeners (CA, server certificate and key, in
  * /etc/mosquitto/tls), which come first so the config that names them never lands without them.
  * `reissue` says why the server certificate is issued on this run. Pure: `tls` and `salt` come
- * from the prepare phase.
+ * from the prepare phase; `storedPasswd` (the file as it is) keeps the hashes that still match.
  */
-export function mosquittoFilesWithTls(settings: Settings, facts: HostFacts, salt: (name: string) => Buffer, tls: TlsFiles, paths: MosquittoConfigPaths = layout): TlsFiles {
+export function mosquittoFilesWithTls(settings: Settings, storedPasswd: string | null, salt: (name: string) => Buffer, tls: TlsFiles, paths: MosquittoConfigPaths = layout): TlsFiles {
   const owner = { owner: 'root', group: layout.user };
   const files: ManagedFile[] = [
     ...tls.files,
@@ -74,7 +74,7 @@ export function mosquittoFilesWithTls(settings: Settings, facts: HostFacts, salt
       : { path: layout.configFile, content: mosquittoConfig(settings, paths), mode: '0640', owner: 'root', group: layout.user, secret: true, apply: 'restart' },
     {
       path: layout.passwordFile,
-      content: renderPasswordFile([...settings.admins, ...clientUsers(settings)], facts.files[layout.passwordFile]?.content ?? null, salt),
+      content: renderPasswordFile([...settings.admins, ...clientUsers(settings)], storedPasswd, salt),
       mode: '0640',
       ...owner,
       secret: true,

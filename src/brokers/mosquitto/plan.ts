@@ -57,7 +57,7 @@ function planPresent(facts: HostFacts, settings: Settings, prepared: PreparedInp
   const dataDir = { path: layout.dataDir, owner: layout.user, group: layout.user, mode: '0750' };
   steps.push(directoryStep(facts, dataDir, packages.change && installed ? 'the package change' : undefined));
 
-  const { files, reissue } = mosquittoFilesWithTls(settings, facts, prepared.salt, prepared.tls);
+  const { files, reissue } = mosquittoFilesWithTls(settings, facts.files[layout.passwordFile]?.content ?? null, prepared.salt, prepared.tls);
   if (files.some((file) => file.path.startsWith(`${layout.tlsDir}/`))) {
     steps.push(directoryStep(facts, { path: layout.tlsDir, owner: 'root', group: layout.user, mode: '0750' }));
   }
