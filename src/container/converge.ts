@@ -16,7 +16,8 @@ import { gatherContainerFacts, type ContainerFacts } from './facts.ts';
 import { officialImage } from './image-layouts.ts';
 import { ensureMosquittoImage, mosquittoImageTag } from './image.ts';
 import { desiredMosquittoContainer, HEALTH_OPTIONS_FILE, mosquittoContainerFileNames } from './mosquitto-container.ts';
-import { planContainer, planContainerAbsent, reloadPendingMarker, restartPendingMarker } from './plan.ts';
+import { planContainerAbsent } from './plan-absent.ts';
+import { planContainer, reloadPendingMarker, restartPendingMarker } from './plan.ts';
 
 export interface ConvergeContainerOptions {
   dryRun?: boolean;

@@ -96,7 +96,7 @@ describe('planners are pure', () => {
   });
 
   it('the planner modules reach for no randomness, key generation or controller file', () => {
-    const planners = ['src/brokers/mosquitto/plan.ts', 'src/brokers/emqx/plan.ts', 'src/brokers/emqx/package-steps.ts', 'src/brokers/emqx/config-steps.ts', 'src/brokers/emqx/rest-steps.ts', 'src/operations/config-handler.ts', 'src/container/plan.ts', 'src/container/desired.ts', 'src/container/mosquitto-container.ts', 'src/container/emqx-container.ts'];
+    const planners = ['src/brokers/mosquitto/plan.ts', 'src/brokers/emqx/plan.ts', 'src/brokers/emqx/package-steps.ts', 'src/brokers/emqx/config-steps.ts', 'src/brokers/emqx/rest-steps.ts', 'src/operations/config-handler.ts', 'src/container/plan.ts', 'src/container/plan-absent.ts', 'src/container/desired.ts', 'src/container/mosquitto-container.ts', 'src/container/emqx-container.ts'];
     for (const path of planners) {
       const source = readFileSync(new URL(`../../${path}`, import.meta.url), 'utf8');
       assert.doesNotMatch(source, /randomBytes|randomUUID|generateKeyPair|from 'node:fs'|ca-store|ensureCa|issueServerCertificate|createCa/, path);
