@@ -4,6 +4,7 @@ import type { Step } from '../operations/step.ts';
 import type { BrokerSettingsRules } from '../settings/broker-rules.ts';
 import type { Settings } from '../settings/load.ts';
 import type { TlsIssuer } from '../tls/server-files.ts';
+import type { PreparedInputs } from './prepared.ts';
 import type { Transport } from '../transport/transport.ts';
 
 /** What the engine needs of a broker: which facts to gather and how to plan from them. */
@@ -11,8 +12,14 @@ export interface BrokerRole {
   /** Its listeners, templates and own settings checks, applied while settings load (src/brokers/load-settings.ts). */
   settings: BrokerSettingsRules;
   factQuery(settings: Settings): FactQuery;
-  /** `issuer`: a dry run's draws no key (placeholders for what a real run would issue). */
-  plan(facts: HostFacts, settings: Settings, options?: { issuer?: TlsIssuer }): Step[];
+  /**
+   * The prepare phase, after the facts and before planning: issues TLS certificates, draws salts and
+   * cookies, reads controller files. `issuer`: a dry run's draws no key (placeholders for what a run
+   * that applies would issue).
+   */
+  prepare(facts: HostFacts, settings: Settings, options: { issuer: TlsIssuer }): PreparedInputs;
+  /** Pure: the same facts, settings and prepared inputs always give the same steps. */
+  plan(facts: HostFacts, settings: Settings, prepared: PreparedInputs): Step[];
   /** The config files for these settings as a fresh host would get them (for --render-to). */
   renderFiles(settings: Settings): ManagedFile[];
   /**

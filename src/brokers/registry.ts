@@ -5,24 +5,28 @@ import { gatherEmqxApiFacts } from './emqx/api-facts.ts';
 import { gatherClusterFacts, isStaticCluster } from './emqx/cluster.ts';
 import { emqxRenderFiles } from './emqx/render-files.ts';
 import { emqxFactQuery, planEmqx } from './emqx/plan.ts';
+import { prepareEmqx } from './emqx/prepare.ts';
 import { emqxPersistenceWarnings } from './emqx/review.ts';
 import { emqxSettingsRules } from './emqx/settings.ts';
 import { mosquittoFiles } from './mosquitto/files.ts';
 import { mosquittoFactQuery, planMosquitto } from './mosquitto/plan.ts';
 import { mosquittoSettingsRules } from './mosquitto/settings.ts';
+import { prepareMosquitto } from './mosquitto/prepare.ts';
 
 /** The one place where the broker kind picks its role. */
 const roles: Partial<Record<Settings['broker'], BrokerRole>> = {
   mosquitto: {
     settings: mosquittoSettingsRules,
     factQuery: mosquittoFactQuery,
-    plan: (facts, settings, options) => planMosquitto(facts, settings, undefined, options?.issuer),
+    prepare: (facts, settings, options) => prepareMosquitto(facts, settings, options),
+    plan: planMosquitto,
     renderFiles: (settings) => mosquittoFiles(settings, emptyFacts()),
   },
   emqx: {
     settings: emqxSettingsRules,
     factQuery: emqxFactQuery,
-    plan: (facts, settings, options) => planEmqx(facts, settings, options?.issuer ? { issuer: options.issuer } : {}),
+    prepare: (facts, settings, options) => prepareEmqx(facts, settings, options),
+    plan: planEmqx,
     renderFiles: emqxRenderFiles,
     extraFacts: async (transport, facts, settings) => gatherClusterFacts(transport, await gatherEmqxApiFacts(transport, facts, settings), settings),
     rolling: isStaticCluster,

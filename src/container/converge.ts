@@ -1,4 +1,7 @@
+import { randomBytes } from 'node:crypto';
 import path from 'node:path';
+import { generateCookie } from '../brokers/emqx/identity.ts';
+import { seededSalt } from '../brokers/prepared.ts';
 import { applyPlan } from '../engine/apply-plan.ts';
 import { acquireHostLock, lockName, type HostLock } from '../engine/host-lock.ts';
 import type { HostReport, StepResult } from '../engine/report.ts';
@@ -13,7 +16,8 @@ import { gatherContainerFacts, type ContainerFacts } from './facts.ts';
 import { officialImage } from './image-layouts.ts';
 import { ensureMosquittoImage, mosquittoImageTag } from './image.ts';
 import { desiredMosquittoContainer, HEALTH_OPTIONS_FILE, mosquittoContainerFileNames } from './mosquitto-container.ts';
-import { planContainer, planContainerAbsent, reloadPendingMarker, restartPendingMarker } from './plan.ts';
+import { planContainerAbsent } from './plan-absent.ts';
+import { planContainer, reloadPendingMarker, restartPendingMarker } from './plan.ts';
 
 export interface ConvergeContainerOptions {
   dryRun?: boolean;
@@ -23,7 +27,7 @@ export interface ConvergeContainerOptions {
   /** Where docker runs and the config directory lives; this machine by default. */
   transport?: Transport;
   /** Deterministic salts and cookies for tests. */
-  salt?: () => Buffer;
+  salt?: (name: string) => Buffer;
   generateCookie?: () => string;
   /** The Mosquitto healthcheck user's password when none is stored yet. */
   generateHealthPassword?: () => string;
@@ -59,16 +63,27 @@ export async function planContainerTarget(
   if (settings.state === 'absent') {
     return { facts, desired: null, steps: planContainerAbsent(facts, { name: options.name, configDir: options.configDir, volumeNames, purgeData: settings.purgeData }) };
   }
+  const drawn = prepareContainer(seeds);
   let desired: DesiredContainer;
   if (settings.broker === 'emqx') {
     const up = facts.container?.status === 'running' && facts.container.health !== 'starting';
     const api = up ? await gatherEmqxContainerApi(transport, options.name, settings, stored('emqx.conf')) : null;
-    desired = desiredEmqxContainer(settings, options, { config: stored('emqx.conf'), usersState: stored('mqtt-provision-users') }, api, seeds);
+    desired = desiredEmqxContainer(settings, options, { config: stored('emqx.conf'), usersState: stored('mqtt-provision-users') }, api, drawn);
   } else {
-    const health = { stored: stored(HEALTH_OPTIONS_FILE), ...(seeds.generateHealthPassword ? { generate: seeds.generateHealthPassword } : {}) };
-    desired = desiredMosquittoContainer(settings, options, stored('passwd'), seeds.salt, health);
+    desired = desiredMosquittoContainer(settings, options, stored('passwd'), drawn.salt, { stored: stored(HEALTH_OPTIONS_FILE), generate: drawn.generateHealthPassword });
   }
   return { facts, desired, steps: planContainer(facts, desired) };
+}
+
+/**
+ * The container's prepare phase: the random draws (salt seed, a cookie and a health password for a
+ * target that has none) made once, up front, and handed to the pure desired-state and plan
+ * functions as constant functions. A test's seeds take their place.
+ */
+export function prepareContainer(seeds: Pick<ConvergeContainerOptions, 'salt' | 'generateCookie' | 'generateHealthPassword'>): { salt: (name: string) => Buffer; generateCookie: () => string; generateHealthPassword: () => string } {
+  const cookie = (seeds.generateCookie ?? generateCookie)();
+  const healthPassword = (seeds.generateHealthPassword ?? (() => randomBytes(16).toString('hex')))();
+  return { salt: seeds.salt ?? seededSalt(), generateCookie: () => cookie, generateHealthPassword: () => healthPassword };
 }
 
 /**

@@ -1,15 +1,12 @@
 import path from 'node:path';
 import { currentCookie, parseApiFacts } from '../brokers/emqx/api-facts.ts';
 import { dashboardPort, emqxConfigFile } from '../brokers/emqx/files.ts';
-import { chooseCookie, cookieInConfig, defaultNodeName, generateCookie, servicePassword } from '../brokers/emqx/identity.ts';
-import { emqxLayout } from '../brokers/emqx/layout.ts';
-import { restSteps } from '../brokers/emqx/rest-steps.ts';
+import { chooseCookie, cookieInConfig, defaultNodeName, servicePassword } from '../brokers/emqx/identity.ts';
+import { restSteps, type RestFacts } from '../brokers/emqx/rest-steps.ts';
 import { apiFactScript } from '../brokers/emqx/rest-scripts.ts';
 import { atLeast, emqxFeatures, enterpriseOnlyProblem } from '../brokers/emqx/version.ts';
 import { servedPorts } from '../brokers/served-ports.ts';
-import { emptyFacts } from '../facts/empty-facts.ts';
 import type { EmqxApiFact } from '../brokers/emqx/facts.ts';
-import type { HostFacts } from '../facts/host-facts.ts';
 import { sha256 } from '../operations/files.ts';
 import type { Command } from '../operations/step.ts';
 import type { Settings } from '../settings/load.ts';
@@ -27,9 +24,11 @@ export interface StoredEmqxFiles {
   usersState: string | null;
 }
 
+/** Drawn by the prepare point (planContainerTarget) or a test, never here: both are pure functions. */
 export interface EmqxContainerPlanOptions {
-  generateCookie?: () => string;
-  salt?: () => Buffer;
+  /** The cookie for a config directory that holds none yet. */
+  generateCookie: () => string;
+  salt: (name: string) => Buffer;
 }
 
 /** The EMQX release an image runs: its tag when that is a plain release, else settings.version. */
@@ -66,12 +65,9 @@ export function inContainer(name: string, command: Command): Command {
 }
 
 /** Host facts as the EMQX role reads them, built from the config directory and the container's API. */
-function roleFacts(stored: StoredEmqxFiles, usersStatePath: string, api: EmqxApiFact | null): HostFacts {
-  const facts = emptyFacts();
-  facts.files[emqxLayout.configFile] = stored.config === null ? null : { mode: '0640', owner: 'root', group: 'root', sha256: sha256(stored.config), content: stored.config };
-  facts.files[usersStatePath] = stored.usersState === null ? null : { mode: '0600', owner: 'root', group: 'root', sha256: sha256(stored.usersState), content: stored.usersState };
-  facts.emqx = { status: null, api };
-  return facts;
+/** What the REST steps read of a container: the API facts and the stored users state (content only). */
+function restFacts(stored: StoredEmqxFiles, api: EmqxApiFact | null): RestFacts {
+  return { api, usersState: stored.usersState === null ? null : { content: stored.usersState, sha256: sha256(stored.usersState) } };
 }
 
 /**
@@ -80,7 +76,7 @@ function roleFacts(stored: StoredEmqxFiles, usersStatePath: string, api: EmqxApi
  * in named volumes, a fixed node name (the mnesia directory is named after it, so a recreated
  * container must keep it), and the REST steps of the host role run through `docker exec`.
  */
-export function desiredEmqxContainer(settings: Settings, options: ContainerOptions, stored: StoredEmqxFiles, api: EmqxApiFact | null, planOptions: EmqxContainerPlanOptions = {}): DesiredContainer {
+export function desiredEmqxContainer(settings: Settings, options: ContainerOptions, stored: StoredEmqxFiles, api: EmqxApiFact | null, planOptions: EmqxContainerPlanOptions): DesiredContainer {
   refuseTls(settings);
   if (settings.emqx.cluster.seeds.length > 1) throw new Error('emqx.cluster: a cluster is supported on SSH hosts only, not with --docker');
   if (emqxImageShipsCurl(options.image) === false) {
@@ -93,8 +89,7 @@ export function desiredEmqxContainer(settings: Settings, options: ContainerOptio
   if (settings.emqx.durableSessions && !features.durableSessions) throw new Error(`durable sessions need EMQX 5.7 or later; image ${options.image} runs ${version}`);
 
   const usersStatePath = path.join(options.configDir, 'mqtt-provision-users');
-  const facts = roleFacts(stored, usersStatePath, api);
-  const cookie = chooseCookie(settings, facts, planOptions.generateCookie ?? generateCookie);
+  const cookie = chooseCookie(settings, stored.config, planOptions.generateCookie);
   const nodeName = settings.emqx.nodeName ?? defaultNodeName;
   const config = emqxConfigFile(settings, { version, nodeName, cookie, dataDir: image.dataDir });
   const configFile = { ...config, path: path.join(options.configDir, 'emqx.conf'), owner: '0', group: String(image.gid) };
@@ -123,7 +118,7 @@ export function desiredEmqxContainer(settings: Settings, options: ContainerOptio
   };
   const target = { port: dashboardPort(settings), servicePassword: servicePassword(cookie) };
   const cookieChanges = cookieInConfig(stored.config) !== cookie.reveal();
-  const afterSteps = restSteps(facts, settings, target, cookieChanges, planOptions.salt, { usersStateFile: usersStatePath, dataDir: image.dataDir, script: (command) => inContainer(options.name, command) });
+  const afterSteps = restSteps(restFacts(stored, api), settings, target, cookieChanges, planOptions.salt, { usersStateFile: usersStatePath, dataDir: image.dataDir, script: (command) => inContainer(options.name, command) });
   return {
     name: options.name,
     spec,
@@ -146,8 +141,7 @@ export function desiredEmqxContainer(settings: Settings, options: ContainerOptio
  * no curl: every REST step is then planned, and each checks again when it runs.
  */
 export async function gatherEmqxContainerApi(transport: Transport, name: string, settings: Settings, storedConfig: string | null): Promise<EmqxApiFact | null> {
-  const facts = roleFacts({ config: storedConfig, usersState: null }, '', null);
-  const cookie = currentCookie(settings, facts);
+  const cookie = currentCookie(settings, storedConfig);
   const command = apiFactScript({ port: dashboardPort(settings), servicePassword: cookie === null ? null : servicePassword(cookie) }, settings.admins);
   const probe = inContainer(name, command);
   const result = await transport.exec(probe.argv, { stdin: probe.stdin! });

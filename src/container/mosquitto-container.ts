@@ -1,10 +1,7 @@
-import { randomBytes } from 'node:crypto';
 import path from 'node:path';
-import { mosquittoFiles } from '../brokers/mosquitto/files.ts';
-import { mosquittoLayout } from '../brokers/mosquitto/layout.ts';
+import { mosquittoFilesWithTls } from '../brokers/mosquitto/files.ts';
 import { renderPasswordFile } from '../brokers/mosquitto/password-file.ts';
 import { servedPorts } from '../brokers/served-ports.ts';
-import { emptyFacts } from '../facts/empty-facts.ts';
 import { Secret } from '../secret.ts';
 import type { Settings } from '../settings/load.ts';
 import { configHash, dataVolume, logVolume, refuseTls, runArgv, type ContainerOptions, type ContainerSpec, type DesiredContainer } from './desired.ts';
@@ -37,26 +34,25 @@ export function storedHealthPassword(options: string | null): string | null {
  * The Mosquitto container these settings ask for, laid out like the official eclipse-mosquitto
  * image. `storedPasswd` is the password file from the config directory: hashes whose password
  * still matches are kept, so the same settings render the same bytes. `health` is the stored
- * healthcheck options file: its password is kept; a new one is drawn only when there is none.
+ * healthcheck options file: its password is kept; `generate` (a pure function the caller's
+ * prepare made) gives one only when there is none. Salts come from the caller too: nothing is drawn here.
  */
 export function desiredMosquittoContainer(
   settings: Settings,
   options: ContainerOptions,
   storedPasswd: string | null,
-  salt?: (name: string) => Buffer,
-  health: { stored: string | null; generate?: () => string } = { stored: null },
+  salt: (name: string) => Buffer,
+  health: { stored: string | null; generate: () => string },
 ): DesiredContainer {
   refuseTls(settings);
   if ([...settings.admins, ...settings.users].some((user) => user.name === HEALTH_USER)) {
     throw new Error(`the user name ${HEALTH_USER} is the container healthcheck's own; choose another`);
   }
-  const healthPassword = storedHealthPassword(health.stored) ?? (health.generate ?? (() => randomBytes(16).toString('hex')))();
-  const facts = emptyFacts();
-  facts.files[mosquittoLayout.passwordFile] = storedPasswd === null ? null : { mode: '0600', owner: '', group: '', sha256: '', content: storedPasswd };
+  const healthPassword = storedHealthPassword(health.stored) ?? health.generate();
   const healthUser = { name: HEALTH_USER, password: new Secret(healthPassword) };
   // Owned by the image's mosquitto uid/gid (numeric: the Docker host may have no such user), 0600
   // for the secret ones: what Mosquitto 2.0.16+ accepts without a permissions warning.
-  const files = mosquittoFiles(settings, facts, salt, undefined, { ...mosquittoImagePaths, logCommand: `docker logs ${options.name}` }).map((file) => {
+  const files = mosquittoFilesWithTls(settings, storedPasswd, salt, { files: [] }, { ...mosquittoImagePaths, logCommand: `docker logs ${options.name}` }).files.map((file) => {
     const name = path.basename(file.path);
     let content = file.content;
     if (name === 'passwd') content = renderPasswordFile([...settings.admins, ...settings.users, healthUser], storedPasswd, salt);

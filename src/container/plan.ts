@@ -4,7 +4,7 @@ import { summarizeCertificates } from '../operations/certificate-summary.ts';
 import { atomicWrite, backupFile, heldSecret, restoreFile } from '../operations/files.ts';
 import type { ManagedFile } from '../operations/managed-file.ts';
 import { change, noChange, type Command, type Step } from '../operations/step.ts';
-import { createArgv, dataVolume, LABEL_CONFIG_HASH, LABEL_MANAGED, LABEL_SPEC, type ContainerSpec, type DesiredContainer } from './desired.ts';
+import { createArgv, LABEL_CONFIG_HASH, LABEL_MANAGED, LABEL_SPEC, type ContainerSpec, type DesiredContainer } from './desired.ts';
 import type { ContainerFacts } from './facts.ts';
 import { waitHealthy } from './wait-healthy.ts';
 
@@ -49,12 +49,12 @@ function healthNow(desired: DesiredContainer): Command | null {
 }
 
 /** Volumes of these names that mqtt-provision did not create are never adopted, nor removed. */
-function foreignVolumes(facts: ContainerFacts, names: string[]): string[] {
+export function foreignVolumes(facts: ContainerFacts, names: string[]): string[] {
   return names.filter((volume) => facts.volumes[volume] != null && !facts.volumes[volume]!.managed);
 }
 
 /** `docker stop` (SIGTERM: the broker saves sessions and queues), then `docker rm`; never `rm -f`, which would SIGKILL it. */
-function stopAndRemove(name: string, stopTimeoutSeconds: number): Command[] {
+export function stopAndRemove(name: string, stopTimeoutSeconds: number): Command[] {
   return [{ argv: ['docker', 'stop', '--time', String(stopTimeoutSeconds), name] }, { argv: ['docker', 'rm', name] }];
 }
 
@@ -62,7 +62,7 @@ function specText(spec: ContainerSpec | null): string {
   return spec === null ? '' : `${JSON.stringify(spec, null, 2)}\n`;
 }
 
-function currentSpec(labels: Record<string, string>): ContainerSpec | null {
+export function currentSpec(labels: Record<string, string>): ContainerSpec | null {
   try {
     return JSON.parse(labels[LABEL_SPEC] ?? 'null') as ContainerSpec | null;
   } catch {
@@ -97,7 +97,20 @@ function recreateReasons(facts: ContainerFacts, desired: DesiredContainer): stri
  * created, never removed, so a recreated container finds its sessions and queued messages.
  */
 export function planContainer(facts: ContainerFacts, desired: DesiredContainer): Step[] {
-  // Someone else's container of that name is never stopped or replaced.
+  refuseForeign(facts, desired);
+  const changes = containerChanges(facts, desired);
+  return [
+    ...storageSteps(facts, desired),
+    ...markerSteps(desired, changes),
+    ...desired.files.map((file) => configFileStep(facts, desired, file)),
+    containerStep(facts, desired, changes),
+    ...reloadSteps(desired, changes),
+    ...desired.afterSteps,
+  ];
+}
+
+/** Someone else's container or volumes of these names are never stopped, replaced or adopted. */
+function refuseForeign(facts: ContainerFacts, desired: DesiredContainer): void {
   if (facts.container !== null && facts.container.labels[LABEL_MANAGED] !== 'true') {
     throw new Error(`a container named ${desired.name} exists and mqtt-provision did not create it; choose another --container-name`);
   }
@@ -108,27 +121,41 @@ export function planContainer(facts: ContainerFacts, desired: DesiredContainer):
   if (facts.hostCpus > 0 && Number(desired.spec.cpus) > facts.hostCpus) {
     throw new Error(`--cpus ${desired.spec.cpus} is more than the ${facts.hostCpus} CPUs of the Docker host`);
   }
-  const steps: Step[] = [];
-  for (const volume of desired.volumeNames) {
-    const id = `volume:${volume}`;
-    steps.push(
-      facts.volumes[volume]
-        ? noChange(id, `volume ${volume}`, 'exists')
-        : change(id, `volume ${volume}`, 'absent', [{ argv: ['docker', 'volume', 'create', '--label', 'mqtt-provision.managed=true', volume] }]),
-    );
-  }
+}
 
-  steps.push(
-    facts.directories[desired.configDir] !== true
-      ? change(`directory:${desired.configDir}`, `directory ${desired.configDir}`, 'absent', [{ argv: ['mkdir', '-p', '-m', '0755', desired.configDir] }])
-      : noChange(`directory:${desired.configDir}`, `directory ${desired.configDir}`, 'exists'),
+/** The volumes (created, never removed here) and the config directory. */
+function storageSteps(facts: ContainerFacts, desired: DesiredContainer): Step[] {
+  const volumes = desired.volumeNames.map((volume) =>
+    facts.volumes[volume]
+      ? noChange('container', `volume:${volume}`, `volume ${volume}`, 'exists')
+      : change('container', `volume:${volume}`, `volume ${volume}`, 'absent', [{ argv: ['docker', 'volume', 'create', '--label', 'mqtt-provision.managed=true', volume] }]),
   );
+  const id = `directory:${desired.configDir}`;
+  const title = `directory ${desired.configDir}`;
+  const directory =
+    facts.directories[desired.configDir] !== true ? change('directory', id, title, 'absent', [{ argv: ['mkdir', '-p', '-m', '0755', desired.configDir] }]) : noChange('directory', id, title, 'exists');
+  return [...volumes, directory];
+}
 
+/** What differs, and so what the container needs: recreate, restart, reload, or nothing. */
+interface ContainerChanges {
+  recreateReasons: string[];
+  running: boolean;
+  /** Restart-only files changed under a container that stays (it is neither created nor recreated). */
+  restartFilesChanged: boolean;
+  restartReasons: string[];
+  reloadFilesChanged: boolean;
+  reloadReasons: string[];
+  reloadMarker: string;
+  restartMarker: string;
+}
+
+function containerChanges(facts: ContainerFacts, desired: DesiredContainer): ContainerChanges {
   const container = facts.container;
   const reasons = container === null ? [] : recreateReasons(facts, desired);
   const running = container !== null && container.status === 'running';
   const stays = running && reasons.length === 0;
-  const marker = reloadPendingMarker(desired.configDir);
+  const reloadMarker = reloadPendingMarker(desired.configDir);
   const restartMarker = restartPendingMarker(desired.configDir);
   const differs = (file: DesiredContainer['files'][number]) => (facts.files[file.path] ?? null) !== file.content;
   // The label says what the container was created with, not what the broker read at its last
@@ -146,105 +173,84 @@ export function planContainer(facts: ContainerFacts, desired: DesiredContainer):
   // SIGHUP only reaches a running container that stays; a new, started or restarted one reads every file anyway.
   const reloadReasons =
     desired.reload !== null && stays && restartReasons.length === 0
-      ? [...changedReloadFiles.map((file) => `${path.basename(file.path)} changed`), ...(facts.files[marker] != null ? ['an earlier run changed users or ACL but stopped before signalling'] : [])]
+      ? [...changedReloadFiles.map((file) => `${path.basename(file.path)} changed`), ...(facts.files[reloadMarker] != null ? ['an earlier run changed users or ACL but stopped before signalling'] : [])]
       : [];
-  if (stays && changedRestartFiles.length > 0) {
-    steps.push(change('restart-pending', 'restart pending marker', 'set before the config changes', [{ argv: ['touch', restartMarker] }]));
-  }
-  if (reloadReasons.length > 0 && changedReloadFiles.length > 0) {
-    steps.push(change('reload-pending', 'reload pending marker', 'set before users or ACL change', [{ argv: ['touch', marker] }]));
-  }
+  return {
+    recreateReasons: reasons,
+    running,
+    restartFilesChanged: stays && changedRestartFiles.length > 0,
+    restartReasons,
+    reloadFilesChanged: changedReloadFiles.length > 0,
+    reloadReasons,
+    reloadMarker,
+    restartMarker,
+  };
+}
 
-  for (const file of desired.files) {
-    const id = `file:${file.path}`;
-    const current = facts.files[file.path] ?? null;
-    if (current === file.content) steps.push(noChange(id, `file ${file.path}`, 'up to date'));
-    else if (file.apply === 'restart' && desired.validate !== null) {
-      // The broker's own check runs on the written file; a rejected file is put back before anything restarts.
-      steps.push(
-        change(id, `file ${file.path}`, current === null ? 'absent' : 'content differs', [backupFile(file.path), atomicWrite(file), desired.validate], {
-          diff: fileDiff(file, current ?? '', storedPrivately(facts, file)),
-          rollback: [restoreFile(file.path)],
-        }),
-      );
-    } else steps.push(change(id, `file ${file.path}`, current === null ? 'absent' : 'content differs', [atomicWrite(file)], { diff: fileDiff(file, current ?? '', storedPrivately(facts, file)) }));
+/** Set before the files change, removed once the broker read them: a cut-off run still restarts or signals next time. */
+function markerSteps(desired: DesiredContainer, changes: ContainerChanges): Step[] {
+  const steps: Step[] = [];
+  if (changes.restartFilesChanged) {
+    steps.push(change('marker', 'restart-pending', 'restart pending marker', 'set before the config changes', [{ argv: ['touch', changes.restartMarker] }]));
   }
+  if (changes.reloadReasons.length > 0 && changes.reloadFilesChanged) {
+    steps.push(change('marker', 'reload-pending', 'reload pending marker', 'set before users or ACL change', [{ argv: ['touch', changes.reloadMarker] }]));
+  }
+  return steps;
+}
 
+/** One config file in the config directory on the Docker host. */
+function configFileStep(facts: ContainerFacts, desired: DesiredContainer, file: ManagedFile): Step {
+  const id = `file:${file.path}`;
+  const title = `file ${file.path}`;
+  const current = facts.files[file.path] ?? null;
+  if (current === file.content) return noChange('file', id, title, 'up to date');
+  const reason = current === null ? 'absent' : 'content differs';
+  const diff = fileDiff(file, current ?? '', storedPrivately(facts, file));
+  if (file.apply === 'restart' && desired.validate !== null) {
+    // The broker's own check runs on the written file; a rejected file is put back before anything restarts.
+    return change('file', id, title, reason, [backupFile(file.path), atomicWrite(file), desired.validate], { diff, rollback: [restoreFile(file.path)] });
+  }
+  return change('file', id, title, reason, [atomicWrite(file)], { diff });
+}
+
+/** The container itself: created, recreated (after checking the replacement), restarted, started, or left running. */
+function containerStep(facts: ContainerFacts, desired: DesiredContainer, changes: ContainerChanges): Step {
+  const container = facts.container;
   const id = `container:${desired.name}`;
   const title = `container ${desired.name}`;
   const run: Command = { argv: desired.runArgv };
   const wait = waitHealthy(desired.name, desired.healthTimeoutSeconds);
-  const clearMarker: Command = { argv: ['rm', '-f', marker, restartMarker] };
-  const diagnostics: Command[] = [{ argv: ['docker', 'logs', '--tail', '40', desired.name] }];
+  const clearMarker = clearMarkers(changes);
+  const diagnostics = containerDiagnostics(desired);
   if (container === null) {
-    steps.push(change(id, title, 'absent', [run, wait, clearMarker], { diff: createTwoFilesPatch(title, title, '', specText(desired.spec), 'docker', 'desired'), diagnostics }));
-  } else if (reasons.length > 0) {
-    steps.push(
-      change(id, title, `recreate: ${reasons.join(', ')} (volumes kept)`, [
-        checkReplacement(desired),
-        ...stopAndRemove(desired.name, desired.spec.stopTimeoutSeconds),
-        run,
-        wait,
-        clearMarker,
-      ], { diff: createTwoFilesPatch(title, title, specText(currentSpec(container.labels)), specText(desired.spec), 'docker', 'desired'), diagnostics }),
-    );
-  } else if (restartReasons.length > 0) {
-    steps.push(
-      change(id, title, `restart: ${restartReasons.join(', ')}`, [
-        { argv: ['docker', 'restart', '--time', String(desired.spec.stopTimeoutSeconds), desired.name] },
-        wait,
-        clearMarker,
-      ], { diagnostics }),
-    );
-  } else if (!running) {
-    steps.push(change(id, title, `${container.status}, starting it`, [{ argv: ['docker', 'start', desired.name] }, wait, clearMarker], { diagnostics }));
-  } else {
-    steps.push(noChange(id, title, container.health === null ? 'running, up to date' : `running (${container.health}), up to date`));
+    return change('container', id, title, 'absent', [run, wait, clearMarker], { diff: createTwoFilesPatch(title, title, '', specText(desired.spec), 'docker', 'desired'), diagnostics });
   }
-  if (reloadReasons.length > 0 && desired.reload !== null) {
-    const check = healthNow(desired);
-    steps.push(change('reload', `reload ${desired.name}`, `${reloadReasons.join(', ')}: re-read without dropping clients`, [desired.reload, ...(check ? [check] : []), clearMarker], { diagnostics }));
+  if (changes.recreateReasons.length > 0) {
+    const commands = [checkReplacement(desired), ...stopAndRemove(desired.name, desired.spec.stopTimeoutSeconds), run, wait, clearMarker];
+    const diff = createTwoFilesPatch(title, title, specText(currentSpec(container.labels)), specText(desired.spec), 'docker', 'desired');
+    return change('container', id, title, `recreate: ${changes.recreateReasons.join(', ')} (volumes kept)`, commands, { diff, diagnostics });
   }
-  steps.push(...desired.afterSteps);
-  return steps;
+  if (changes.restartReasons.length > 0) {
+    const restart: Command = { argv: ['docker', 'restart', '--time', String(desired.spec.stopTimeoutSeconds), desired.name] };
+    return change('container', id, title, `restart: ${changes.restartReasons.join(', ')}`, [restart, wait, clearMarker], { diagnostics });
+  }
+  if (!changes.running) return change('container', id, title, `${container.status}, starting it`, [{ argv: ['docker', 'start', desired.name] }, wait, clearMarker], { diagnostics });
+  return noChange('container', id, title, container.health === null ? 'running, up to date' : `running (${container.health}), up to date`);
 }
 
-/**
- * Pure: `state: absent` for a container target. The container is stopped (SIGTERM, so the broker
- * saves its data) and removed with its config directory (and the parent named after the
- * container, when that is left empty); the volumes go only with purgeData, and only ours.
- */
-export function planContainerAbsent(facts: ContainerFacts, target: { name: string; configDir: string; volumeNames: string[]; purgeData: boolean }): Step[] {
-  if (facts.container !== null && facts.container.labels[LABEL_MANAGED] !== 'true') {
-    throw new Error(`a container named ${target.name} exists and mqtt-provision did not create it; it is left alone`);
-  }
-  const foreign = foreignVolumes(facts, target.volumeNames);
-  if (target.purgeData && foreign.length > 0) {
-    throw new Error(`volume ${foreign.join(', ')} exists without the ${LABEL_MANAGED} label: mqtt-provision did not create it, and purgeData will not remove it`);
-  }
-  const id = `container:${target.name}`;
-  const title = `container ${target.name}`;
-  const steps: Step[] = [
-    facts.container === null
-      ? noChange(id, title, 'absent')
-      : change(id, title, `${facts.container.status}, removing it`, stopAndRemove(target.name, currentSpec(facts.container.labels)?.stopTimeoutSeconds ?? 30)),
-  ];
-  const stored = Object.entries(facts.files).some(([file, content]) => file.startsWith(`${target.configDir}/`) && content !== null);
-  const parent = path.dirname(target.configDir);
-  // The default layout is containers/NAME/config: NAME/ is ours too, removed when nothing else is in it.
-  const removeParent: Command[] = path.basename(parent) === target.name ? [{ argv: ['sh', '-c', 'rmdir -- "$1" 2>/dev/null || true', 'mqtt-provision-rmdir', parent] }] : [];
-  steps.push(
-    stored || facts.directories[target.configDir] === true
-      ? change(`directory:${target.configDir}`, `directory ${target.configDir}`, 'remove the rendered config (it holds password hashes)', [{ argv: ['rm', '-rf', '--', target.configDir] }, ...removeParent])
-      : noChange(`directory:${target.configDir}`, `directory ${target.configDir}`, 'absent'),
-  );
-  for (const volume of target.volumeNames) {
-    const volumeId = `volume:${volume}`;
-    const holds = volume === dataVolume(target.name) ? 'sessions and queued messages' : "the broker's log directory";
-    if (!facts.volumes[volume]) steps.push(noChange(volumeId, `volume ${volume}`, 'absent'));
-    else if (!facts.volumes[volume]!.managed) steps.push(noChange(volumeId, `volume ${volume}`, 'not created by mqtt-provision; left alone'));
-    else if (!target.purgeData) steps.push(noChange(volumeId, `volume ${volume}`, `kept (${holds}; purgeData removes it)`));
-    else steps.push(change(volumeId, `volume ${volume}`, 'purgeData', [{ argv: ['docker', 'volume', 'rm', volume] }]));
-  }
-  return steps;
+/** SIGHUP for users and ACL under a container that stays, checked by its healthcheck run once now. */
+function reloadSteps(desired: DesiredContainer, changes: ContainerChanges): Step[] {
+  if (changes.reloadReasons.length === 0 || desired.reload === null) return [];
+  const check = healthNow(desired);
+  const commands = [desired.reload, ...(check ? [check] : []), clearMarkers(changes)];
+  return [change('reload', 'reload', `reload ${desired.name}`, `${changes.reloadReasons.join(', ')}: re-read without dropping clients`, commands, { diagnostics: containerDiagnostics(desired) })];
+}
+
+function clearMarkers(changes: ContainerChanges): Command {
+  return { argv: ['rm', '-f', changes.reloadMarker, changes.restartMarker] };
+}
+
+function containerDiagnostics(desired: DesiredContainer): Command[] {
+  return [{ argv: ['docker', 'logs', '--tail', '40', desired.name] }];
 }

@@ -1,5 +1,5 @@
 import type { Command, Step } from '../operations/step.ts';
-import type { Transport } from '../transport/transport.ts';
+import { ConnectionError, type Transport } from '../transport/transport.ts';
 import type { StepResult } from './report.ts';
 
 export interface ApplyOptions {
@@ -30,7 +30,7 @@ export async function applyPlan(transport: Transport, steps: Step[], options: Ap
   let failed = false;
   for (const step of steps) {
     const started = performance.now();
-    const base = { id: step.id, title: step.title, reason: step.reason, ...(step.diff ? { diff: step.diff } : {}) };
+    const base = { kind: step.kind, id: step.id, title: step.title, reason: step.reason, ...(step.diff ? { diff: step.diff } : {}) };
     let result: StepResult;
     if (failed) {
       result = { ...base, status: 'skipped', durationMs: 0 };
@@ -56,7 +56,8 @@ export async function applyPlan(transport: Transport, steps: Step[], options: Ap
 
 async function explainFailure(transport: Transport, step: Step, error: unknown): Promise<string> {
   let message = error instanceof Error ? error.message : String(error);
-  if (error instanceof Error && error.name === 'ConnectionError') return message;
+  // A lost connection has no diagnostics or rollback to run: nothing more can reach the host.
+  if (error instanceof ConnectionError) return message;
   for (const command of step.diagnostics ?? []) {
     try {
       const result = await transport.exec(command.argv);

@@ -4,8 +4,8 @@ import type { HostFacts } from '../facts/host-facts.ts';
 import type { Step } from '../operations/step.ts';
 import type { Settings } from '../settings/load.ts';
 import type { Transport } from '../transport/transport.ts';
-import { dryRunIssuer, prepareControllerCa } from '../tls/server-files.ts';
 import { applyPlan } from './apply-plan.ts';
+import { controllerStep, prepareHost } from './prepare.ts';
 import { acquireHostLock, lockName, withHostLock, type HostLock } from './host-lock.ts';
 import type { HostReport, StepResult } from './report.ts';
 
@@ -21,7 +21,7 @@ export interface HostTarget {
   connect(): Promise<Transport>;
 }
 
-/** Facts, then plan, then apply: the whole engine for one host, shared by every front door. */
+/** Facts, then prepare, then plan, then apply: the whole engine for one host, shared by every front door. */
 export async function convergeHost(target: HostTarget, settings: Settings, options: ConvergeOptions = {}): Promise<HostReport> {
   const started = performance.now();
   const finish = (partial: Omit<HostReport, 'durationMs' | 'host' | 'dryRun'>): HostReport => ({
@@ -55,33 +55,19 @@ export async function convergeHost(target: HostTarget, settings: Settings, optio
   }
 }
 
-/**
- * What the run does on the controller before planning: creating the generated CA (never in a plan
- * or a dry run, which only reports that it would). Reported as a step of the first host that needed it.
- */
-export function controllerStep(settings: Settings, dryRun: boolean): StepResult | undefined {
-  const started = performance.now();
-  const prepared = prepareControllerCa(settings, dryRun);
-  if (!prepared) return undefined;
-  const base = { id: `controller:ca:${prepared.caDir}`, title: `CA ${prepared.caDir} (on this controller)`, status: 'changed' as const };
-  if (dryRun) return { ...base, reason: 'would create the CA', durationMs: 0 };
-  return { ...base, reason: prepared.created ? 'created the CA' : 'created by another run just now', durationMs: Math.round(performance.now() - started) };
-}
-
 /** planHost under the host lock, for front doors that only look (Pulumi's refresh). */
 export function inspectHost(transport: Transport, settings: Settings, lockTimeoutSeconds?: number): Promise<{ facts: HostFacts; steps: Step[] }> {
   return withHostLock(transport, lockName(), lockTimeoutSeconds, () => planHost(transport, settings, true));
 }
 
 /**
- * Gathers facts and plans, touching nothing: what --dry-run and Pulumi's refresh are built on.
- * `dryRun` (the default) plans with an issuer that draws no TLS key.
+ * Gathers facts, prepares and plans: with `dryRun` (the default) touching nothing, what --dry-run
+ * and Pulumi's refresh are built on (the prepare phase's key-free variant).
  */
 export async function planHost(transport: Transport, settings: Settings, dryRun = true): Promise<{ facts: HostFacts; steps: Step[] }> {
   const role = brokerRole(settings.broker);
   const gathered = await gatherFacts(transport, role.factQuery(settings));
   const probed = transport.address === undefined ? gathered : { ...gathered, sshAddress: transport.address };
   const facts = role.extraFacts ? await role.extraFacts(transport, probed, settings) : probed;
-  // Only a run that applies may draw a new TLS key; a dry run plans with placeholders.
-  return { facts, steps: role.plan(facts, settings, dryRun ? { issuer: dryRunIssuer } : {}) };
+  return { facts, steps: role.plan(facts, settings, prepareHost(role, facts, settings, dryRun)) };
 }

@@ -1,7 +1,11 @@
+import type { StepKind } from '../operations/step.ts';
+
 /** Results as the front doors print them and `--json` emits them. */
 export type StepStatus = 'ok' | 'changed' | 'failed' | 'skipped';
 
 export interface StepResult {
+  /** What the step did (a file, a package, a restart, the controller's CA …), from its planned Step. */
+  kind?: StepKind;
   id: string;
   title: string;
   status: StepStatus;

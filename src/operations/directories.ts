@@ -20,9 +20,9 @@ export function directoryStep(facts: HostFacts, directory: ManagedDirectory, res
   const current = facts.directories[directory.path] ?? null;
   const wanted = `${directory.owner}:${directory.group} ${directory.mode}`;
   const upToDate = current !== null && `${current.owner}:${current.group} ${current.mode}` === wanted;
-  if (upToDate && resetBy === undefined) return noChange(id, title, 'up to date');
+  if (upToDate && resetBy === undefined) return noChange('directory', id, title, 'up to date');
   const reason = upToDate ? `${resetBy} may reset it to the package's owner and mode` : current ? `${current.owner}:${current.group} ${current.mode} → ${wanted}` : 'absent';
-  return change(id, title, reason, [
+  return change('directory', id, title, reason, [
     { argv: ['install', '-d', '-o', directory.owner, '-g', directory.group, '-m', directory.mode, directory.path] },
   ]);
 }

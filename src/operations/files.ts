@@ -33,10 +33,10 @@ export function fileStep(facts: HostFacts, file: ManagedFile): Step {
   const title = `file ${file.path}`;
   const current = facts.files[file.path] ?? null;
   if (current === null) {
-    return change(id, title, 'absent', [backupFile(file.path), atomicWrite(file)], { diff: diffOf(file, '') });
+    return change('file', id, title, 'absent', [backupFile(file.path), atomicWrite(file)], { diff: diffOf(file, '') });
   }
   if (current.sha256 !== sha256(file.content)) {
-    return change(id, title, 'content differs', [backupFile(file.path), atomicWrite(file)], {
+    return change('file', id, title, 'content differs', [backupFile(file.path), atomicWrite(file)], {
       diff: diffOf(file, current.content ?? '(not shown: too large)\n', heldSecret(current.mode, file.mode)),
     });
   }
@@ -50,8 +50,8 @@ export function fileStep(facts: HostFacts, file: ManagedFile): Step {
     commands.push({ argv: ['chmod', file.mode, file.path] });
     reasons.push(`mode ${current.mode} → ${file.mode}`);
   }
-  if (commands.length > 0) return change(id, title, reasons.join(', '), commands);
-  return noChange(id, title, 'up to date');
+  if (commands.length > 0) return change('file-attributes', id, title, reasons.join(', '), commands);
+  return noChange('file', id, title, 'up to date');
 }
 
 /**

@@ -12,7 +12,7 @@ export const brokerPortUniverse = [1883, 8883, 8083, 8084, 18083];
 export function firewallStep(facts: HostFacts, servedPorts: number[], mode: 'auto' | 'off'): Step {
   const id = 'firewall';
   const title = `firewall ports ${servedPorts.map((port) => `${port}/tcp`).join(', ') || '(none)'}`;
-  if (mode === 'off') return noChange(id, title, 'firewall management is off in the settings');
+  if (mode === 'off') return noChange('firewall', id, title, 'firewall management is off in the settings');
   const wanted = servedPorts.map((port) => `${port}/tcp`);
   const managed = new Set([...brokerPortUniverse.map((port) => `${port}/tcp`), ...wanted]);
   if (facts.firewalld?.running) {
@@ -26,8 +26,8 @@ export function firewallStep(facts: HostFacts, servedPorts: number[], mode: 'aut
         commands.push({ argv: ['firewall-cmd', '-q', ...flag, `--remove-port=${port}`] });
       }
     }
-    if (commands.length === 0) return noChange(id, title, 'firewalld already opens exactly these ports');
-    return change(id, title, 'firewalld ports differ', commands);
+    if (commands.length === 0) return noChange('firewall', id, title, 'firewalld already opens exactly these ports');
+    return change('firewall', id, title, 'firewalld ports differ', commands);
   }
   if (facts.ufw?.active) {
     const present = facts.ufw.allowedPorts;
@@ -35,8 +35,8 @@ export function firewallStep(facts: HostFacts, servedPorts: number[], mode: 'aut
       ...wanted.filter((port) => !present.includes(port)).map((port) => ({ argv: ['ufw', 'allow', port] })),
       ...present.filter((port) => managed.has(port) && !wanted.includes(port)).map((port) => ({ argv: ['ufw', 'delete', 'allow', port] })),
     ];
-    if (commands.length === 0) return noChange(id, title, 'ufw already allows exactly these ports');
-    return change(id, title, 'ufw rules differ', commands);
+    if (commands.length === 0) return noChange('firewall', id, title, 'ufw already allows exactly these ports');
+    return change('firewall', id, title, 'ufw rules differ', commands);
   }
-  return noChange(id, title, 'no firewall is running on the host');
+  return noChange('firewall', id, title, 'no firewall is running on the host');
 }

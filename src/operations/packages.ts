@@ -17,7 +17,7 @@ export function packagesPresentStep(os: OsFamily, facts: HostFacts, packages: Wa
     return installed === null || (wanted.version !== '' && installed !== wanted.version);
   });
   if (needed.length === 0) {
-    return noChange(id, title, `installed (${packages.map((wanted) => `${wanted.name} ${facts.packages[wanted.name]}`).join(', ')})`);
+    return noChange('package', id, title, `installed (${packages.map((wanted) => `${wanted.name} ${facts.packages[wanted.name]}`).join(', ')})`);
   }
   const reason = needed
     .map((wanted) => {
@@ -25,7 +25,7 @@ export function packagesPresentStep(os: OsFamily, facts: HostFacts, packages: Wa
       return installed === null ? `${wanted.name} not installed` : `${wanted.name} ${installed} → ${wanted.version}`;
     })
     .join(', ');
-  return change(id, title, reason, os.install(needed, facts));
+  return change('package', id, title, reason, os.install(needed, facts));
 }
 
 /**
@@ -37,13 +37,13 @@ export function packagesAbsentStep(os: OsFamily, facts: HostFacts, names: string
   const title = `${purge ? 'purge' : 'remove'} packages ${names.join(', ')}`;
   const installed = names.filter((name) => (facts.packages[name] ?? null) !== null);
   const configOnly = purge ? names.filter((name) => !installed.includes(name) && (facts.packagesConfigOnly ?? []).includes(name)) : [];
-  if (installed.length === 0 && configOnly.length === 0) return noChange(id, title, purge ? 'not installed, no config left' : 'not installed');
+  if (installed.length === 0 && configOnly.length === 0) return noChange('package', id, title, purge ? 'not installed, no config left' : 'not installed');
   const reasons = [...(installed.length > 0 ? [`${installed.join(', ')} installed`] : []), ...(configOnly.length > 0 ? [`${configOnly.join(', ')} config files left`] : [])];
-  return change(id, title, reasons.join('; '), purge ? os.purge([...installed, ...configOnly], facts) : os.remove(installed, facts));
+  return change('package', id, title, reasons.join('; '), purge ? os.purge([...installed, ...configOnly], facts) : os.remove(installed, facts));
 }
 
 export function extraRepositoryStep(os: OsFamily, facts: HostFacts, name: string): Step {
   const commands = os.enableExtraRepository(facts);
-  if (commands.length === 0) return noChange(`repository:${name}`, `repository ${name}`, 'enabled or not needed');
-  return change(`repository:${name}`, `repository ${name}`, 'not configured', commands);
+  if (commands.length === 0) return noChange('repository', `repository:${name}`, `repository ${name}`, 'enabled or not needed');
+  return change('repository', `repository:${name}`, `repository ${name}`, 'not configured', commands);
 }

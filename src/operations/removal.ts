@@ -7,14 +7,14 @@ export function serviceStoppedStep(facts: HostFacts, service: string): Step {
   const state = facts.services[service];
   const id = `stop:${service}`;
   const title = `stop ${service}`;
-  if (state?.active !== 'active' && state?.enabled !== 'enabled') return noChange(id, title, 'not running');
-  return change(id, title, `${state.active}, ${state.enabled}`, [{ argv: ['systemctl', 'disable', '--now', service] }]);
+  if (state?.active !== 'active' && state?.enabled !== 'enabled') return noChange('removal', id, title, 'not running');
+  return change('removal', id, title, `${state.active}, ${state.enabled}`, [{ argv: ['systemctl', 'disable', '--now', service] }]);
 }
 
 export function filesAbsentStep(facts: HostFacts, paths: string[], title: string): Step {
   const present = paths.filter((path) => facts.files[path]);
-  if (present.length === 0) return noChange('files-absent', title, 'absent');
-  return change('files-absent', title, `${present.join(', ')} present`, [{ argv: ['rm', '-f', ...present] }]);
+  if (present.length === 0) return noChange('removal', 'files-absent', title, 'absent');
+  return change('removal', 'files-absent', title, `${present.join(', ')} present`, [{ argv: ['rm', '-f', ...present] }]);
 }
 
 /**
@@ -25,18 +25,18 @@ export function directoryAbsentStep(facts: HostFacts, dir: string, removedFiles:
   const id = `dir-absent:${dir}`;
   const title = `remove directory ${dir}`;
   const current = facts.directories[dir];
-  if (!current) return noChange(id, title, 'absent');
+  if (!current) return noChange('removal', id, title, 'absent');
   const ours = removedFiles.filter((path) => path.startsWith(`${dir}/`) && !path.slice(dir.length + 1).includes('/') && facts.files[path]).length;
   const others = current.entries === undefined ? undefined : current.entries - ours;
-  if (others !== undefined && others > 0) return noChange(id, title, `kept: holds ${others} entr${others === 1 ? 'y' : 'ies'} mqtt-provision does not manage`);
+  if (others !== undefined && others > 0) return noChange('removal', id, title, `kept: holds ${others} entr${others === 1 ? 'y' : 'ies'} mqtt-provision does not manage`);
   // rmdir, never rm -r: should something appear in between, the directory stays and the step says so.
-  return change(id, title, 'present, nothing else in it', [{ argv: ['rmdir', dir] }]);
+  return change('removal', id, title, 'present, nothing else in it', [{ argv: ['rmdir', dir] }]);
 }
 
 /** Deletes the broker's data (queued messages, sessions): only when the settings ask for it. */
 export function dataPurgedStep(facts: HostFacts, dataDir: string): Step {
   const id = `purge:${dataDir}`;
   const title = `remove data ${dataDir}`;
-  if (!facts.directories[dataDir]) return noChange(id, title, 'absent');
-  return change(id, title, 'purgeData is set', [{ argv: ['rm', '-rf', dataDir] }]);
+  if (!facts.directories[dataDir]) return noChange('removal', id, title, 'absent');
+  return change('removal', id, title, 'purgeData is set', [{ argv: ['rm', '-rf', dataDir] }]);
 }

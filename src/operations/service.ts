@@ -16,8 +16,8 @@ export function serviceEnabledStep(facts: HostFacts, service: string, restartPla
     commands.push({ argv: ['systemctl', 'start', service] });
     reasons.push(`not running (${state.active})`);
   }
-  if (commands.length === 0) return noChange(id, title, restartPlanned ? 'enabled; restart planned' : 'enabled and active');
-  return change(id, title, reasons.join(', '), commands);
+  if (commands.length === 0) return noChange('service', id, title, restartPlanned ? 'enabled; restart planned' : 'enabled and active');
+  return change('service', id, title, reasons.join(', '), commands);
 }
 
 /**
@@ -31,7 +31,7 @@ export function pendingRestartMarker(service: string): string {
 
 export function pendingRestartStep(service: string, reason: string): Step {
   const marker = pendingRestartMarker(service);
-  return change(`pending:${service}`, `mark ${service} restart pending`, reason, [
+  return change('marker', `pending:${service}`, `mark ${service} restart pending`, reason, [
     // It holds the running broker's MainPID: the failed-start log tells that broker's last lines from the new one's.
     { argv: ['sh', '-c', 'mkdir -p "${1%/*}" && systemctl show -p MainPID --value "$2" > "$1"', 'mqtt-provision-mark', marker, service] },
   ]);
@@ -68,6 +68,7 @@ export function resetFailed(service: string): Command {
 export function restartStep(options: RestartOptions): Step {
   const { service } = options;
   return change(
+    'restart',
     `restart:${service}`,
     `restart ${service}`,
     options.reason,
@@ -128,7 +129,7 @@ export function failedStartLog(service: string): Command {
 }
 
 export function reloadStep(service: string, reason: string): Step {
-  return change(`reload:${service}`, `reload ${service}`, reason, [
+  return change('reload', `reload:${service}`, `reload ${service}`, reason, [
     { argv: ['systemctl', 'reload', service] },
     { argv: ['systemctl', 'is-active', '--quiet', service] },
   ]);

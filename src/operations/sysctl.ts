@@ -147,11 +147,11 @@ export function planSysctl(settings: SysctlSetting[], facts: SysctlFacts, curren
   const toApply = keys.filter((k) => k.state === 'apply');
   const steps: Step[] = [
     fileChanged
-      ? change(`sysctl:file`, `file ${SYSCTL_FILE}`, currentFile === null ? 'absent' : 'content differs', [atomicWrite(file)])
-      : noChange('sysctl:file', `file ${SYSCTL_FILE}`, 'up to date'),
+      ? change('file', `sysctl:file`, `file ${SYSCTL_FILE}`, currentFile === null ? 'absent' : 'content differs', [atomicWrite(file)])
+      : noChange('file', 'sysctl:file', `file ${SYSCTL_FILE}`, 'up to date'),
     toApply.length > 0 || (fileChanged && keys.some((k) => k.state === 'meets' || k.state === 'refused'))
-      ? change('sysctl:apply', `sysctl -p ${SYSCTL_FILE}`, toApply.length ? toApply.map((k) => `${k.key} ${k.from} → ${k.to}`).join(', ') : 'file changed', [applySysctlCommand()])
-      : noChange('sysctl:apply', `sysctl -p ${SYSCTL_FILE}`, 'every key at or above its floor, or refused by this host'),
+      ? change('kernel', 'sysctl:apply', `sysctl -p ${SYSCTL_FILE}`, toApply.length ? toApply.map((k) => `${k.key} ${k.from} → ${k.to}`).join(', ') : 'file changed', [applySysctlCommand()])
+      : noChange('kernel', 'sysctl:apply', `sysctl -p ${SYSCTL_FILE}`, 'every key at or above its floor, or refused by this host'),
   ];
   const warnings = keys.flatMap((k) =>
     k.state === 'refused' ? [`sysctl ${k.key}: host has ${k.value}, wanted at least ${k.wanted}; not applied: ${k.reason}`]

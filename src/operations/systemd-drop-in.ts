@@ -69,17 +69,17 @@ export function planDropIn(dropIn: DropIn, current: string | null): DropInPlan {
   const id = `dropin:${file.path}`;
   if (current !== null && sha256(current) === sha256(file.content)) {
     return {
-      steps: [noChange(id, `systemd drop-in ${file.path}`, 'up to date'), noChange(`${id}:reload`, 'systemctl daemon-reload', 'drop-in unchanged')],
+      steps: [noChange('file', id, `systemd drop-in ${file.path}`, 'up to date'), noChange('service', `${id}:reload`, 'systemctl daemon-reload', 'drop-in unchanged')],
       restartNeeded: false, rollback: [], cleanup: [],
     };
   }
   const dir = file.path.slice(0, file.path.lastIndexOf('/'));
   return {
     steps: [
-      change(id, `systemd drop-in ${file.path}`, current === null ? 'absent' : 'content differs', [
+      change('file', id, `systemd drop-in ${file.path}`, current === null ? 'absent' : 'content differs', [
         { argv: ['mkdir', '-p', dir] }, backupFile(file.path), atomicWrite(file),
       ], { rollback: [restoreFile(file.path), daemonReload] }),
-      change(`${id}:reload`, 'systemctl daemon-reload', 'systemd reads drop-ins only on daemon-reload', [daemonReload]),
+      change('service', `${id}:reload`, 'systemctl daemon-reload', 'systemd reads drop-ins only on daemon-reload', [daemonReload]),
     ],
     restartNeeded: true,
     rollback: [restoreFile(file.path), daemonReload],

@@ -94,7 +94,7 @@ export async function readHost(id: string, props?: HostProviderOutputs): Promise
   try {
     const { facts, steps } = await inspectHost(transport, settings);
     // The restart-pending marker is bookkeeping of the plan, not drift of the host.
-    const drift = steps.filter((step) => step.change && !step.id.startsWith('pending:')).map((step) => step.id);
+    const drift = steps.filter((step) => step.change && step.kind !== 'marker').map((step) => step.id);
     const current = await outputs(props, settings, facts.packages[packageName(settings)] ?? '');
     return { id, props: drift.length > 0 ? { ...current, configHash: `drifted: ${drift.join(', ')}` } : current };
   } finally {

@@ -76,7 +76,8 @@ export function wantedSans(tls: Extract<TlsSettings, { source: 'generate' }>, fa
 }
 
 /**
- * The CA certificate, server certificate and key the broker's TLS listeners read. A generated
+ * Prepare phase (never called by a planner): the CA certificate, server certificate and key the
+ * broker's TLS listeners read; the planner receives the result in `PreparedInputs.tls`. A generated
  * certificate already on the host is kept (same bytes, so no change) while it is signed by the
  * current CA, has the wanted SANs and more than 30 days left; otherwise a new key and certificate
  * are issued. The key is a secret file: 0640 root:<broker group>, sent on stdin, never diffed.

@@ -3,15 +3,17 @@ import { describe, it } from 'node:test';
 import { LABEL_CONFIG_HASH, LABEL_SPEC, type ContainerOptions, type DesiredContainer } from '../../src/container/desired.ts';
 import { desiredMosquittoContainer, HEALTH_USER } from '../../src/container/mosquitto-container.ts';
 import { parseContainerInspect, parseMountIdentities, type ContainerFacts } from '../../src/container/facts.ts';
-import { planContainer, planContainerAbsent, reloadPendingMarker, restartPendingMarker } from '../../src/container/plan.ts';
+import { planContainerAbsent } from '../../src/container/plan-absent.ts';
+import { planContainer, reloadPendingMarker, restartPendingMarker } from '../../src/container/plan.ts';
 import { waitHealthy } from '../../src/container/wait-healthy.ts';
 import type { Step } from '../../src/operations/step.ts';
 import { fixedSalt } from '../fixtures/facts.ts';
+import { seededSalt } from '../../src/brokers/prepared.ts';
 import { mosquittoSettings } from '../fixtures/settings.ts';
 
 /** A fixed health password: the planner is fed what a converged config directory would hold. */
 const healthPassword = 'ab'.repeat(16);
-const desiredContainer = (settings: Parameters<typeof desiredMosquittoContainer>[0], containerOptions: ContainerOptions, passwd: string | null, salt?: () => Buffer) =>
+const desiredContainer = (settings: Parameters<typeof desiredMosquittoContainer>[0], containerOptions: ContainerOptions, passwd: string | null, salt: (name: string) => Buffer = seededSalt()) =>
   desiredMosquittoContainer(settings, containerOptions, passwd, salt, { stored: null, generate: () => healthPassword });
 
 const options: ContainerOptions = {

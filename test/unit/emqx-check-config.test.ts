@@ -4,7 +4,7 @@ import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { checkConfigCommand } from '../../src/brokers/emqx/plan.ts';
+import { checkConfigCommand } from '../../src/brokers/emqx/config-steps.ts';
 
 /**
  * `emqx check_config` (bin/emqx, v5.8.6) runs hocon's check_schema over base.hocon (5.8.4+),

@@ -5,7 +5,7 @@ import { describe, it } from 'node:test';
 import { gatherEmqxApiFacts, parseApiFacts } from '../../src/brokers/emqx/api-facts.ts';
 import { renderAclRules } from '../../src/brokers/emqx/acl.ts';
 import { servicePassword } from '../../src/brokers/emqx/identity.ts';
-import { planEmqx } from '../../src/brokers/emqx/plan.ts';
+import { planEmqx } from '../fixtures/plan.ts';
 import { aclScript, adminsScript, apiFactScript, curlConfigString, mqttUsersScript, serviceAccountScript } from '../../src/brokers/emqx/rest-scripts.ts';
 import type { EmqxApiFact } from '../../src/brokers/emqx/facts.ts';
 import type { HostFacts } from '../../src/facts/host-facts.ts';

@@ -137,9 +137,7 @@ describe('EMQX identity and versions', () => {
   });
 
   it('never keeps the packaged default cookie', () => {
-    const facts = emptyFacts();
-    facts.files['/etc/emqx/emqx.conf'] = { sha256: '', mode: '0644', owner: 'root', group: 'root', content: 'node.cookie = "emqxsecretcookie"\n' };
-    assert.equal(chooseCookie(emqxSettings(), facts, () => 'a-new-cookie-0123456789').reveal(), 'a-new-cookie-0123456789');
+    assert.equal(chooseCookie(emqxSettings(), 'node.cookie = "emqxsecretcookie"\n', () => 'a-new-cookie-0123456789').reveal(), 'a-new-cookie-0123456789');
   });
 
   it('names a single node from the settings or emqx@127.0.0.1, a cluster node from its seed', () => {

@@ -11,7 +11,7 @@ import {
   emqxUpgradeBackupCommand,
   emqxUpgradeBackupScript,
 } from '../../src/brokers/emqx/backup.ts';
-import { planEmqx } from '../../src/brokers/emqx/plan.ts';
+import { planEmqx } from '../fixtures/plan.ts';
 import { restoreUpgradeBackupScript } from '../../src/operations/upgrade-backup.ts';
 import type { HostFacts } from '../../src/facts/host-facts.ts';
 import { whileLockedScript } from '../../src/os/debian.ts';

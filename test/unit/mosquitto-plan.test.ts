@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { mosquittoFiles } from '../../src/brokers/mosquitto/files.ts';
-import { planMosquitto } from '../../src/brokers/mosquitto/plan.ts';
+import { planMosquitto } from '../fixtures/plan.ts';
 import type { HostFacts } from '../../src/facts/host-facts.ts';
 import { convergedFacts, fixedSalt, mosquittoFacts } from '../fixtures/facts.ts';
 import { mosquittoSettings } from '../fixtures/settings.ts';

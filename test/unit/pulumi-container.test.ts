@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import * as pulumi from '@pulumi/pulumi';
 import { verifyPassword } from '../../src/brokers/password-hash.ts';
+import { seededSalt } from '../../src/brokers/prepared.ts';
 import { defaultContainerOptions, LABEL_CONFIG_HASH, LABEL_SPEC, type ContainerOptions } from '../../src/container/desired.ts';
 import { desiredMosquittoContainer, HEALTH_USER, storedHealthPassword } from '../../src/container/mosquitto-container.ts';
 import type { ManagedFile } from '../../src/operations/managed-file.ts';
@@ -95,7 +96,7 @@ function fromPulumi(container: Record<string, any>, image: Record<string, any>, 
 /** What `--docker` plans for a first run of these settings, with the given salts and health password. */
 function dockerDesired(name: string, value: Settings, options: Partial<ContainerOptions>, seeds: { salt?: (name: string) => Buffer; health?: () => string }) {
   const full: ContainerOptions = { ...defaultContainerOptions('mosquitto', name), image: imageFor(value), bind: '127.0.0.1', ...options };
-  return desiredMosquittoContainer(value, full, null, seeds.salt, { stored: null, ...(seeds.health ? { generate: seeds.health } : {}) });
+  return desiredMosquittoContainer(value, full, null, seeds.salt ?? seededSalt(), { stored: null, generate: seeds.health ?? (() => 'cd'.repeat(16)) });
 }
 
 before(async () => {
@@ -200,7 +201,9 @@ describe('MqttBrokerContainer', () => {
     // What a `--docker` run would plan after `pulumi up`, reading the files the component wrote; salts it would draw fail the test.
     const docker = desiredMosquittoContainer(settings(), { ...defaultContainerOptions('mosquitto', 'broker-l'), image: imageFor(settings()), bind: '127.0.0.1' }, stored('passwd'), () => {
       throw new Error('no salt is drawn: every stored hash still matches');
-    }, { stored: stored('mosquitto_pub') });
+    }, { stored: stored('mosquitto_pub'), generate: () => {
+      throw new Error('no health password is drawn: the stored one is kept');
+    } });
     assert.deepEqual(docker.files, files);
     assert.equal(container.labels.find((entry: { label: string }) => entry.label === LABEL_CONFIG_HASH).value, docker.configHash);
   });

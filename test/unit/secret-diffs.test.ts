@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { mosquittoFiles } from '../../src/brokers/mosquitto/files.ts';
-import { planMosquitto } from '../../src/brokers/mosquitto/plan.ts';
+import { planMosquitto } from '../fixtures/plan.ts';
 import { desiredMosquittoContainer } from '../../src/container/mosquitto-container.ts';
 import { planContainer } from '../../src/container/plan.ts';
 import { applyPlan } from '../../src/engine/apply-plan.ts';
@@ -52,8 +52,8 @@ describe('secrets in diffs', () => {
 
   it('shows no line of a stored container config that was private, when the new one is not secret', () => {
     const options = { name: 'broker', image: 'img:1', bind: '127.0.0.1', configDir: '/srv/broker/config', memory: '512m', cpus: '1' };
-    const before = desiredMosquittoContainer(withSecret, options, null, fixedSalt());
-    const after = desiredMosquittoContainer(without, options, null, fixedSalt());
+    const before = desiredMosquittoContainer(withSecret, options, null, fixedSalt(), { stored: null, generate: () => 'ab'.repeat(16) });
+    const after = desiredMosquittoContainer(without, options, null, fixedSalt(), { stored: null, generate: () => 'ab'.repeat(16) });
     const confPath = before.files.find((file) => file.path.endsWith('mosquitto.conf'))!.path;
     const facts = {
       container: null,

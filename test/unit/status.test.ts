@@ -27,7 +27,7 @@ function evaluate(overrides: Partial<Parameters<typeof evaluateStatus>[0]> = {})
     target: 'broker1',
     settings: mosquittoSettings({ listeners: { mqtt: 1883, websocket: 8083 } }),
     facts: installedFacts(),
-    steps: [noChange('file:/etc/mosquitto/mosquitto.conf', 'file', 'up to date')],
+    steps: [noChange('file', 'file:/etc/mosquitto/mosquitto.conf', 'file', 'up to date')],
     status: parseStatusProbe(healthyProbe),
     figures: { connectedClients: 3, disconnectedSessions: 2, queuedMessages: 120 },
     now,
@@ -102,7 +102,7 @@ describe('status evaluation', () => {
   });
 
   it('reports config drift as the steps a converge would change', () => {
-    const steps = [change('file:/etc/mosquitto/mosquitto.conf', 'file', 'content differs', []), noChange('firewall', 'firewall', 'ok')];
+    const steps = [change('file', 'file:/etc/mosquitto/mosquitto.conf', 'file', 'content differs', []), noChange('firewall', 'firewall', 'firewall', 'ok')];
     const status = evaluate({ steps });
     assert.deepEqual(status.drift, ['file:/etc/mosquitto/mosquitto.conf']);
     assert.deepEqual(status.problems, ['drift: a converge would change file:/etc/mosquitto/mosquitto.conf']);

@@ -10,9 +10,9 @@ import { emqxLayout as layout } from './layout.ts';
 import { apiFactScript } from './rest-scripts.ts';
 
 /** The cookie the host runs with now (settings or its emqx.conf), from which the service password derives. */
-export function currentCookie(settings: Settings, facts: HostFacts): Secret | null {
+export function currentCookie(settings: Settings, currentConfig: string | null | undefined): Secret | null {
   if (settings.emqx.cookie) return settings.emqx.cookie;
-  const cookie = cookieInConfig(facts.files[layout.configFile]?.content);
+  const cookie = cookieInConfig(currentConfig);
   return cookie && cookie !== insecureDefaultCookie && emqxCookiePattern.test(cookie) ? new Secret(cookie) : null;
 }
 
@@ -24,7 +24,7 @@ export function currentCookie(settings: Settings, facts: HostFacts): Secret | nu
  */
 export async function gatherEmqxApiFacts(transport: Transport, facts: HostFacts, settings: Settings): Promise<HostFacts> {
   if (settings.state !== 'present' || !facts.commands.includes('curl') || facts.services[layout.service]?.active !== 'active') return facts;
-  const cookie = currentCookie(settings, facts);
+  const cookie = currentCookie(settings, facts.files[layout.configFile]?.content);
   const service = cookie === null ? null : servicePassword(cookie);
   const command = apiFactScript({ port: dashboardPort(settings), servicePassword: service }, settings.admins);
   const result = await transport.exec(command.argv, { stdin: command.stdin! });

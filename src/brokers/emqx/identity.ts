@@ -3,7 +3,6 @@ import type { HostFacts } from '../../facts/host-facts.ts';
 import { Secret } from '../../secret.ts';
 import type { Settings } from '../../settings/load.ts';
 import { emqxCookiePattern } from '../../settings/schema.ts';
-import { emqxLayout as layout } from './layout.ts';
 
 /** What the packages ship in emqx.conf (`{{ emqx_default_erlang_cookie }}`); bin/emqx warns about it. Never kept. */
 export const insecureDefaultCookie = 'emqxsecretcookie';
@@ -23,12 +22,12 @@ export function cookieInConfig(content: string | null | undefined): string | nul
 
 /**
  * The cookie a host keeps: the settings' (a cluster's shared one), else the one already in the
- * host's emqx.conf unless it is the insecure packaged default, else a new random one. Reusing the
+ * host's emqx.conf (`currentConfig`) unless it is the insecure packaged default, else a new random one. Reusing the
  * host's cookie is what keeps a second run from rewriting emqx.conf and restarting EMQX.
  */
-export function chooseCookie(settings: Settings, facts: HostFacts, generate: () => string = generateCookie): Secret {
+export function chooseCookie(settings: Settings, currentConfig: string | null | undefined, generate: () => string = generateCookie): Secret {
   if (settings.emqx.cookie) return settings.emqx.cookie;
-  const current = cookieInConfig(facts.files[layout.configFile]?.content);
+  const current = cookieInConfig(currentConfig);
   if (current && current !== insecureDefaultCookie && emqxCookiePattern.test(current)) return new Secret(current);
   return new Secret(generate());
 }

@@ -15,7 +15,7 @@ import { emqxReviewText, reviewFileName } from './review.ts';
  */
 export function emqxRenderFiles(settings: Settings): ManagedFile[] {
   const facts = emptyFacts();
-  const cookie = chooseCookie(settings, facts, () => 'generated-on-the-host-at-first-run');
+  const cookie = chooseCookie(settings, null, () => 'generated-on-the-host-at-first-run');
   const review: ManagedFile = { path: reviewFileName, content: emqxReviewText(settings), mode: '0644', owner: 'root', group: 'root', apply: 'reload' };
   return [...tlsFiles(settings, facts, emqxTlsLayout).files, emqxConfigFile(settings, { version: wantedEmqxVersion(settings, null).version, nodeName: chooseNodeName(settings, null), cookie }), review];
 }

@@ -143,7 +143,7 @@ export function parseStatusFigures(output: string): EmqxFigures {
 
 /** Runs the figures script on a host whose facts are known (the cookie gives the service password). */
 export async function emqxStatusFigures(transport: Transport, facts: HostFacts, settings: Settings): Promise<EmqxFigures> {
-  const cookie = currentCookie(settings, facts);
+  const cookie = currentCookie(settings, facts.files[layout.configFile]?.content);
   const command = statusFiguresScript({ port: dashboardPort(settings), servicePassword: cookie === null ? null : servicePassword(cookie) }, settings.admins);
   const result = await transport.exec(command.argv, { stdin: command.stdin! });
   if (result.code !== 0) throw new Error(`the EMQX figures script failed (exit ${result.code}): ${result.stderr.trim()}`);

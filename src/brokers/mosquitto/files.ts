@@ -4,6 +4,7 @@ import { renderTemplate } from '../../render/render-template.ts';
 import { clientUsers, type Settings } from '../../settings/load.ts';
 import { mosquittoLayout as layout } from './layout.ts';
 import { renderPasswordFile } from './password-file.ts';
+import { seededSalt } from '../prepared.ts';
 import { defaultIssuer, tlsFiles, tlsLayoutIn, type TlsFiles, type TlsIssuer } from '../../tls/server-files.ts';
 
 export const mosquittoTlsLayout = tlsLayoutIn(layout.tlsDir, layout.user);
@@ -53,17 +54,18 @@ export function mosquittoConfig(settings: Settings, paths: MosquittoConfigPaths 
  * are re-read on SIGHUP, so those changes only reload and keep every client connected.
  */
 export function mosquittoFiles(settings: Settings, facts: HostFacts, salt?: (name: string) => Buffer, issuer: TlsIssuer = defaultIssuer, paths: MosquittoConfigPaths = layout): ManagedFile[] {
-  return mosquittoFilesWithTls(settings, facts, salt, issuer, paths).files;
+  // Rendering (--render-to, containers, tests) prepares for itself; a planner gets its TLS files prepared.
+  return mosquittoFilesWithTls(settings, facts.files[layout.passwordFile]?.content ?? null, salt ?? seededSalt(), tlsFiles(settings, facts, mosquittoTlsLayout, issuer), paths).files;
 }
 
 /**
  * The files plus the TLS files of the mqtts/wss listeners (CA, server certificate and key, in
  * /etc/mosquitto/tls), which come first so the config that names them never lands without them.
- * `reissue` says why the server certificate is issued on this run.
+ * `reissue` says why the server certificate is issued on this run. Pure: `tls` and `salt` come
+ * from the prepare phase; `storedPasswd` (the file as it is) keeps the hashes that still match.
  */
-export function mosquittoFilesWithTls(settings: Settings, facts: HostFacts, salt?: (name: string) => Buffer, issuer: TlsIssuer = defaultIssuer, paths: MosquittoConfigPaths = layout): TlsFiles {
+export function mosquittoFilesWithTls(settings: Settings, storedPasswd: string | null, salt: (name: string) => Buffer, tls: TlsFiles, paths: MosquittoConfigPaths = layout): TlsFiles {
   const owner = { owner: 'root', group: layout.user };
-  const tls = tlsFiles(settings, facts, mosquittoTlsLayout, issuer);
   const files: ManagedFile[] = [
     ...tls.files,
     // extraConfig may hold a secret (a bridge's remote_password): then the file is private and never diffed.
@@ -72,7 +74,7 @@ export function mosquittoFilesWithTls(settings: Settings, facts: HostFacts, salt
       : { path: layout.configFile, content: mosquittoConfig(settings, paths), mode: '0640', owner: 'root', group: layout.user, secret: true, apply: 'restart' },
     {
       path: layout.passwordFile,
-      content: renderPasswordFile([...settings.admins, ...clientUsers(settings)], facts.files[layout.passwordFile]?.content ?? null, salt),
+      content: renderPasswordFile([...settings.admins, ...clientUsers(settings)], storedPasswd, salt),
       mode: '0640',
       ...owner,
       secret: true,

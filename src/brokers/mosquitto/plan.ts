@@ -1,17 +1,18 @@
 import type { FactQuery, HostFacts } from '../../facts/host-facts.ts';
 import { directoryStep } from '../../operations/directories.ts';
 import { dataPurgedStep, directoryAbsentStep, filesAbsentStep, serviceStoppedStep } from '../../operations/removal.ts';
-import { fileStep, removeBackups, restoreFile, restoreLeftBackup } from '../../operations/files.ts';
+import { configHandlerSteps, plannedFiles } from '../../operations/config-handler.ts';
+import { removeBackups, restoreFile } from '../../operations/files.ts';
 import { firewallStep } from '../../operations/firewall.ts';
 import { extraRepositoryStep, packagesAbsentStep, packagesPresentStep } from '../../operations/packages.ts';
-import { clearPendingRestart, pendingRestartMarker, pendingRestartStep, restartStep, serviceEnabledStep } from '../../operations/service.ts';
+import { clearPendingRestart, pendingRestartMarker } from '../../operations/service.ts';
 import { change, noChange, type Command, type Step } from '../../operations/step.ts';
 import { osFamilyOf, type OsFamily } from '../../os/os-family.ts';
 import { restoreUpgradeBackupCommand, upgradeBackupCommand } from './backup.ts';
 import type { Settings } from '../../settings/load.ts';
 import { servedPorts } from '../served-ports.ts';
 import { mosquittoFilesWithTls, mosquittoTlsLayout } from './files.ts';
-import type { TlsIssuer } from '../../tls/server-files.ts';
+import type { PreparedInputs } from '../prepared.ts';
 import { mosquittoLayout as layout } from './layout.ts';
 import { checkedReloadStep } from './reload.ts';
 
@@ -24,17 +25,20 @@ export function mosquittoFactQuery(): FactQuery {
   };
 }
 
-/** The Mosquitto role as a pure function: facts + settings → the steps that are needed. */
-export function planMosquitto(facts: HostFacts, settings: Settings, salt?: () => Buffer, issuer?: TlsIssuer): Step[] {
-  return settings.state === 'absent' ? planAbsent(facts, settings) : planPresent(facts, settings, salt, issuer);
+/**
+ * The Mosquitto role as a pure function: facts + settings + what prepareMosquitto drew and issued
+ * → the steps that are needed.
+ */
+export function planMosquitto(facts: HostFacts, settings: Settings, prepared: PreparedInputs): Step[] {
+  return settings.state === 'absent' ? planAbsent(facts, settings) : planPresent(facts, settings, prepared);
 }
 
-function planPresent(facts: HostFacts, settings: Settings, salt?: () => Buffer, issuer?: TlsIssuer): Step[] {
+function planPresent(facts: HostFacts, settings: Settings, prepared: PreparedInputs): Step[] {
   const os = osFamilyOf(facts);
   const installed = facts.packages[layout.packageName] !== null;
   const steps: Step[] = [];
   if (os.name === 'rhel') {
-    steps.push(installed ? noChange('repository:epel', 'repository epel', 'mosquitto already installed') : extraRepositoryStep(os, facts, 'epel'));
+    steps.push(installed ? noChange('repository', 'repository:epel', 'repository epel', 'mosquitto already installed') : extraRepositoryStep(os, facts, 'epel'));
   }
   const packages = packagesPresentStep(os, facts, [{ name: layout.packageName, version: settings.version }]);
   // An upgrade of a running broker keeps its queued messages: back up first; if the new package
@@ -42,7 +46,7 @@ function planPresent(facts: HostFacts, settings: Settings, salt?: () => Buffer, 
   const previousVersion = facts.packages[layout.packageName] ?? null;
   const downgrade = packages.change && previousVersion !== null ? upgradeRollback(os, facts, previousVersion) : [];
   if (downgrade.length > 0) {
-    steps.push(change(`backup:${layout.service}`, `back up ${layout.service} before the package change`, `${layout.packageName} ${previousVersion} → ${settings.version}`, [upgradeBackupCommand()]));
+    steps.push(change('backup', `backup:${layout.service}`, `back up ${layout.service} before the package change`, `${layout.packageName} ${previousVersion} → ${settings.version}`, [upgradeBackupCommand()]));
     steps.push({
       ...packages,
       rollback: [...downgrade, { argv: ['systemctl', 'restart', layout.service] }],
@@ -53,55 +57,25 @@ function planPresent(facts: HostFacts, settings: Settings, salt?: () => Buffer, 
   const dataDir = { path: layout.dataDir, owner: layout.user, group: layout.user, mode: '0750' };
   steps.push(directoryStep(facts, dataDir, packages.change && installed ? 'the package change' : undefined));
 
-  const { files, reissue } = mosquittoFilesWithTls(settings, facts, salt, issuer);
+  const { files, reissue } = mosquittoFilesWithTls(settings, facts.files[layout.passwordFile]?.content ?? null, prepared.salt, prepared.tls);
   if (files.some((file) => file.path.startsWith(`${layout.tlsDir}/`))) {
     steps.push(directoryStep(facts, { path: layout.tlsDir, owner: 'root', group: layout.user, mode: '0750' }));
   }
-  const fileSteps = files.map((file) => {
-    const step = fileStep(facts, file);
-    // Say why a certificate is issued, not only that its bytes differ.
-    if (reissue !== undefined && step.change && file.path === mosquittoTlsLayout.certFile) return { file, step: { ...step, reason: `re-issued: ${reissue}` } };
-    return { file, step };
-  });
-  const changed = fileSteps.filter(({ step }) => step.change);
-  const changedPaths = changed.map(({ file }) => file.path);
-  const interrupted = facts.files[pendingRestartMarker(layout.service)] != null;
-  const unchangedPaths = fileSteps.filter(({ step }) => !step.change).map(({ file }) => file.path);
-  const backedUp = interrupted ? files.map((file) => file.path) : changedPaths;
+  const fileSteps = plannedFiles(facts, files, { path: mosquittoTlsLayout.certFile, reason: reissue });
   // A fresh package starts on its stock config, so it needs the restart that applies ours.
-  const restartReasons = [
-    ...(packages.change ? ['package installed or changed'] : []),
-    ...changed.filter(({ file }) => file.apply === 'restart').map(({ file }) => `${file.path} changed`),
-    ...(interrupted ? ['an earlier run changed the config but stopped before restarting'] : []),
-  ];
-  const needsRestart = restartReasons.length > 0;
-  if (needsRestart || changed.length > 0) steps.push(pendingRestartStep(layout.service, 'the config changes in this run'));
-  steps.push(...fileSteps.map(({ step }) => step));
-
-  // The handler runs right after the files, so nothing that may fail later stands between them.
-  if (needsRestart) {
-    steps.push(
-      restartStep({
-        service: layout.service,
-        reason: restartReasons.join(', '),
-        checks: [{ argv: ['systemctl', 'is-active', '--quiet', layout.service] }],
-        // After an interrupted run, that run's backups of the other files are the last good config.
-        restore: [...downgrade, ...changedPaths.map(restoreFile), ...(interrupted ? unchangedPaths.map(restoreLeftBackup) : [])],
-        cleanup: backedUp.length > 0 ? [removeBackups(backedUp)] : [],
-      }),
-    );
-  } else if (changed.length > 0) {
-    const service = facts.services[layout.service];
-    // SIGHUP re-reads users and ACLs without dropping clients, judged by the broker's own log; a stopped broker just gets started.
-    const reload = service?.active === 'active' ? checkedReloadStep(layout.service, `${changedPaths.join(', ')} changed`) : startStep();
-    steps.push({
-      ...reload,
-      commands: [...reload.commands, removeBackups(changedPaths), clearPendingRestart(layout.service)],
-      // A broker that refused or died on the new users or ACL comes back on the old ones.
-      rollback: [...changedPaths.map(restoreFile), { argv: ['systemctl', 'restart', layout.service] }, clearPendingRestart(layout.service)],
-    });
-  }
-  steps.push(serviceEnabledStep(facts, layout.service, needsRestart || changed.length > 0));
+  const { marker, handler } = configHandlerSteps({
+    facts,
+    service: layout.service,
+    files: fileSteps,
+    otherReasons: packages.change ? ['package installed or changed'] : [],
+    counts: 'any',
+    restartChecks: [{ argv: ['systemctl', 'is-active', '--quiet', layout.service] }],
+    downgrade,
+    restoreLeftBackups: true,
+    reload: (changedPaths) => reloadStep(facts, changedPaths),
+  });
+  if (marker) steps.push(marker);
+  steps.push(...fileSteps.map(({ step }) => step), ...handler);
   steps.push(firewallStep(facts, servedPorts(settings), settings.firewall));
   return steps;
 }
@@ -111,8 +85,23 @@ function upgradeRollback(os: OsFamily, facts: HostFacts, previousVersion: string
   return [...os.install([{ name: layout.packageName, version: previousVersion }], facts), restoreUpgradeBackupCommand()];
 }
 
+/**
+ * Users and ACL changed, nothing that needs a restart: SIGHUP re-reads them without dropping
+ * clients, judged by the broker's own log; a stopped broker just gets started.
+ */
+function reloadStep(facts: HostFacts, changedPaths: string[]): Step {
+  const service = facts.services[layout.service];
+  const reload = service?.active === 'active' ? checkedReloadStep(layout.service, `${changedPaths.join(', ')} changed`) : startStep();
+  return {
+    ...reload,
+    commands: [...reload.commands, removeBackups(changedPaths), clearPendingRestart(layout.service)],
+    // A broker that refused or died on the new users or ACL comes back on the old ones.
+    rollback: [...changedPaths.map(restoreFile), { argv: ['systemctl', 'restart', layout.service] }, clearPendingRestart(layout.service)],
+  };
+}
+
 function startStep(): Step {
-  return change(`start:${layout.service}`, `start ${layout.service}`, 'not running', [
+  return change('service', `start:${layout.service}`, `start ${layout.service}`, 'not running', [
     { argv: ['systemctl', 'start', layout.service] },
     { argv: ['systemctl', 'is-active', '--quiet', layout.service] },
   ]);

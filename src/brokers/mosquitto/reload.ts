@@ -43,5 +43,5 @@ systemctl is-active --quiet "$svc"`;
  * script travels on stdin (like the fact probe), so a failure prints `sh -s -- mosquitto`, not it.
  */
 export function checkedReloadStep(service: string, reason: string): Step {
-  return change(`reload:${service}`, `reload ${service}`, reason, [{ argv: ['sh', '-s', '--', service], stdin: checkedReloadScript }]);
+  return change('reload', `reload:${service}`, `reload ${service}`, reason, [{ argv: ['sh', '-s', '--', service], stdin: checkedReloadScript }]);
 }
