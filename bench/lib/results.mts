@@ -129,7 +129,8 @@ export function resultsMarkdown(run: BenchRun): string {
   const withPhases = run.results.filter((r) => r.coldPhases?.length);
   const biggest = withPhases.find((r) => r.hosts === 20) ?? withPhases.at(-1);
   if (biggest) {
-    rows.push('', `Where our cold converge of ${biggest.hosts} hosts spends its time (per host, over the ${biggest.hosts} hosts; from the install's --json step durations):`, '',
+    const n = `${biggest.hosts} host${biggest.hosts === 1 ? '' : 's'}`;
+    rows.push('', `Where our cold converge of ${n} spends its time (per host, median and max over the ${n}; from the install's --json step durations; the controller row is the wall time besides the slowest host):`, '',
       '| phase | median | max |', '|---|---:|---:|');
     for (const p of biggest.coldPhases!) rows.push(`| ${p.phase} | ${s(p.medianMs)} | ${s(p.maxMs)} |`);
   }
