@@ -6,12 +6,14 @@ export interface BenchHost {
   address: string;
   sshPort: number;
   identity: string;
+  /** Login user (default root); anyone else reaches root through sudo (the playbook's become). */
+  user?: string;
 }
 
 export function ansibleInventory(hosts: BenchHost[], renderedDir: string): string {
   const lines = ['[brokers]'];
   hosts.forEach((h, i) => {
-    lines.push(`h${i + 1} ansible_host=${h.address} ansible_port=${h.sshPort} ansible_user=root ansible_ssh_private_key_file=${h.identity}`);
+    lines.push(`h${i + 1} ansible_host=${h.address} ansible_port=${h.sshPort} ansible_user=${h.user ?? 'root'} ansible_ssh_private_key_file=${h.identity}`);
   });
   lines.push(
     '',

@@ -5,7 +5,7 @@ import { access, link, mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'n
 import net from 'node:net';
 import path from 'node:path';
 import { $, which } from 'zx';
-import { ensureDockerEngine, ensureInotifyInstances, GiveUp, pollUntil } from '../container/docker-engine.ts';
+import { ensureDockerEngine, GiveUp, pollUntil } from '../container/docker-engine.ts';
 import { ensureLabImage, hasFirewalld, isRhel, LAB_VARIANTS, type LabVariant } from '../container/host-image.ts';
 import { LAB_DIR, type LabHost } from '../settings/lab-inventory.ts';
 
@@ -31,6 +31,8 @@ export const DEFAULT_PREFIX = 'mqtt-lab';
 export const DEFAULT_PUBLISH = [1883, 8083, 8883, 18083];
 
 const READY_TIMEOUT_MS = 120_000;
+const OFFLINE_GRACE_MS = 30_000;
+const BOOT_CONCURRENCY = Math.max(2, Number(process.env.MQTT_LAB_BOOT_CONCURRENCY) || 6);
 
 /** Creates `<dir>/id_ed25519` (+ `.pub`) once and returns the private key's path. */
 export async function ensureLabKey(dir: string = LAB_DIR): Promise<string> {
@@ -105,16 +107,23 @@ export async function startLabHosts(opts: StartLabHostsOptions): Promise<LabHost
   if (!Number.isInteger(opts.count) || opts.count < 1) throw new Error(`count must be a positive integer, got ${opts.count}`);
   if (!/^[a-zA-Z0-9][a-zA-Z0-9-]*$/.test(prefix)) throw new Error(`prefix must be a valid hostname part, got ${prefix}`);
   await ensureDockerEngine();
-  await ensureInotifyInstances();
   const image = await ensureLabImage(opts.variant);
   const keyPath = await ensureLabKey(opts.keyDir);
   const publicKey = await readFile(`${keyPath}.pub`, 'utf8');
   const names = Array.from({ length: opts.count }, (_, i) => `${prefix}-${i + 1}`);
   await removeStale(names);
 
+  await ensureInotifyFor(opts.count);
+
   const started: string[] = [];
   try {
-    for (const name of names) {
+    const t0 = Date.now();
+    // Each host is started and then checked for readiness, at most BOOT_CONCURRENCY at a time:
+    // booting systemd (and sshd's host keys) is CPU-bound, so 100 boots at once on 2 cores only
+    // stretch every boot towards its readiness timeout, while a bounded pipeline keeps both
+    // cores busy and each boot short.
+    const hosts = await mapLimit(names, BOOT_CONCURRENCY, async (name) => {
+      started.push(name);
       await $({ quiet: true })`docker run ${[
         '--detach', '--name', name, '--hostname', name,
         '--label', `${LAB_LABEL}=1`, '--label', `${LAB_LABEL}.variant=${opts.variant}`, '--label', `${LAB_LABEL}.prefix=${prefix}`,
@@ -128,16 +137,62 @@ export async function startLabHosts(opts: StartLabHostsOptions): Promise<LabHost
         ...(opts.extraRunArgs ?? []),
         image,
       ]}`;
-      started.push(name);
-    }
-    const t0 = Date.now();
-    const hosts = await Promise.all(names.map((name) => readyHost(name, opts.variant, publicKey)));
-    console.log(`[lab] ${names.join(', ')} ready in ${((Date.now() - t0) / 1000).toFixed(1)}s`);
+      return readyHost(name, opts.variant, publicKey);
+    });
+    const what = names.length <= 5 ? names.join(', ') : `${names.length} hosts (${names[0]} … ${names.at(-1)})`;
+    console.log(`[lab] ${what} ready in ${((Date.now() - t0) / 1000).toFixed(1)}s`);
     return hosts;
   } catch (err) {
-    const diag = await Promise.all(started.map(diagnose));
+    const diag = await mapLimit(started.slice(0, 5), BOOT_CONCURRENCY, diagnose);
     await stopLabHosts(started);
     throw new Error(`lab hosts failed to start: ${(err as Error).message}\n${diag.join('\n')}`, { cause: err });
+  }
+}
+
+/**
+ * Runs `fn` over `items` with at most `limit` in flight; results keep the input order. After the
+ * first failure no new item starts, and it rejects only once the ones in flight have settled, so a
+ * caller's cleanup sees every host that was started.
+ */
+export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  let failure: { error: unknown } | undefined;
+  const worker = async (): Promise<void> => {
+    while (next < items.length && !failure) {
+      const i = next++;
+      try {
+        results[i] = await fn(items[i]!);
+      } catch (error) {
+        failure ??= { error };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+  if (failure) throw failure.error;
+  return results;
+}
+
+const INOTIFY = '/proc/sys/fs/inotify/';
+
+/**
+ * What `count` more lab hosts need of the per-user inotify limits (all containers' root shares
+ * one): systemd in a booted lab host holds about 7 instances and a few hundred watches; 10 and
+ * 1000 per host leave room for the hosts already running and the controller's own.
+ */
+export function inotifyNeeds(count: number): { max_user_instances: number; max_user_watches: number } {
+  // Never below 1024 instances: other checkouts' lab hosts on this machine count against it too.
+  return { max_user_instances: Math.max(1024, 256 + 10 * count), max_user_watches: 65_536 + 1000 * count };
+}
+
+/** Raises the inotify limits for `count` hosts when we may (root); otherwise says what to run. */
+async function ensureInotifyFor(count: number): Promise<void> {
+  for (const [key, need] of Object.entries(inotifyNeeds(count))) {
+    const current = Number((await readFile(INOTIFY + key, 'utf8').catch(() => '')).trim());
+    if (!current || current >= need) continue;
+    const raised = await writeFile(INOTIFY + key, String(need)).then(() => true, () => false);
+    if (raised) console.log(`[lab] raised fs.inotify.${key} from ${current} to ${need} for ${count} hosts`);
+    else console.log(`[lab] fs.inotify.${key} is ${current}; ${count} hosts may need ${need} (sysctl -w fs.inotify.${key}=${need}): systemd fails with "Too many open files" without it`);
   }
 }
 
@@ -155,13 +210,17 @@ async function readyHost(name: string, variant: LabVariant, publicKey: string): 
 }
 
 async function waitForSystemd(name: string): Promise<void> {
+  const started = Date.now();
   await pollUntil(
     async () => {
       // --wait blocks until boot settles; the inner timeout keeps one attempt bounded.
       const r = await $({ nothrow: true, quiet: true })`docker exec ${name} timeout 20 systemctl is-system-running --wait`;
       const state = r.stdout.trim();
       if (state === 'running' || state === 'degraded') return state;
-      if (state === 'maintenance' || state === 'stopping' || state === 'offline') throw new GiveUp(`systemd in ${name} is ${state}`);
+      // "offline" also means "PID 1 has not opened its socket yet": checked right after
+      // `docker run` (the bounded start pipeline does that), so only a lasting offline is final.
+      const finalOffline = state === 'offline' && Date.now() - started > OFFLINE_GRACE_MS;
+      if (state === 'maintenance' || state === 'stopping' || finalOffline) throw new GiveUp(`systemd in ${name} is ${state}`);
       throw new Error(`systemd state: ${state || r.stderr.trim()}`);
     },
     { what: `systemd in ${name} to finish booting`, timeoutMs: READY_TIMEOUT_MS, intervalMs: 200 },
@@ -216,12 +275,13 @@ async function describeHost(name: string, variant: LabVariant): Promise<LabHost>
 }
 
 async function removeStale(names: string[]): Promise<void> {
-  for (const name of names) {
-    const r = await $({ nothrow: true, quiet: true })`docker inspect --format ${`{{index .Config.Labels "${LAB_LABEL}"}}`} ${name}`;
-    if (r.exitCode !== 0) continue;
-    if (r.stdout.trim() !== '1') throw new Error(`a container named ${name} exists and is not a lab host; not touching it`);
-    await stopLabHosts([name]);
-  }
+  // One inspect for all names: at 100 hosts, 100 docker clients cost seconds.
+  const fmt = `{{.Name}}\t{{index .Config.Labels "${LAB_LABEL}"}}`;
+  const r = await $({ nothrow: true, quiet: true })`docker inspect --format ${fmt} ${names}`;
+  const found = r.stdout.split('\n').filter(Boolean).map((l) => l.split('\t') as [string, string]);
+  const foreign = found.filter(([, label]) => label !== '1').map(([n]) => n.replace(/^\//, ''));
+  if (foreign.length) throw new Error(`containers named ${foreign.join(', ')} exist and are not lab hosts; not touching them`);
+  await stopLabHosts(found.map(([n]) => n.replace(/^\//, '')));
 }
 
 async function diagnose(name: string): Promise<string> {
