@@ -90,21 +90,3 @@ export async function ensureDockerEngine(): Promise<void> {
 export async function ensureDebootstrap(): Promise<void> {
   if (!(await find('debootstrap'))) await aptInstall(['debootstrap']);
 }
-
-const INOTIFY_INSTANCES = '/proc/sys/fs/inotify/max_user_instances';
-const WANTED_INOTIFY_INSTANCES = 1024;
-
-/**
- * Every lab host boots systemd, which takes several inotify instances, and all containers' root
- * shares one per-user limit (128 by default): with a dozen hosts up, the next one's systemd
- * fails with "Too many open files" and never finishes booting. Raised when we are root.
- */
-export async function ensureInotifyInstances(): Promise<void> {
-  const { readFile, writeFile } = await import('node:fs/promises');
-  const current = Number((await readFile(INOTIFY_INSTANCES, 'utf8').catch(() => '')).trim());
-  if (!current || current >= WANTED_INOTIFY_INSTANCES || !isRoot()) return;
-  await writeFile(INOTIFY_INSTANCES, String(WANTED_INOTIFY_INSTANCES)).then(
-    () => console.log(`[lab] raised fs.inotify.max_user_instances from ${current} to ${WANTED_INOTIFY_INSTANCES} (systemd in every lab host uses some)`),
-    (err: Error) => console.log(`[lab] could not raise fs.inotify.max_user_instances (${current}): ${err.message}`),
-  );
-}
