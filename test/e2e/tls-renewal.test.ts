@@ -114,8 +114,10 @@ describe('TLS renewal on Mosquitto reloads, connected mqtts clients stay (lab ho
     try {
       // The 60-day certificate has fewer than 90 days left: the next run re-issues it (for 120).
       writeSettings({ validDays: 120, renewBeforeDays: 90 });
+      const started = performance.now();
       const run = await install([...(await hostArgs(host)), '--settings', settingsPath, ...admin, '--no-verify', '--json']);
       assert.equal(run.code, 0, run.output + run.errors);
+      console.log(`# renewal converge (re-issue + checked reload): ${Math.round(performance.now() - started)} ms`);
       const steps = JSON.parse(run.output).hosts[0].steps as Array<{ id: string; kind: string; status: string; reason: string }>;
       const changed = steps.filter((step) => step.status === 'changed');
       assert.deepEqual(changed.map((step) => step.id), ['pending:mosquitto', 'file:/etc/mosquitto/tls/server.crt', 'file:/etc/mosquitto/tls/server.key', 'reload:mosquitto']);
