@@ -32,9 +32,10 @@ export interface InstallEnvironment {
   /**
    * Runs after a successful converge unless --no-verify; returns false when the broker failed a
    * check. `mayRestart` is true only when the converge changed the host: a no-op run must not
-   * restart a production broker just to prove restart survival.
+   * restart a production broker just to prove restart survival. `peers`: every host of the run
+   * (an EMQX cluster's membership check looks at each).
    */
-  verify?: (target: InstallTarget, settings: Settings, print: (line: string) => void, mayRestart: boolean, signal?: AbortSignal, onReport?: (report: VerifyReport) => void) => Promise<boolean>;
+  verify?: (target: InstallTarget, settings: Settings, print: (line: string) => void, mayRestart: boolean, signal?: AbortSignal, onReport?: (report: VerifyReport) => void, peers?: InstallTarget[]) => Promise<boolean>;
   /** SIGINT/SIGTERM during the verify: it ends its sessions and the run exits 130/143. None in tests that do not ask. */
   onInterrupt?: (handler: (signal: NodeJS.Signals) => void) => () => void;
 }
@@ -45,8 +46,8 @@ export const defaultEnvironment: InstallEnvironment = {
   printError: (text) => process.stderr.write(`${text}\n`),
   connect: (options) => SshTransport.connect(options),
   // Loaded on demand: MQTT.js and the Docker path cost start-up time that --help and a no-op run need not pay.
-  verify: async (target, settings, print, mayRestart, signal, onReport) =>
-    (await import('../verify/install-hook.ts')).verifyAfterInstall(target, settings, { print, mayRestart, ...(signal ? { signal } : {}), ...(onReport ? { onReport } : {}) }),
+  verify: async (target, settings, print, mayRestart, signal, onReport, peers) =>
+    (await import('../verify/install-hook.ts')).verifyAfterInstall(target, settings, { print, mayRestart, ...(signal ? { signal } : {}), ...(onReport ? { onReport } : {}), ...(peers ? { peers } : {}) }),
   onInterrupt: processInterrupts,
 };
 
@@ -116,7 +117,7 @@ export async function runInstall(broker: Settings['broker'], args: string[], env
   return finishInstall(broker, settings, options, {
     reports,
     // finishInstall verifies only when environment.verify is set (tests leave it out to skip the verify).
-    verify: (index, print, mayRestart, signal, onReport) => environment.verify!(targets[index]!, settings, print, mayRestart, signal, onReport),
+    verify: (index, print, mayRestart, signal, onReport) => environment.verify!(targets[index]!, settings, print, mayRestart, signal, onReport, targets),
   }, environment);
 }
 

@@ -68,7 +68,7 @@ export function fromPlainSettings(plain: unknown, baseDir: string): Settings {
   if (tls === undefined) return resolveSettings(rest, {}, baseDir);
   const { requireClientCertificate } = tls;
   if (tls.source === 'generate') {
-    const generate = { caDir: tls.caDir, subjectAltNames: tls.subjectAltNames, validDays: tls.validDays };
+    const generate = { caDir: tls.caDir, subjectAltNames: tls.subjectAltNames, validDays: tls.validDays, renewBeforeDays: tls.renewBeforeDays };
     return resolveSettings({ ...rest, tls: { generate, requireClientCertificate } }, {}, baseDir);
   }
   const settings = resolveSettings({ ...rest, tls: { generate: { caDir: '.' }, requireClientCertificate } }, {}, baseDir);

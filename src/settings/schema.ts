@@ -156,6 +156,13 @@ export const settingsSchema = z
             subjectAltNames: z.array(z.string().min(1).max(253)).max(100).default([]),
             /** 365 days: short enough to limit a leaked key, and re-issued automatically 30 days before expiry (so at least 31). */
             validDays: z.number().int().min(31).max(825).default(365),
+            /**
+             * 30 days: a certificate with fewer days left is re-issued by the next run (time for a
+             * monthly run to catch it). Raise it above the days the current one has left to renew now;
+             * it must stay under validDays, or every run would re-issue. Mosquitto picks a renewed
+             * certificate up by reload (connected clients stay), docs/tls.md.
+             */
+            renewBeforeDays: z.number().int().min(1).max(824).default(30),
           })
           .strict()
           .optional(),

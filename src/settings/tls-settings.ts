@@ -22,6 +22,8 @@ export type TlsSettings =
       caDir: string;
       subjectAltNames: string[];
       validDays: number;
+      /** A certificate with fewer days left is re-issued (less than validDays). */
+      renewBeforeDays: number;
       requireClientCertificate: boolean;
     };
 
@@ -53,12 +55,16 @@ export function resolveTlsSettings(settings: ParsedSettings, baseDir: string, er
     tls.generate.subjectAltNames.forEach((name, index) => {
       if (!isValidSan(name)) errors.push(new InputError(`settings.tls.generate.subjectAltNames[${index}]`, `"${name}" is neither a DNS name nor an IP address`));
     });
+    if (tls.generate.renewBeforeDays >= tls.generate.validDays) {
+      errors.push(new InputError('settings.tls.generate.renewBeforeDays', `must be less than validDays (${tls.generate.validDays}): a certificate issued for ${tls.generate.validDays} days would be re-issued by every run`));
+    }
     if (errors.length > before) return undefined;
     return {
       source: 'generate',
       caDir: resolve(baseDir, tls.generate.caDir),
       subjectAltNames: tls.generate.subjectAltNames,
       validDays: tls.generate.validDays,
+      renewBeforeDays: tls.generate.renewBeforeDays,
       requireClientCertificate: tls.requireClientCertificate,
     };
   }

@@ -12,7 +12,7 @@ export interface KeyPairPem {
   keyPem: string;
 }
 
-/** Re-issue a server certificate that expires within this many days. */
+/** Re-issue a server certificate that expires within this many days (the default of tls.generate.renewBeforeDays). */
 export const renewWithinDays = 30;
 
 const day = 24 * 60 * 60 * 1000;
@@ -112,9 +112,9 @@ export function certificateSans(certPem: string): string[] {
 
 /**
  * Why the certificate and key on a host must be re-issued; empty when they are still right:
- * signed by the current CA, valid for more than 30 more days, the wanted SANs exactly, key matching.
+ * signed by the current CA, valid for more than `renewBeforeDays` (30) more days, the wanted SANs exactly, key matching.
  */
-export function reissueReasons(current: Partial<KeyPairPem>, caCertPem: string, wantedSans: string[], now = new Date()): string[] {
+export function reissueReasons(current: Partial<KeyPairPem>, caCertPem: string, wantedSans: string[], now = new Date(), renewBeforeDays = renewWithinDays): string[] {
   if (!current.certPem) return ['no certificate on the host'];
   if (!current.keyPem) return ['no private key on the host'];
   let cert: X509Certificate;
@@ -127,7 +127,7 @@ export function reissueReasons(current: Partial<KeyPairPem>, caCertPem: string, 
   const ca = new X509Certificate(caCertPem);
   if (!cert.checkIssued(ca) || !cert.verify(ca.publicKey)) reasons.push('not signed by the current CA');
   const expires = new Date(cert.validTo);
-  if (expires.getTime() - now.getTime() < renewWithinDays * day) reasons.push(`expires ${expires.toISOString().slice(0, 10)} (within ${renewWithinDays} days)`);
+  if (expires.getTime() - now.getTime() < renewBeforeDays * day) reasons.push(`expires ${expires.toISOString().slice(0, 10)} (within ${renewBeforeDays} days)`);
   const has = certificateSans(current.certPem);
   const wants = canonicalSans(wantedSans);
   if (has.join(',') !== wants.join(',')) reasons.push(`SANs differ: has ${has.join(' ') || '(none)'}, wants ${wants.join(' ')}`);

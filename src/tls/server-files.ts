@@ -79,7 +79,7 @@ export function wantedSans(tls: Extract<TlsSettings, { source: 'generate' }>, fa
  * Prepare phase (never called by a planner): the CA certificate, server certificate and key the
  * broker's TLS listeners read; the planner receives the result in `PreparedInputs.tls`. A generated
  * certificate already on the host is kept (same bytes, so no change) while it is signed by the
- * current CA, has the wanted SANs and more than 30 days left; otherwise a new key and certificate
+ * current CA, has the wanted SANs and more than `renewBeforeDays` (30) days left; otherwise a new key and certificate
  * are issued. The key is a secret file: 0640 root:<broker group>, sent on stdin, never diffed.
  */
 export function tlsFiles(settings: Settings, facts: HostFacts, layout: TlsLayout, issuer: TlsIssuer = defaultIssuer): TlsFiles {
@@ -97,7 +97,7 @@ export function tlsFiles(settings: Settings, facts: HostFacts, layout: TlsLayout
     caPem = ca.certPem;
     const sans = wantedSans(tls, facts);
     const current = { certPem: facts.files[layout.certFile]?.content ?? undefined, keyPem: facts.files[layout.keyFile]?.content ?? undefined };
-    const reasons = reissueReasons(current, ca.certPem, sans, issuer.now());
+    const reasons = reissueReasons(current, ca.certPem, sans, issuer.now(), tls.renewBeforeDays);
     if (reasons.length === 0) {
       server = { certPem: current.certPem!, keyPem: current.keyPem! };
     } else {

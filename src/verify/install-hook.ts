@@ -12,6 +12,8 @@ import { clientUsers } from '../settings/load.ts';
 
 export { consumerProbes };
 import { restartViaSystemctl } from './restart-service.ts';
+import { isStaticCluster } from '../brokers/emqx/cluster.ts';
+import { checkClusterMembership } from './cluster-check.ts';
 import { verifyBroker, type VerifyOptions } from './verify-broker.ts';
 import { buildReport, formatVerifyReport, type VerifyReport } from './verify-report.ts';
 
@@ -85,11 +87,14 @@ export function tlsVerifyOptions(settings: Pick<Settings, 'tls' | 'listeners'>):
   return { ca: ca.certPem, clientCert: { certPem: client.certPem, keyPem: new Secret(client.keyPem) } };
 }
 
-/** The verify options for a converged host: its URLs, the first admin, and a restart when it must survive one. */
+/**
+ * The verify options for a converged host: its URLs, the first admin, a restart when it must survive
+ * one, and for an EMQX static cluster the membership check over every host of the run (`peers`).
+ */
 export function installVerifyOptions(
   target: InstallTarget,
   settings: Settings,
-  options: { messages?: number; log?: (line: string) => void; mayRestart?: boolean; signal?: AbortSignal } = {},
+  options: { messages?: number; log?: (line: string) => void; mayRestart?: boolean; signal?: AbortSignal; peers?: InstallTarget[] } = {},
 ): VerifyOptions {
   const verifyOptions: VerifyOptions = { ...brokerUrls(target, settings), ...tlsVerifyOptions(settings) };
   const admin = settings.admins[0];
@@ -104,6 +109,10 @@ export function installVerifyOptions(
   const users = permissionUsers(settings);
   if (users.length > 0) verifyOptions.users = users;
   if (options.signal) verifyOptions.signal = options.signal;
+  if (isStaticCluster(settings)) {
+    const peers = (options.peers ?? [target]).map((peer) => ({ label: peer.label, connect: () => peer.connect() }));
+    verifyOptions.clusterMembership = () => checkClusterMembership(settings.emqx.cluster.seeds, peers);
+  }
   // Only a Mosquitto with persistence promises that queued messages outlive a restart.
   if (settings.broker === 'mosquitto' && settings.persistence.enabled) {
     if (options.mayRestart === false) verifyOptions.restartSkipReason = NO_CHANGE_NO_RESTART;
@@ -116,7 +125,7 @@ export function installVerifyOptions(
 export function verifyInstalledBroker(
   target: InstallTarget,
   settings: Settings,
-  options: { messages?: number; log?: (line: string) => void; mayRestart?: boolean; signal?: AbortSignal } = {},
+  options: { messages?: number; log?: (line: string) => void; mayRestart?: boolean; signal?: AbortSignal; peers?: InstallTarget[] } = {},
 ): Promise<VerifyReport> {
   return verifyBroker(installVerifyOptions(target, settings, options));
 }
@@ -125,11 +134,12 @@ export function verifyInstalledBroker(
 export async function verifyAfterInstall(
   target: InstallTarget,
   settings: Settings,
-  options: { messages?: number; print: (line: string) => void; mayRestart?: boolean; signal?: AbortSignal; onReport?: (report: VerifyReport) => void },
+  options: { messages?: number; print: (line: string) => void; mayRestart?: boolean; signal?: AbortSignal; onReport?: (report: VerifyReport) => void; peers?: InstallTarget[] },
 ): Promise<boolean> {
   let report: VerifyReport;
   try {
     report = await verifyInstalledBroker(target, settings, {
+      ...(options.peers ? { peers: options.peers } : {}),
       ...(options.messages === undefined ? {} : { messages: options.messages }),
       ...(options.mayRestart === undefined ? {} : { mayRestart: options.mayRestart }),
       ...(options.signal ? { signal: options.signal } : {}),

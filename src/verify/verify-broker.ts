@@ -44,6 +44,9 @@ export async function verifyBroker(options: VerifyOptions): Promise<VerifyReport
     const { mqttsUrl, wssUrl } = context;
     if (mqttsUrl !== undefined && mqttsUrl !== context.login.url) await run('reachability mqtts', (ctx) => checkReachability(ctx, 'mqtts', mqttsUrl));
     if (wssUrl !== undefined && wssUrl !== context.login.url) await run('reachability wss', (ctx) => checkReachability(ctx, 'wss', wssUrl));
+    // Over SSH, not MQTT: runs whatever the listeners said.
+    const clusterMembership = options.clusterMembership;
+    if (clusterMembership) await run('cluster membership', () => clusterMembership());
     const later: Array<[string, (context: VerifyContext) => Promise<VerifyCheck>]> = [
       ['auth', checkAuth],
       ['offline retention', checkOfflineRetention],

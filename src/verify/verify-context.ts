@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Secret } from '../secret.ts';
 import type { ConsumerProbe } from './consumer-retention.ts';
 import type { PermissionUser } from './permission-plan.ts';
+import type { VerifyCheck } from './verify-report.ts';
 import { connectOrThrow, type BrokerLogin, type Connection, type ConnectRequest } from './mqtt-client.ts';
 
 export interface VerifyOptions {
@@ -25,6 +26,8 @@ export interface VerifyOptions {
   restartBroker?: () => Promise<void>;
   /** Why there is no restartBroker, for the report's skip line. */
   restartSkipReason?: string;
+  /** EMQX static cluster: every seed up and in one cluster (cluster-check.ts); a failure fails the broker. */
+  clusterMembership?: () => Promise<VerifyCheck>;
   /** Per connection attempt, TCP to CONNACK (default 10 s). */
   connectTimeoutMs?: number;
   /** Bound for each publish or drain phase (default 60 s + 2 ms per message). */

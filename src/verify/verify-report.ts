@@ -58,6 +58,8 @@ export const figureLabels: Record<string, string> = {
   sessionsCleaned: 'sessions cleaned',
   newIdReceived: 'new id received',
   fixedIdReceived: 'fixed id received',
+  inCluster: 'in cluster',
+  notChecked: 'not checked',
 };
 
 export function formatFigures(figures: Record<string, number> | undefined): string {

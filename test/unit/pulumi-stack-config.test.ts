@@ -42,7 +42,7 @@ describe('readStackConfig', () => {
   it('accepts TLS settings with a generated CA, resolved the way a settings file is', async () => {
     const tls = { ...settings, listeners: { mqtt: 1883, mqtts: 8883 }, tls: { generate: { caDir: 'ca', subjectAltNames: ['broker-1'] } } };
     const stack = await readStackConfig(reader({ deployment: 'hosts', hosts: [host], settings: tls, adminPassword: 'pw' }), baseDir);
-    assert.deepEqual(stack.settings.tls, { source: 'generate', caDir: join(baseDir, 'ca'), subjectAltNames: ['broker-1'], validDays: 365, requireClientCertificate: false });
+    assert.deepEqual(stack.settings.tls, { source: 'generate', caDir: join(baseDir, 'ca'), subjectAltNames: ['broker-1'], validDays: 365, renewBeforeDays: 30, requireClientCertificate: false });
   });
 
   it('keeps a ~/ key path for the home of whoever runs pulumi', async () => {

@@ -1,5 +1,8 @@
-import type { Command } from '../../operations/step.ts';
+import { removeBackups, restoreFile } from '../../operations/files.ts';
+import { clearPendingRestart } from '../../operations/service.ts';
+import { change, type Command, type Step } from '../../operations/step.ts';
 import type { TlsLayout } from '../../tls/server-files.ts';
+import { waitStartedCommand } from './config-steps.ts';
 
 /**
  * How a renewed certificate takes effect on EMQX 5.7.2 / 5.8.6 (issue 24, item 4). FROM SOURCE
@@ -39,4 +42,48 @@ export function emqxTlsApply(changedPaths: string[], layout: TlsLayout): EmqxTls
   const pair = [layout.certFile, layout.keyFile].filter((path) => changed.has(path));
   if (pair.length === 0) return { how: 'none' };
   return { how: 'pem-cache-clean', reason: `${pair.join(', ')} changed at the same paths: clearing the PEM cache makes new handshakes read them, connections stay` };
+}
+
+/**
+ * `emqx ctl pem_cache clean node N`, judged by its output: emqx_mgmt_cli.erl with_log/2 prints
+ * "<Msg> OK" on `ok` and "<Msg> FAILED" + the reason on `{error, _}` (v5.8.6: Msg = "N PEM cache
+ * clean"; v5.7.2 the same shape), and for_node/2 gives `{error, unknown_node}` for a name the node
+ * has never seen. Whether that reaches bin/emqx's exit status was not read, so the OK line decides.
+ */
+const pemCacheCleanScript = `node=$1
+out=$(emqx ctl pem_cache clean node "$node" 2>&1)
+code=$?
+printf '%s\\n' "$out"
+case "$out" in *"PEM cache clean OK"*) exit 0 ;; esac
+echo "EMQX did not confirm the PEM cache clean on $node (exit $code)" >&2
+exit 1`;
+
+export function checkedPemCacheCleanCommand(node: string): Command {
+  return { argv: ['sh', '-s', '--', node], stdin: pemCacheCleanScript };
+}
+
+/**
+ * The EMQX counterpart of Mosquitto's reload for a renewed pair: the new files are in place, the
+ * node's PEM cache is emptied so new handshakes read them; no restart, connected clients stay.
+ */
+export function pemCacheCleanStep(node: string, reason: string): Step {
+  return change('reload', `pem-cache:${node}`, `clear the PEM cache of ${node}`, reason, [checkedPemCacheCleanCommand(node)]);
+}
+
+/**
+ * What follows the renewed files in the config handler (its `reload`): on a running node the PEM
+ * cache clean, then the backups go; a failure puts the previous pair back and cleans the cache
+ * again, so new handshakes get the old, good pair. A stopped node is just started (it reads the
+ * files when its listeners start).
+ */
+export function emqxRenewalStep(input: { service: string; active: boolean; node: string; changedPaths: string[]; layout: TlsLayout }): Step {
+  const { service, node, changedPaths } = input;
+  const done = [removeBackups(changedPaths), clearPendingRestart(service)];
+  if (!input.active) {
+    return change('service', `start:${service}`, `start ${service}`, 'not running', [{ argv: ['systemctl', 'start', service] }, waitStartedCommand, ...done]);
+  }
+  const apply = emqxTlsApply(changedPaths, input.layout);
+  const reason = apply.how === 'pem-cache-clean' ? apply.reason : `${changedPaths.join(', ')} changed`;
+  const step = pemCacheCleanStep(node, reason);
+  return { ...step, commands: [...step.commands, ...done], rollback: [...changedPaths.map(restoreFile), checkedPemCacheCleanCommand(node), clearPendingRestart(service)] };
 }

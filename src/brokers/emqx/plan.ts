@@ -10,6 +10,7 @@ import { osFamilyOf } from '../../os/os-family.ts';
 import type { Settings } from '../../settings/load.ts';
 import type { PreparedInputs } from '../prepared.ts';
 import { servedPorts } from '../served-ports.ts';
+import { emqxRenewalStep, emqxTlsApply } from './certificate-renewal.ts';
 import { isStaticCluster, nodesToRejoin, waitRejoinedCommand } from './cluster.ts';
 import { checkedConfigStep, waitStartedCommand } from './config-steps.ts';
 import { emqxConfigFile, emqxTlsLayout } from './files.ts';
@@ -49,7 +50,8 @@ function planPresent(facts: HostFacts, settings: Settings, prepared: PreparedInp
   const enterprise = enterpriseOnlyProblem(emqxPackage.version);
   if (enterprise) throw new Error(enterprise);
   const { steps, packageStep, downgrade } = emqxPackageSteps(os, facts, settings, emqxPackage, prepared.packageContent);
-  const tls = prepared.tls;
+  // A renewed pair at the same paths needs only the node's PEM cache cleared (certificate-renewal.ts); the CA restarts.
+  const tls = { ...prepared.tls, files: prepared.tls.files.map((file) => ({ ...file, apply: emqxTlsApply([file.path], emqxTlsLayout).how === 'pem-cache-clean' ? ('reload' as const) : ('restart' as const) })) };
   if (prepared.cookie === undefined) throw new Error('planEmqx needs the cookie prepareEmqx chooses');
   const cookie = prepared.cookie;
   const nodeName = chooseNodeName(settings, facts);
@@ -81,6 +83,7 @@ function planPresent(facts: HostFacts, settings: Settings, prepared: PreparedInp
     ],
     downgrade: downgrade?.commands ?? [],
     restoreLeftBackups: false,
+    reload: (changedPaths) => emqxRenewalStep({ service: layout.service, active: facts.services[layout.service]?.active === 'active', node: nodeName, changedPaths, layout: emqxTlsLayout }),
   });
   // Written before the first file, removed by the restart: a cut-off run still restarts next time.
   if (marker) steps.splice(markerAt, 0, marker);

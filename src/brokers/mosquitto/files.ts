@@ -6,6 +6,7 @@ import { mosquittoLayout as layout } from './layout.ts';
 import { renderPasswordFile } from './password-file.ts';
 import { seededSalt } from '../prepared.ts';
 import { defaultIssuer, tlsFiles, tlsLayoutIn, type TlsFiles, type TlsIssuer } from '../../tls/server-files.ts';
+import { mosquittoTlsApply } from './certificate-renewal.ts';
 
 export const mosquittoTlsLayout = tlsLayoutIn(layout.tlsDir, layout.user);
 
@@ -66,8 +67,10 @@ export function mosquittoFiles(settings: Settings, facts: HostFacts, salt?: (nam
  */
 export function mosquittoFilesWithTls(settings: Settings, storedPasswd: string | null, salt: (name: string) => Buffer, tls: TlsFiles, paths: MosquittoConfigPaths = layout): TlsFiles {
   const owner = { owner: 'root', group: layout.user };
+  const servesWss = settings.listeners.wss !== undefined;
   const files: ManagedFile[] = [
-    ...tls.files,
+    // A renewed server certificate or key alone is picked up by SIGHUP (clients stay); the CA, or a wss listener, needs a restart.
+    ...tls.files.map((file): ManagedFile => ({ ...file, apply: mosquittoTlsApply({ changedPaths: [file.path], layout: mosquittoTlsLayout, servesWss }).how === 'reload' ? 'reload' : 'restart' })),
     // extraConfig may hold a secret (a bridge's remote_password): then the file is private and never diffed.
     settings.extraConfig.trim() === ''
       ? { path: layout.configFile, content: mosquittoConfig(settings, paths), mode: '0644', owner: 'root', group: 'root', apply: 'restart' }

@@ -14,7 +14,8 @@ import { servedPorts } from '../served-ports.ts';
 import { mosquittoFilesWithTls, mosquittoTlsLayout } from './files.ts';
 import type { PreparedInputs } from '../prepared.ts';
 import { mosquittoLayout as layout } from './layout.ts';
-import { checkedReloadStep } from './reload.ts';
+import { mosquittoTlsApply } from './certificate-renewal.ts';
+import { checkedReloadOrRestartCommand, checkedReloadStep } from './reload.ts';
 
 export function mosquittoFactQuery(): FactQuery {
   return {
@@ -72,7 +73,7 @@ function planPresent(facts: HostFacts, settings: Settings, prepared: PreparedInp
     restartChecks: [{ argv: ['systemctl', 'is-active', '--quiet', layout.service] }],
     downgrade,
     restoreLeftBackups: true,
-    reload: (changedPaths) => reloadStep(facts, changedPaths),
+    reload: (changedPaths) => reloadStep(facts, changedPaths, settings.listeners.wss !== undefined),
   });
   if (marker) steps.push(marker);
   steps.push(...fileSteps.map(({ step }) => step), ...handler);
@@ -86,17 +87,26 @@ function upgradeRollback(os: OsFamily, facts: HostFacts, previousVersion: string
 }
 
 /**
- * Users and ACL changed, nothing that needs a restart: SIGHUP re-reads them without dropping
- * clients, judged by the broker's own log; a stopped broker just gets started.
+ * Users, ACL or the server certificate and key changed, nothing that needs a restart: SIGHUP
+ * re-reads them without dropping clients, judged by the broker's own log; a stopped broker just
+ * gets started.
  */
-function reloadStep(facts: HostFacts, changedPaths: string[]): Step {
+function reloadStep(facts: HostFacts, changedPaths: string[], servesWss: boolean): Step {
   const service = facts.services[layout.service];
-  const reload = service?.active === 'active' ? checkedReloadStep(layout.service, `${changedPaths.join(', ')} changed`) : startStep();
+  const tls = mosquittoTlsApply({ changedPaths, layout: mosquittoTlsLayout, servesWss });
+  const tlsOnly = tls.how === 'reload' && changedPaths.every((path) => path === mosquittoTlsLayout.certFile || path === mosquittoTlsLayout.keyFile);
+  const reason = tlsOnly ? tls.reason : `${changedPaths.join(', ')} changed`;
+  const reload = service?.active === 'active' ? checkedReloadStep(layout.service, reason) : startStep();
   return {
     ...reload,
     commands: [...reload.commands, removeBackups(changedPaths), clearPendingRestart(layout.service)],
-    // A broker that refused or died on the new users or ACL comes back on the old ones.
-    rollback: [...changedPaths.map(restoreFile), { argv: ['systemctl', 'restart', layout.service] }, clearPendingRestart(layout.service)],
+    // A renewal that failed goes back to the previous pair by the same reload (clients stay); a
+    // broker that refused or died on the new users or ACL comes back on the old ones by a restart.
+    rollback: [
+      ...changedPaths.map(restoreFile),
+      tlsOnly && service?.active === 'active' ? checkedReloadOrRestartCommand(layout.service) : { argv: ['systemctl', 'restart', layout.service] },
+      clearPendingRestart(layout.service),
+    ],
   };
 }
 

@@ -1,4 +1,4 @@
-import { change, type Step } from '../../operations/step.ts';
+import { change, type Command, type Step } from '../../operations/step.ts';
 
 /**
  * SIGHUP makes Mosquitto re-read its password and ACL files, and `systemctl reload` succeeds
@@ -44,4 +44,20 @@ systemctl is-active --quiet "$svc"`;
  */
 export function checkedReloadStep(service: string, reason: string): Step {
   return change('reload', `reload:${service}`, `reload ${service}`, reason, [{ argv: ['sh', '-s', '--', service], stdin: checkedReloadScript }]);
+}
+
+/**
+ * The rollback of a reload that only renewed the server certificate and key: the previous pair is
+ * back on disk, and the same checked reload loads it, so the clients connected through it all stay
+ * (the lab showed a mismatched pair leaves the broker running but failing new handshakes until a
+ * good pair is loaded). Only when that reload fails too (the broker died) is it restarted.
+ */
+export function checkedReloadOrRestartCommand(service: string): Command {
+  const stdin = `checked_reload() {
+${checkedReloadScript}
+}
+if ( checked_reload "$1" ); then exit 0; fi
+echo "the reload onto the previous files failed: restarting $1" >&2
+systemctl restart "$1" && systemctl is-active --quiet "$1"`;
+  return { argv: ['sh', '-s', '--', service], stdin };
 }
