@@ -40,7 +40,8 @@ const prometheusSetup = [
   'mkdir -p /etc/systemd/system/prometheus.service.d',
   "printf '[Service]\\nPrivateUsers=false\\n' > /etc/systemd/system/prometheus.service.d/lab-container.conf",
   'systemctl daemon-reload',
-  'DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends prometheus >/dev/null',
+  // Waits for the dpkg lock (a lab host's own apt job may hold it) rather than failing on it.
+  'DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends -o DPkg::Lock::Timeout=120 prometheus >/dev/null',
   'cat > /etc/prometheus/prometheus.yml <<EOF',
   'global:',
   '  scrape_interval: 5s',
