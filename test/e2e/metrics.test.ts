@@ -91,6 +91,13 @@ describe('metrics: Prometheus scrapes a converged Mosquitto lab host', () => {
     const password = await onHost(host, ['cat', '/etc/prometheus/mqtt-exporter.password']);
     assert.ok(password.length >= 16 && !password.endsWith('\n'), 'the exporter reads the file verbatim: no trailing newline');
     assert.ok(!second.output.includes(password), 'the password is in no report');
+    const seenOnHost = await onHost(host, [
+      'sh',
+      '-c',
+      'tr "\\0" " " < /proc/$(systemctl show -p MainPID --value prometheus-mqtt-exporter)/cmdline; journalctl --no-pager -o cat -u prometheus-mqtt-exporter -u mosquitto',
+    ]);
+    assert.match(seenOnHost, /-treat-mqtt-password-as-file-name/, 'the exporter runs with the password read from its file');
+    assert.ok(!seenOnHost.includes(password), "the password is in neither the exporter's argv nor the journal");
     assert.match(await onHost(host, ['cat', '/etc/mosquitto/acl']), /user metrics-exporter\ntopic read \$SYS\/broker\/#\n/);
   });
 
