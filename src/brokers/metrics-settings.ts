@@ -18,7 +18,7 @@ export function checkMetricsSettings(settings: ParsedSettings, listenerNeeded: '
   const used = Object.entries(settings.listeners).find(([, port]) => port === metrics.port);
   if (used && settings.broker === 'mosquitto') errors.push(new InputError('settings.metrics.port', `port ${metrics.port} is already used by listener "${used[0]}"`));
   if (settings.broker === 'mosquitto') {
-    for (const [list, entries] of [['admins', settings.admins], ['users', settings.users]] as const) {
+    for (const [list, entries] of [['admins', settings.admins], ['users', settings.users], ['consumers', settings.consumers]] as const) {
       entries.forEach((entry, index) => {
         if (entry.name === metricsUserName) errors.push(new InputError(`settings.${list}[${index}].name`, `"${metricsUserName}" is the exporter's own user while metrics.enabled is on`));
       });

@@ -76,6 +76,7 @@ describe('metrics settings', () => {
 
   it("refuse a settings user with the exporter's name while metrics are on", () => {
     assert.match(inputError({ broker: 'mosquitto', users: [{ name: 'metrics-exporter', password: 'x' }], metrics: { enabled: true } }), /settings\.users\[0\]\.name/);
+    assert.match(inputError({ broker: 'mosquitto', consumers: [{ name: 'metrics-exporter', kind: 'generic', password: 'x', topics: ['a/#'] }], metrics: { enabled: true } }), /settings\.consumers\[0\]\.name/);
     assert.doesNotThrow(() => mosquittoSettings({ users: [{ name: 'metrics-exporter', password: 'x' }] }));
   });
 
