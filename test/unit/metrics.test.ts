@@ -1,6 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { emqxConfig } from '../../src/brokers/emqx/files.ts';
+import { runInstall } from '../../src/cli/install-command.ts';
 import { resolveSettings } from '../../src/brokers/load-settings.ts';
 import { exporterLayout } from '../../src/brokers/mosquitto/metrics.ts';
 import { planMosquitto as planMosquittoPure } from '../../src/brokers/mosquitto/plan.ts';
@@ -175,6 +179,30 @@ describe('Mosquitto metrics: the exporter', () => {
     assert.ok(commandsOf(plan(ufw, metricsOn())).includes('ufw allow 9641/tcp'));
     const open = mosquittoFacts('debian12', 'ufw\tactive\t22/tcp 1883/tcp 9641/tcp\n');
     assert.ok(commandsOf(plan(open, mosquittoSettings())).includes('ufw delete allow 9641/tcp'));
+  });
+});
+
+describe('Mosquitto metrics in a container', () => {
+  it('are refused with exit 2 before any engine is contacted: a container runs the broker alone', async () => {
+    const directory = mkdtempSync(join(tmpdir(), 'mp-metrics-'));
+    const settings = join(directory, 'settings.yaml');
+    writeFileSync(settings, 'broker: mosquitto\nadmins: [{ name: admin, password: correct-horse-1 }]\nmetrics: { enabled: true }\n');
+    const out: string[] = [];
+    const err: string[] = [];
+    let connections = 0;
+    // A Docker host over SSH and --dry-run: should the refusal ever go, the run still touches no engine (connect throws).
+    const code = await runInstall('mosquitto', ['--docker', '--docker-host', 'ssh://root@docker.invalid', '--dry-run', '--settings', settings], {
+      env: {},
+      print: (text) => out.push(text),
+      printError: (text) => err.push(text),
+      connect: async () => {
+        connections++;
+        throw new Error('no connection in this test');
+      },
+    });
+    assert.equal(code, 2, err.join('\n'));
+    assert.equal(connections, 0);
+    assert.match(err.join('\n'), /settings\.metrics\.enabled: a Mosquitto container gets no metrics exporter/);
   });
 });
 
