@@ -5,6 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { emqxConfig } from '../../src/brokers/emqx/files.ts';
 import { runInstall } from '../../src/cli/install-command.ts';
+import { defaultContainerOptions } from '../../src/container/desired.ts';
+import { desiredPulumiContainer } from '../../src/pulumi/container-files.ts';
 import { resolveSettings } from '../../src/brokers/load-settings.ts';
 import { exporterLayout } from '../../src/brokers/mosquitto/metrics.ts';
 import { planMosquitto as planMosquittoPure } from '../../src/brokers/mosquitto/plan.ts';
@@ -203,6 +205,11 @@ describe('Mosquitto metrics in a container', () => {
     assert.equal(code, 2, err.join('\n'));
     assert.equal(connections, 0);
     assert.match(err.join('\n'), /settings\.metrics\.enabled: a Mosquitto container gets no metrics exporter/);
+  });
+
+  it('are refused by the Pulumi container component too', () => {
+    assert.throws(() => desiredPulumiContainer(metricsOn(), { ...defaultContainerOptions('mosquitto'), image: 'eclipse-mosquitto:2.0.22' }, 'seed'), /settings\.metrics\.enabled: a Mosquitto container gets no metrics exporter/);
+    assert.doesNotThrow(() => desiredPulumiContainer(mosquittoSettings(), { ...defaultContainerOptions('mosquitto'), image: 'eclipse-mosquitto:2.0.22' }, 'seed'));
   });
 });
 
