@@ -11,6 +11,7 @@ import { resolveSettings } from '../../src/brokers/load-settings.ts';
 import { exporterLayout } from '../../src/brokers/mosquitto/metrics.ts';
 import { planMosquitto as planMosquittoPure } from '../../src/brokers/mosquitto/plan.ts';
 import { prepareMosquitto } from '../../src/brokers/mosquitto/prepare.ts';
+import { mosquittoRenderFiles } from '../../src/brokers/mosquitto/render-files.ts';
 import { metricsAccess } from '../../src/brokers/served-ports.ts';
 import type { HostFacts } from '../../src/facts/host-facts.ts';
 import { sha256 } from '../../src/operations/files.ts';
@@ -181,6 +182,17 @@ describe('Mosquitto metrics: the exporter', () => {
     assert.ok(commandsOf(plan(ufw, metricsOn())).includes('ufw allow 9641/tcp'));
     const open = mosquittoFacts('debian12', 'ufw\tactive\t22/tcp 1883/tcp 9641/tcp\n');
     assert.ok(commandsOf(plan(open, mosquittoSettings())).includes('ufw delete allow 9641/tcp'));
+  });
+});
+
+describe('Mosquitto metrics rendered with --render-to', () => {
+  it("adds the exporter's files, their password hashed into the passwd file under the exporter's user", () => {
+    const files = new Map(mosquittoRenderFiles(metricsOn(), () => drawn).map((file) => [file.path, file]));
+    assert.equal(files.get(exporterLayout.passwordFile)?.content, drawn);
+    assert.equal(files.get(exporterLayout.passwordFile)?.secret, true);
+    assert.match(files.get('/etc/mosquitto/passwd')!.content, /^metrics-exporter:\$7\$/m);
+    assert.ok(files.has(exporterLayout.configFile) && files.has(exporterLayout.defaultsFile));
+    assert.ok(!mosquittoRenderFiles(mosquittoSettings()).some((file) => file.path.startsWith('/etc/prometheus/')), 'metrics off: none of them');
   });
 });
 
