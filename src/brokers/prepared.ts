@@ -17,6 +17,8 @@ export interface PreparedInputs {
   cookie?: Secret;
   /** EMQX: the bytes of the --package file when this run uploads it (read by prepare, not while planning). */
   packageContent?: Buffer;
+  /** Mosquitto with metrics on: the exporter's broker password, kept from the host or drawn by prepare. */
+  metricsPassword?: Secret;
 }
 
 /** Salts derived from one drawn seed: a deterministic function, so the planner that calls it stays pure. */

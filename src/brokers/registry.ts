@@ -1,4 +1,3 @@
-import { emptyFacts } from '../facts/empty-facts.ts';
 import type { Settings } from '../settings/load.ts';
 import type { BrokerRole } from './broker-role.ts';
 import { gatherEmqxApiFacts } from './emqx/api-facts.ts';
@@ -8,7 +7,7 @@ import { emqxFactQuery, planEmqx } from './emqx/plan.ts';
 import { prepareEmqx } from './emqx/prepare.ts';
 import { emqxPersistenceWarnings } from './emqx/review.ts';
 import { emqxSettingsRules } from './emqx/settings.ts';
-import { mosquittoFiles } from './mosquitto/files.ts';
+import { mosquittoRenderFiles } from './mosquitto/render-files.ts';
 import { mosquittoFactQuery, planMosquitto } from './mosquitto/plan.ts';
 import { mosquittoSettingsRules } from './mosquitto/settings.ts';
 import { prepareMosquitto } from './mosquitto/prepare.ts';
@@ -20,7 +19,7 @@ const roles: Partial<Record<Settings['broker'], BrokerRole>> = {
     factQuery: mosquittoFactQuery,
     prepare: (facts, settings, options) => prepareMosquitto(facts, settings, options),
     plan: planMosquitto,
-    renderFiles: (settings) => mosquittoFiles(settings, emptyFacts()),
+    renderFiles: mosquittoRenderFiles,
   },
   emqx: {
     settings: emqxSettingsRules,

@@ -14,6 +14,10 @@ export async function runDockerInstall(broker: Settings['broker'], settings: Set
   const { containerLabel, convergeContainer, resolveImage, LOCAL_IMAGE } = await import('../container/converge.ts');
   const { defaultContainerOptions } = await import('../container/desired.ts');
   const defaults = defaultContainerOptions(broker, options.containerName);
+  // Mosquitto's metrics are a second service (the exporter) beside the broker on a host; a container runs the broker alone.
+  if (broker === 'mosquitto' && settings.metrics.enabled && settings.state === 'present') {
+    return refuseInput("settings.metrics.enabled: a Mosquitto container gets no metrics exporter (Debian's prometheus-mqtt-exporter runs beside the broker on a host); turn it off for --docker", environment, { installJson: options.json });
+  }
   let image: string;
   try {
     if (dockerHost.kind === 'ssh' && options.image === LOCAL_IMAGE) throw new InputError('--image', `"${LOCAL_IMAGE}" builds on this machine's engine only; give an image the Docker host has or can pull`);

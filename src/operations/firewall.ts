@@ -5,8 +5,9 @@ import { change, noChange, type Command, type Step } from './step.ts';
  * Ports either broker serves by convention. A port in this set that the settings no longer serve
  * is closed again, so the firewall lists exactly the served ones; ports outside it belong to
  * someone else (8080 is not here: neither broker serves it, and other services often do).
+ * 9641 is the Mosquitto metrics exporter's default port (metrics.port): closed when metrics go off.
  */
-export const brokerPortUniverse = [1883, 8883, 8083, 8084, 18083];
+export const brokerPortUniverse = [1883, 8883, 8083, 8084, 18083, 9641];
 
 /** Opens exactly the served ports in firewalld (runtime and permanent) or in an active ufw. */
 export function firewallStep(facts: HostFacts, servedPorts: number[], mode: 'auto' | 'off'): Step {

@@ -74,6 +74,7 @@ export function desiredPulumiContainer(settings: Settings, options: ContainerOpt
     throw new Error('EMQX containers are not supported by the Pulumi resource yet (users go through the REST API after start); use `install-emqx.mts --docker` or deployment "hosts"');
   }
   if (settings.tls) throw new Error('settings.tls: TLS listeners are not supported for containers yet; use a host');
+  if (settings.metrics.enabled) throw new Error("settings.metrics.enabled: a Mosquitto container gets no metrics exporter (Debian's prometheus-mqtt-exporter runs beside the broker on a host); use a host");
   const seeds = pulumiSeeds(settings, seed);
   return desiredMosquittoContainer(settings, options, null, seeds.salt, { stored: null, generate: seeds.generateHealthPassword });
 }

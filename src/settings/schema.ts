@@ -171,6 +171,31 @@ export const settingsSchema = z
       })
       .strict()
       .optional(),
+    /**
+     * Prometheus metrics (docs/metrics.md). Off by default: on Mosquitto it installs and runs a second
+     * package and service (Debian's prometheus-mqtt-exporter) with its own broker user, and opens one
+     * more port; a deployment nobody scrapes should not carry them. EMQX serves its endpoint anyway.
+     */
+    metrics: z
+      .object({
+        /** Mosquitto: install and run prometheus-mqtt-exporter fed from $SYS (Debian family only); EMQX: render its prometheus block. */
+        enabled: z.boolean().default(false),
+        /** Mosquitto: the exporter's port. 9641 is the exporter's own default (its registered port); EMQX serves on the dashboard port instead. */
+        port: port.default(9641),
+        /**
+         * CIDRs (or single addresses) of the Prometheus servers. Only they get the metrics port through the
+         * firewall; empty (the default) opens it to no one, so only a scraper on the host itself, or one
+         * behind a firewall we do not manage, reaches it: an exporter is never exposed by accident.
+         */
+        scrapers: z.array(z.string().min(1).max(64)).max(64).default([]),
+        /**
+         * EMQX only: `prometheus.enable_basic_auth`. On by default: EMQX's endpoint (on the dashboard
+         * port, which admins reach too) otherwise answers anyone; Prometheus then scrapes with an API key.
+         */
+        emqxBasicAuth: z.boolean().default(true),
+      })
+      .strict()
+      .default({ enabled: false, port: 9641, scrapers: [], emqxBasicAuth: true }),
     /** `auto` opens the served ports in firewalld or ufw when one is running; `off` leaves the firewall alone. */
     firewall: z.enum(['auto', 'off']).default('auto'),
     /** Replace a shipped template with your own: config file name → path of a handlebars file. */

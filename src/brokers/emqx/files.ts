@@ -66,10 +66,24 @@ export function emqxConfig(settings: Settings, node: EmqxNode): string {
         dashboard !== undefined
           ? { bind: String(dashboard), comment: `Served on port ${dashboard} (settings.listeners.dashboard).` }
           : { bind: `"127.0.0.1:${layout.defaultDashboardPort}"`, comment: 'Not served (no dashboard listener in the settings): loopback only, for mqtt-provision.' },
+      prometheus: emqxPrometheus(settings),
       extraConfig: settings.extraConfig.trimEnd(),
     },
     settings.templates,
   );
+}
+
+/**
+ * The `prometheus` block when metrics are on. The endpoint answers whether or not it is rendered;
+ * what the settings decide is whether it asks for credentials (security/0 in
+ * apps/emqx_prometheus/src/emqx_prometheus_api.erl: basicAuth or bearerAuth when enable_basic_auth
+ * is true, none otherwise; EMQX's default is false).
+ */
+function emqxPrometheus(settings: Settings): { basicAuth: boolean; comment: string } | null {
+  if (!settings.metrics.enabled) return null;
+  return settings.metrics.emqxBasicAuth
+    ? { basicAuth: true, comment: 'Basic auth on: scrape with an API key as user name and its secret as password.' }
+    : { basicAuth: false, comment: 'Basic auth off (metrics.emqxBasicAuth): anyone who reaches the dashboard port may read it.' };
 }
 
 /** emqx.conf holds the cookie, so it is a secret file: readable by the emqx group, never diffed. */

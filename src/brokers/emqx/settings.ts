@@ -6,6 +6,7 @@ import type { BrokerSettingsRules } from '../../settings/broker-rules.ts';
 import { InputError } from '../../settings/input-error.ts';
 import type { Credential, SettingsOverrides } from '../../settings/load.ts';
 import { emqxCookiePattern, type ParsedSettings } from '../../settings/schema.ts';
+import { checkMetricsSettings } from '../metrics-settings.ts';
 import { emqxLayout } from './layout.ts';
 import { versionFromPackageName } from './package-source.ts';
 import { atLeast, emqxFeatures, enterpriseOnlyProblem, minimumEmqxVersion, parseEmqxVersion } from './version.ts';
@@ -139,7 +140,10 @@ function checkPackage(path: string, version: string, errors: InputError[]): void
 export const emqxSettingsRules: BrokerSettingsRules = {
   listeners: ['mqtt', 'websocket', 'mqtts', 'wss', 'dashboard'],
   templateNames: ['emqx.conf'],
-  resolve: (settings, overrides, baseDir, errors) => ({ emqx: resolveEmqxSettings(settings, overrides, baseDir, errors) }),
+  resolve: (settings, overrides, baseDir, errors) => {
+    checkMetricsSettings(settings, 'dashboard', errors);
+    return { emqx: resolveEmqxSettings(settings, overrides, baseDir, errors) };
+  },
   // EMQX's dashboard refuses some names and weak passwords.
   adminProblems: dashboardAdminProblems,
 };

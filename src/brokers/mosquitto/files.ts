@@ -3,6 +3,8 @@ import type { ManagedFile } from '../../operations/managed-file.ts';
 import { renderTemplate } from '../../render/render-template.ts';
 import { clientUsers, type Settings } from '../../settings/load.ts';
 import { mosquittoLayout as layout } from './layout.ts';
+import { metricsCredential } from './metrics.ts';
+import type { Secret } from '../../secret.ts';
 import { renderPasswordFile } from './password-file.ts';
 import { seededSalt } from '../prepared.ts';
 import { defaultIssuer, tlsFiles, tlsLayoutIn, type TlsFiles, type TlsIssuer } from '../../tls/server-files.ts';
@@ -65,9 +67,11 @@ export function mosquittoFiles(settings: Settings, facts: HostFacts, salt?: (nam
  * `reissue` says why the server certificate is issued on this run. Pure: `tls` and `salt` come
  * from the prepare phase; `storedPasswd` (the file as it is) keeps the hashes that still match.
  */
-export function mosquittoFilesWithTls(settings: Settings, storedPasswd: string | null, salt: (name: string) => Buffer, tls: TlsFiles, paths: MosquittoConfigPaths = layout): TlsFiles {
+export function mosquittoFilesWithTls(settings: Settings, storedPasswd: string | null, salt: (name: string) => Buffer, tls: TlsFiles, paths: MosquittoConfigPaths = layout, metricsPassword?: Secret): TlsFiles {
   const owner = { owner: 'root', group: layout.user };
   const servesWss = settings.listeners.wss !== undefined;
+  // The exporter's user (metrics on): read-only on $SYS/broker/#, nothing else.
+  const metrics = metricsCredential(settings, metricsPassword);
   const files: ManagedFile[] = [
     // A renewed server certificate or key alone is picked up by SIGHUP (clients stay); the CA, or a wss listener, needs a restart.
     ...tls.files.map((file): ManagedFile => ({ ...file, apply: mosquittoTlsApply({ changedPaths: [file.path], layout: mosquittoTlsLayout, servesWss }).how === 'reload' ? 'reload' : 'restart' })),
@@ -77,7 +81,7 @@ export function mosquittoFilesWithTls(settings: Settings, storedPasswd: string |
       : { path: layout.configFile, content: mosquittoConfig(settings, paths), mode: '0640', owner: 'root', group: layout.user, secret: true, apply: 'restart' },
     {
       path: layout.passwordFile,
-      content: renderPasswordFile([...settings.admins, ...clientUsers(settings)], storedPasswd, salt),
+      content: renderPasswordFile([...settings.admins, ...clientUsers(settings), ...(metrics ? [metrics] : [])], storedPasswd, salt),
       mode: '0640',
       ...owner,
       secret: true,
@@ -85,7 +89,7 @@ export function mosquittoFilesWithTls(settings: Settings, storedPasswd: string |
     },
     {
       path: layout.aclFile,
-      content: renderTemplate('mosquitto-acl', { admins: settings.admins, users: clientUsers(settings) }, settings.templates),
+      content: renderTemplate('mosquitto-acl', { admins: settings.admins, users: clientUsers(settings), metrics: metrics ? { name: metrics.name } : null }, settings.templates),
       mode: '0640',
       ...owner,
       apply: 'reload',

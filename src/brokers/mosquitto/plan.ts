@@ -10,19 +10,20 @@ import { change, noChange, type Command, type Step } from '../../operations/step
 import { osFamilyOf, type OsFamily } from '../../os/os-family.ts';
 import { restoreUpgradeBackupCommand, upgradeBackupCommand } from './backup.ts';
 import type { Settings } from '../../settings/load.ts';
-import { servedPorts } from '../served-ports.ts';
+import { metricsAccess, servedPorts } from '../served-ports.ts';
 import { mosquittoFilesWithTls, mosquittoTlsLayout } from './files.ts';
 import type { PreparedInputs } from '../prepared.ts';
 import { mosquittoLayout as layout } from './layout.ts';
 import { mosquittoTlsApply } from './certificate-renewal.ts';
 import { checkedReloadOrRestartCommand, checkedReloadStep } from './reload.ts';
+import { exporterAbsentSteps, exporterFiles, exporterLayout, exporterPresentSteps } from './metrics.ts';
 
 export function mosquittoFactQuery(): FactQuery {
   return {
-    packages: [layout.packageName],
-    files: [layout.configFile, layout.passwordFile, layout.aclFile, pendingRestartMarker(layout.service), mosquittoTlsLayout.caFile, mosquittoTlsLayout.certFile, mosquittoTlsLayout.keyFile],
+    packages: [layout.packageName, exporterLayout.packageName],
+    files: [layout.configFile, layout.passwordFile, layout.aclFile, pendingRestartMarker(layout.service), mosquittoTlsLayout.caFile, mosquittoTlsLayout.certFile, mosquittoTlsLayout.keyFile, ...exporterFiles],
     directories: [layout.dataDir, layout.tlsDir],
-    services: [layout.service],
+    services: [layout.service, exporterLayout.service],
   };
 }
 
@@ -58,7 +59,7 @@ function planPresent(facts: HostFacts, settings: Settings, prepared: PreparedInp
   const dataDir = { path: layout.dataDir, owner: layout.user, group: layout.user, mode: '0750' };
   steps.push(directoryStep(facts, dataDir, packages.change && installed ? 'the package change' : undefined));
 
-  const { files, reissue } = mosquittoFilesWithTls(settings, facts.files[layout.passwordFile]?.content ?? null, prepared.salt, prepared.tls);
+  const { files, reissue } = mosquittoFilesWithTls(settings, facts.files[layout.passwordFile]?.content ?? null, prepared.salt, prepared.tls, layout, prepared.metricsPassword);
   if (files.some((file) => file.path.startsWith(`${layout.tlsDir}/`))) {
     steps.push(directoryStep(facts, { path: layout.tlsDir, owner: 'root', group: layout.user, mode: '0750' }));
   }
@@ -77,8 +78,18 @@ function planPresent(facts: HostFacts, settings: Settings, prepared: PreparedInp
   });
   if (marker) steps.push(marker);
   steps.push(...fileSteps.map(({ step }) => step), ...handler);
-  steps.push(firewallStep(facts, servedPorts(settings), settings.firewall));
+  // The exporter after the broker's reload, which gives it its user; off, one we configured goes.
+  steps.push(...(settings.metrics.enabled ? exporterPresentSteps(os, facts, settings, prepared.metricsPassword) : exporterAbsentSteps(os, facts, false)));
+  steps.push(firewallStep(facts, firewallPorts(settings), settings.firewall));
   return steps;
+}
+
+/**
+ * The firewall step here still takes plain ports (access2 gives it ListenerAccess entries): until
+ * both land, the metrics port is opened plainly and `metrics.scrapers` is not enforced by it.
+ */
+function firewallPorts(settings: Settings): number[] {
+  return [...servedPorts(settings), ...metricsAccess(settings).map((access) => access.port)].sort((a, b) => a - b);
 }
 
 /** Puts the package version that was running back, then the data backed up before the change. */
@@ -133,6 +144,7 @@ function planAbsent(facts: HostFacts, settings: Settings): Step[] {
     packagesAbsentStep(os, facts, [layout.packageName], settings.purgeData),
   ];
   if (settings.purgeData) steps.push(dataPurgedStep(facts, layout.dataDir));
+  steps.push(...exporterAbsentSteps(os, facts, settings.purgeData));
   steps.push(firewallStep(facts, [], settings.firewall));
   return steps;
 }
