@@ -5,6 +5,7 @@ import { clientUsers, type Settings } from '../../settings/load.ts';
 import { mosquittoLayout as layout } from './layout.ts';
 import { renderPasswordFile } from './password-file.ts';
 import { seededSalt } from '../prepared.ts';
+import { listenerBinds } from '../served-ports.ts';
 import { defaultIssuer, tlsFiles, tlsLayoutIn, type TlsFiles, type TlsIssuer } from '../../tls/server-files.ts';
 
 export const mosquittoTlsLayout = tlsLayoutIn(layout.tlsDir, layout.user);
@@ -31,6 +32,8 @@ export function mosquittoConfig(settings: Settings, paths: MosquittoConfigPaths 
     'mosquitto.conf',
     {
       listeners: settings.listeners,
+      // `listener PORT ADDRESS`: only that local address (settings.listenerAccess.<name>.bind).
+      bind: listenerBinds(settings),
       session: settings.session,
       persistence: settings.persistence,
       persistentClientExpiration: persistentClientExpiration(settings),

@@ -10,7 +10,7 @@ import { change, noChange, type Command, type Step } from '../../operations/step
 import { osFamilyOf, type OsFamily } from '../../os/os-family.ts';
 import { restoreUpgradeBackupCommand, upgradeBackupCommand } from './backup.ts';
 import type { Settings } from '../../settings/load.ts';
-import { servedPorts } from '../served-ports.ts';
+import { listenerAccess } from '../served-ports.ts';
 import { mosquittoFilesWithTls, mosquittoTlsLayout } from './files.ts';
 import type { PreparedInputs } from '../prepared.ts';
 import { mosquittoLayout as layout } from './layout.ts';
@@ -76,7 +76,7 @@ function planPresent(facts: HostFacts, settings: Settings, prepared: PreparedInp
   });
   if (marker) steps.push(marker);
   steps.push(...fileSteps.map(({ step }) => step), ...handler);
-  steps.push(firewallStep(facts, servedPorts(settings), settings.firewall));
+  steps.push(firewallStep(facts, listenerAccess(settings), settings.firewall));
   return steps;
 }
 
