@@ -121,3 +121,47 @@ describe('listeners restricted by source (listenerAccess) on a firewalld host', 
     assert.deepEqual((await converge(host, 'broker: mosquitto\nlisteners: { mqtt: 1883 }\n')).changed, []);
   });
 });
+
+// The same on Debian 12 with ufw (issue 24 item 3, "ufw from"): the lab has no ufw image, so the
+// test installs ufw from Debian's mirror on a base lab host and enables it, SSH allowed first.
+describe('listeners restricted by source (listenerAccess) on a ufw host', { timeout: SETUP_TIMEOUT + TEST_TIMEOUT }, () => {
+  let host: LabHost;
+  let gateway: string;
+
+  before(async () => {
+    await ensureLabKey();
+    await ensureLabImage('base');
+    [host] = (await startLabHosts({ count: 1, variant: 'base', prefix: 'mp-e2e-access-ufw', publish: [1883] })) as [LabHost];
+    gateway = execFileSync('docker', ['inspect', '-f', '{{range .NetworkSettings.Networks}}{{.Gateway}}{{end}}', host.name], { encoding: 'utf8' }).trim();
+    await onHost(host, ['sh', '-c', 'apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q ufw >/dev/null && ufw allow 22/tcp >/dev/null && ufw --force enable']);
+  }, { timeout: SETUP_TIMEOUT });
+  after(async () => {
+    if (host) await stopLabHosts([host.name]);
+  });
+
+  it('admits a range holding the client with a from rule, refuses new clients once it does not, and opens again', { timeout: TEST_TIMEOUT }, async (t) => {
+    const url = `mqtt://127.0.0.1:${host.ports[1883]}`;
+    const ufwRules = async () => (await onHost(host, ['ufw', 'status'])).split('\n').filter((line) => /^1883/.test(line)).map((line) => line.replace(/\s{2,}/g, ' ').trim());
+    const restricted = (allowFrom: string[]) => `broker: mosquitto\nlisteners: { mqtt: 1883 }\nlistenerAccess:\n  mqtt:\n    allowFrom: [${allowFrom.join(', ')}]\n`;
+
+    const first = await converge(host, restricted([elsewhere, gateway]));
+    assert.ok(first.changed.includes('firewall'), first.output);
+    assert.deepEqual((await ufwRules()).sort(), [`1883/tcp ALLOW ${elsewhere}`, `1883/tcp ALLOW ${gateway}`].sort(), 'from rules only, no plain 1883/tcp');
+    assert.equal(await roundTrip(url, login), 'hello from mqtt-provision');
+    assert.deepEqual((await converge(host, restricted([gateway, elsewhere]))).changed, []);
+
+    assert.deepEqual((await converge(host, restricted([elsewhere]))).changed, ['firewall']);
+    assert.deepEqual(await ufwRules(), [`1883/tcp ALLOW ${elsewhere}`]);
+    // ufw drops (no reset): the new client gets no answer at all.
+    const refused = await newClientOutcome(url);
+    assert.notEqual(refused, 'accepted', `a new client from ${gateway} must not get in`);
+    t.diagnostic(`new client from ${gateway} while restricted to ${elsewhere}: ${refused}`);
+    assert.deepEqual((await converge(host, restricted([elsewhere]))).changed, []);
+
+    const open = await converge(host, 'broker: mosquitto\nlisteners: { mqtt: 1883 }\n');
+    assert.deepEqual(open.changed, ['firewall'], open.output);
+    assert.deepEqual(await ufwRules(), ['1883/tcp ALLOW Anywhere', '1883/tcp (v6) ALLOW Anywhere (v6)']);
+    assert.equal(await roundTrip(url, login), 'hello from mqtt-provision');
+    assert.deepEqual((await converge(host, 'broker: mosquitto\nlisteners: { mqtt: 1883 }\n')).changed, []);
+  });
+});
