@@ -26,8 +26,9 @@ export function firewallStep(facts: HostFacts, wanted: ListenerAccess[], mode: '
   if (facts.firewalld?.running) {
     const { runtimePorts, permanentPorts, runtimeRichRules = '', permanentRichRules = '' } = facts.firewalld;
     const commands = firewalldSourceCommands({ ports: runtimePorts, richRules: runtimeRichRules }, { ports: permanentPorts, richRules: permanentRichRules }, wanted);
-    if (commands.length === 0) return noChange('firewall', id, title, 'firewalld already admits exactly these sources to these ports');
-    return change('firewall', id, title, 'firewalld ports or rich rules differ', commands);
+    const note = serviceWarnings(wanted, [...(facts.firewalld.runtimeServices ?? []), ...(facts.firewalld.permanentServices ?? [])]);
+    if (commands.length === 0) return noChange('firewall', id, title, `firewalld already admits exactly these sources to these ports${note}`);
+    return change('firewall', id, title, `firewalld ports or rich rules differ${note}`, commands);
   }
   if (facts.ufw?.active) {
     // Without the listing (an older probe's facts) the plain ports are all that is known.
@@ -43,3 +44,17 @@ export function firewallStep(facts: HostFacts, wanted: ListenerAccess[], mode: '
 function ufwListing(ports: string[]): string {
   return ['To                         Action      From', '--                         ------      ----', ...ports.map((port) => `${port.padEnd(27)}ALLOW       Anywhere`)].join('\n');
 }
+
+/** firewalld's own services for MQTT (ports 1883 and 8883 in firewalld 1.3's services/mqtt*.xml). */
+const mqttServices: Record<string, number> = { mqtt: 1883, 'mqtt-tls': 8883 };
+
+/**
+ * A zone service opening a restricted port admits everyone whatever our rich rules say. It is not
+ * ours (an admin enabled it), so it is left alone and named in the step's reason instead.
+ */
+function serviceWarnings(wanted: ListenerAccess[], services: string[]): string {
+  const restricted = new Set(wanted.filter((access) => access.allowFrom !== null).map((access) => access.port));
+  const open = [...new Set(services)].filter((service) => restricted.has(mqttServices[service] ?? -1));
+  return open.map((service) => `; warning: firewalld service "${service}" opens ${mqttServices[service]}/tcp to everyone, so allowFrom is not enforced there (left alone: not ours)`).join('');
+}
+

@@ -93,6 +93,16 @@ describe('listener access (settings.listenerAccess)', () => {
     assert.deepEqual(commandsOf(planMosquitto(ufwHost(done), mosquittoSettings(plantOnly), fixedSalt())), []);
   });
 
+  it('firewalld: names the zone service "mqtt" that opens a restricted port to everyone, and leaves it alone', () => {
+    const base = mosquittoFacts('rocky9', `firewalld\trunning\t8083/tcp\t8083/tcp\tssh mqtt\tssh mqtt\nfirewalldrule\truntime\t${rule('10.20.0.0/16')}\nfirewalldrule\truntime\t${rule('192.0.2.7/32')}\nfirewalldrule\tpermanent\t${rule('10.20.0.0/16')}\nfirewalldrule\tpermanent\t${rule('192.0.2.7/32')}\n`);
+    const step = firewallStep(base, listenerAccess(mosquittoSettings(plantOnly)), 'auto');
+    assert.equal(step.change, false);
+    assert.match(step.reason, /warning: firewalld service "mqtt" opens 1883\/tcp to everyone/);
+    const open = firewallStep(base, listenerAccess(mosquittoSettings({ listeners: plantOnly.listeners })), 'auto');
+    assert.doesNotMatch(open.reason, /warning/, 'an open port needs no warning');
+    assert.ok(open.commands.every(({ argv }) => !argv.some((arg) => arg.includes('service'))), 'the service is never removed');
+  });
+
   it('firewall off: nothing, whatever the firewall lists', () => {
     const step = firewallStep(firewalldHost('', []), listenerAccess(mosquittoSettings({ listeners: { mqtt: 1883 } })), 'off');
     assert.equal(step.change, false);
