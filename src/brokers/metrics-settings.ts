@@ -1,4 +1,4 @@
-import { parseSourceRange } from '../operations/source-ranges.ts';
+import { parseSourceRange } from '../settings/source-ranges.ts';
 import { InputError } from '../settings/input-error.ts';
 import type { ParsedSettings } from '../settings/schema.ts';
 

@@ -137,4 +137,8 @@ export function refuseTls(settings: Settings): void {
   if (settings.listeners.mqtts !== undefined || settings.listeners.wss !== undefined || settings.tls !== undefined) {
     throw new Error('TLS listeners (mqtts, wss) are supported on SSH hosts only, not with --docker yet');
   }
+  // Also host-only: a bind address names the host's NIC (the container has its own), and allowFrom needs the host's firewall.
+  if (Object.values(settings.listenerAccess).some((access) => access !== undefined)) {
+    throw new Error('settings.listenerAccess (bind, allowFrom) is supported on SSH hosts only, not with --docker: publish the ports on one address with --bind instead');
+  }
 }

@@ -34,11 +34,20 @@ export interface FirewalldFact {
   running: boolean;
   runtimePorts: string[];
   permanentPorts: string[];
+  /** `rich rules` of the default zone, one per line as firewall-cmd lists them (runtime view); absent when the probe did not say. */
+  runtimeRichRules?: string;
+  permanentRichRules?: string;
+  /** `services` of the default zone (firewalld's `mqtt` and `mqtt-tls` open 1883 and 8883 to everyone). */
+  runtimeServices?: string[];
+  permanentServices?: string[];
 }
 
 export interface UfwFact {
   active: boolean;
+  /** Ports open to everyone (`1883/tcp ALLOW Anywhere`); a rule restricted by source does not count. */
   allowedPorts: string[];
+  /** The whole `ufw status` listing, for the rules restricted by source; absent when the probe did not say. */
+  status?: string;
 }
 
 export interface HostFacts {

@@ -50,10 +50,24 @@ export function parseProbeOutput(output: string, query: FactQuery): HostFacts {
           running: fields[0] === 'running',
           runtimePorts: words(fields[1]),
           permanentPorts: words(fields[2]),
+          runtimeRichRules: '',
+          permanentRichRules: '',
+          runtimeServices: words(fields[3]),
+          permanentServices: words(fields[4]),
         };
         break;
+      case 'firewalldrule':
+        // One rich rule per line, after the `firewalld` line; its text is kept as listed (removal matches it).
+        if (facts.firewalld) {
+          const key = fields[0] === 'permanent' ? 'permanentRichRules' : 'runtimeRichRules';
+          facts.firewalld[key] = `${facts.firewalld[key] ?? ''}${fields.slice(1).join('\t')}\n`;
+        }
+        break;
       case 'ufw':
-        facts.ufw = { active: fields[0] === 'active', allowedPorts: words(fields[1]) };
+        facts.ufw = { active: fields[0] === 'active', allowedPorts: words(fields[1]), ...(fields[0] === 'active' ? { status: '' } : {}) };
+        break;
+      case 'ufwline':
+        if (facts.ufw?.status !== undefined) facts.ufw.status += `${fields.join('\t')}\n`;
         break;
       case 'epel':
         facts.epelConfigured = true;

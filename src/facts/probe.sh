@@ -53,14 +53,23 @@ for arg in "$@"; do
   esac
 done
 # firewall-cmd is Python and takes ~0.4 s a call: systemd says whether the daemon runs, and
-# firewall-cmd is asked only for the ports (on a host where firewalld is installed but off, not at all).
+# firewall-cmd is asked once per view (runtime, permanent) with --list-all, which holds the default
+# zone's ports, services and rich rules (on a host where firewalld is installed but off, not at all).
 firewalld_running() {
   if command -v systemctl >/dev/null 2>&1; then systemctl is-active --quiet firewalld 2>/dev/null
   else [ "$(firewall-cmd --state 2>/dev/null)" = running ]; fi
 }
 if command -v firewall-cmd >/dev/null 2>&1; then
   if firewalld_running; then
-    emit "firewalld${tab}running${tab}$(firewall-cmd --list-ports)${tab}$(firewall-cmd --permanent --list-ports)"
+    rt=$(firewall-cmd --list-all 2>/dev/null); pm=$(firewall-cmd --permanent --list-all 2>/dev/null)
+    zonefield() { printf '%s\n' "$1" | sed -n "s/^[[:space:]]*$2:[[:space:]]*//p" | head -n 1; }
+    emit "firewalld${tab}running${tab}$(zonefield "$rt" ports)${tab}$(zonefield "$pm" ports)${tab}$(zonefield "$rt" services)${tab}$(zonefield "$pm" services)"
+    # Rich rules come last in --list-all, one per line after "rich rules:".
+    for view in runtime permanent; do
+      if [ "$view" = runtime ]; then text=$rt; else text=$pm; fi
+      printf '%s\n' "$text" | sed -n '/^[[:space:]]*rich rules:/,$p' | sed '1d; s/^[[:space:]]*//; /^$/d' |
+        while IFS= read -r rule; do emit "firewalldrule${tab}${view}${tab}${rule}"; done
+    done
   else
     emit "firewalld${tab}stopped"
   fi
@@ -68,7 +77,11 @@ fi
 if command -v ufw >/dev/null 2>&1; then
   status=$(ufw status 2>/dev/null)
   case "$status" in
-    "Status: active"*) emit "ufw${tab}active${tab}$(printf '%s\n' "$status" | awk '$2 == "ALLOW" && $1 ~ /^[0-9]+\/tcp$/ {print $1}' | sort -u | tr '\n' ' ')" ;;
+    # Ports open to everyone: `1883/tcp ALLOW Anywhere`, not `1883/tcp ALLOW 10.0.0.0/8` (restricted by
+    # source). The whole listing follows, line by line, for the rules restricted by source.
+    "Status: active"*)
+      emit "ufw${tab}active${tab}$(printf '%s\n' "$status" | awk '$2 == "ALLOW" && $3 == "Anywhere" && $1 ~ /^[0-9]+\/tcp$/ {print $1}' | sort -u | tr '\n' ' ')"
+      printf '%s\n' "$status" | while IFS= read -r line; do emit "ufwline${tab}${line}"; done ;;
     *) emit "ufw${tab}inactive" ;;
   esac
 fi

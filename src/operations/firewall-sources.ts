@@ -1,5 +1,5 @@
 import { brokerPortUniverse } from './firewall.ts';
-import { parseSourceRange, ufwSpelling, type SourceRange } from './source-ranges.ts';
+import { parseSourceRange, ufwSpelling, type SourceRange } from '../settings/source-ranges.ts';
 import type { Command } from './step.ts';
 
 /**

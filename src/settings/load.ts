@@ -6,6 +6,7 @@ import type { BrokerSettingsRulesFor } from './broker-rules.ts';
 import { resolveTlsSettings, type TlsSettings } from './tls-settings.ts';
 import { consumerUsers, resolveConsumers, type Consumer } from './consumers.ts';
 import { InputError, InputErrors } from './input-error.ts';
+import { checkListenerAccess } from './listener-access.ts';
 import { checkSecretValue, inputCaps, readInputText, readSecretFile } from './input-file.ts';
 import { maxUsers, settingsSchema, type ParsedSettings, type SettingsInput } from './schema.ts';
 import { closestKey, knownKeysAt } from './suggest.ts';
@@ -78,6 +79,7 @@ export function resolveSettingsWith(rulesFor: BrokerSettingsRulesFor, raw: unkno
   const rules = rulesFor(settings.broker);
   const errors: InputError[] = [];
   checkListeners(settings, rules.listeners, errors);
+  checkListenerAccess(settings, errors);
   const admins = resolveCredentials(settings.admins, 'admins', baseDir, errors);
   const users = resolveCredentials(settings.users, 'users', baseDir, errors).map((credential, index) => ({
     ...credential,

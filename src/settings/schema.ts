@@ -75,6 +75,24 @@ export const emqxCookiePattern = /^[A-Za-z0-9_.+=-]{16,255}$/;
 
 export const listenerNames = ['mqtt', 'websocket', 'mqtts', 'wss', 'dashboard'] as const;
 
+/** One listener's `listenerAccess` entry; see the block's comment in settingsSchema. */
+const listenerAccess = z
+  .object({
+    /** One local address to listen on (e.g. the plant NIC's); default all addresses (0.0.0.0 and ::). */
+    bind: z.string().min(1).max(64).optional(),
+    /**
+     * CIDRs or single addresses the firewall admits to this port (firewalld rich rules, ufw `from`
+     * rules); default anyone. Connections already open when a range is removed stay open (both
+     * firewalls accept established traffic first): a broker restart cuts them.
+     */
+    allowFrom: z
+      .array(z.string().min(1).max(64))
+      .min(1, 'must list at least one range; to serve no one remove the listener, or bind it to 127.0.0.1')
+      .max(256)
+      .optional(),
+  })
+  .strict();
+
 export const settingsSchema = z
   .object({
     broker: z.enum(['mosquitto', 'emqx']),
@@ -94,6 +112,23 @@ export const settingsSchema = z
       })
       .strict()
       .default({ mqtt: 1883 }),
+    /**
+     * Per listener (same names as `listeners`): where it listens and who may reach it. A separate
+     * block, not a new form of `listeners`, because `listeners` stays name → port everywhere it is
+     * read (front doors, consumers, status, the Pulumi `listeners` output) and every existing file
+     * stays valid. Absent means what the tool always did: all addresses, open to anyone — a broker
+     * is useless to clients the firewall refuses, and only the operator knows the plant network.
+     */
+    listenerAccess: z
+      .object({
+        mqtt: listenerAccess.optional(),
+        websocket: listenerAccess.optional(),
+        mqtts: listenerAccess.optional(),
+        wss: listenerAccess.optional(),
+        dashboard: listenerAccess.optional(),
+      })
+      .strict()
+      .default({}),
     session: z
       .object({
         /** Keep the sessions of clean-session=false clients, so an offline subscriber's QoS 1 messages wait for it. */

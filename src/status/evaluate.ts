@@ -5,6 +5,7 @@ import { mosquittoTlsLayout } from '../brokers/mosquitto/files.ts';
 import { mosquittoLayout } from '../brokers/mosquitto/layout.ts';
 import { servedPorts } from '../brokers/served-ports.ts';
 import type { HostFacts } from '../facts/host-facts.ts';
+import { parseRichRules, parseUfwStatus } from '../operations/firewall-sources.ts';
 import type { Step } from '../operations/step.ts';
 import type { Settings } from '../settings/load.ts';
 import type { StatusFacts, StatusProbeQuery } from './status-facts.ts';
@@ -95,10 +96,12 @@ export function evaluateStatus(input: {
 
   let firewall: TargetStatus['firewall'] = null;
   if (settings.firewall === 'auto' && facts.firewalld?.running) {
-    const open = ports(facts.firewalld.runtimePorts);
+    // A port restricted by source (settings.listenerAccess) is open through its rich rules, not as a plain port.
+    const open = [...new Set([...ports(facts.firewalld.runtimePorts), ...parseRichRules(facts.firewalld.runtimeRichRules ?? '').map((rule) => rule.port)])];
     firewall = { kind: 'firewalld', open, missing: wantedPorts.filter((port) => !open.includes(port)) };
   } else if (settings.firewall === 'auto' && facts.ufw?.active) {
-    const open = ports(facts.ufw.allowedPorts);
+    const restricted = parseUfwStatus(facts.ufw.status ?? '').filter((rule) => rule.action === 'ALLOW' && rule.proto === 'tcp').map((rule) => rule.port);
+    const open = [...new Set([...ports(facts.ufw.allowedPorts), ...restricted])];
     firewall = { kind: 'ufw', open, missing: wantedPorts.filter((port) => !open.includes(port)) };
   }
   if (firewall && firewall.missing.length > 0) problems.push(`${firewall.kind} does not open ${firewall.missing.join(', ')}`);

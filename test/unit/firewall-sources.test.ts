@@ -9,7 +9,7 @@ import {
   type FirewalldView,
   type ListenerAccess,
 } from '../../src/operations/firewall-sources.ts';
-import { parseSourceRange, type SourceRange } from '../../src/operations/source-ranges.ts';
+import { parseSourceRange, type SourceRange } from '../../src/settings/source-ranges.ts';
 import type { Command } from '../../src/operations/step.ts';
 
 // Issue 24 item 3. Listings below were recorded on the lab hosts (rhel-firewalld: firewalld 1.3;

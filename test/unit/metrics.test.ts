@@ -177,11 +177,16 @@ describe('Mosquitto metrics: the exporter', () => {
     assert.ok(commandsOf(absent).includes(`systemctl disable --now ${exporterLayout.service}`));
   });
 
-  it('opens the metrics port in an active ufw and closes it again when metrics go off', () => {
+  it('opens the metrics port in an active ufw to the scrapers only, and closes it again when metrics go off', () => {
     const ufw = mosquittoFacts('debian12', 'ufw\tactive\t22/tcp\n');
-    assert.ok(commandsOf(plan(ufw, metricsOn())).includes('ufw allow 9641/tcp'));
-    const open = mosquittoFacts('debian12', 'ufw\tactive\t22/tcp 1883/tcp 9641/tcp\n');
-    assert.ok(commandsOf(plan(open, mosquittoSettings())).includes('ufw delete allow 9641/tcp'));
+    const on = commandsOf(plan(ufw, metricsOn()));
+    assert.ok(on.includes('ufw allow from 10.20.0.0/16 to any port 9641 proto tcp'), on.join('\n'));
+    assert.ok(!on.includes('ufw allow 9641/tcp'), 'never open to anyone');
+    const listing = 'Status: active\n\nTo                         Action      From\n--                         ------      ----\n' +
+      '1883/tcp                   ALLOW       Anywhere\n9641/tcp                   ALLOW       10.20.0.0/16\n';
+    const open = mosquittoFacts('debian12', `ufw\tactive\t1883/tcp\n${listing.split('\n').map((line) => `ufwline\t${line}`).join('\n')}\n`);
+    const off = commandsOf(plan(open, mosquittoSettings()));
+    assert.ok(off.includes('ufw delete allow from 10.20.0.0/16 to any port 9641 proto tcp'), off.join('\n'));
   });
 });
 

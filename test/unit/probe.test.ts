@@ -34,7 +34,15 @@ describe('fact probe', () => {
     assert.deepEqual(facts.files['/etc/mosquitto/mosquitto.conf'], { sha256: 'abc', mode: '0644', owner: 'root', group: 'root', content: 'listener 1883\n' });
     assert.deepEqual(facts.directories['/var/lib/mosquitto'], { mode: '0750', owner: 'mosquitto', group: 'mosquitto' });
     assert.deepEqual(facts.services.mosquitto, { active: 'active', enabled: 'enabled' });
-    assert.deepEqual(facts.firewalld, { running: true, runtimePorts: ['1883/tcp'], permanentPorts: ['1883/tcp', '8083/tcp'] });
+    assert.deepEqual(facts.firewalld, {
+      running: true,
+      runtimePorts: ['1883/tcp'],
+      permanentPorts: ['1883/tcp', '8083/tcp'],
+      runtimeRichRules: '',
+      permanentRichRules: '',
+      runtimeServices: [],
+      permanentServices: [],
+    });
     assert.equal(facts.epelEnabled, true);
   });
 
@@ -70,5 +78,47 @@ describe('fact probe', () => {
     assert.equal(facts.directories[directory]!.entries, 1, 'the entry count removal decides on');
     assert.ok(facts.os.id.length > 0);
     assert.notEqual(facts.packages.coreutils, null);
+  });
+
+  // Fake firewall-cmd, ufw and systemctl first on PATH, printing what firewalld 1.3.3 and ufw 0.36.2
+  // printed on the lab hosts (notes-24-edge.md): the real probe.sh reads them.
+  it('reads firewalld ports, services and rich rules of both views, and tells ufw rules restricted by source from open ones', async () => {
+    const bin = mkdtempSync(join(tmpdir(), 'mp-probe-bin-'));
+    const script = (name: string, body: string) => writeFileSync(join(bin, name), `#!/bin/sh\n${body}\n`, { mode: 0o755 });
+    const zone = (ports: string, rules: string[]) =>
+      ['public (active)', '  target: default', '  interfaces: eth0', '  services: dhcpv6-client mqtt ssh', `  ports: ${ports}`, '  forward-ports: ', '  source-ports: 9999/tcp', '  icmp-blocks: ', '  rich rules: ', ...rules.map((rule) => `\t${rule}`)].join('\n');
+    const rule = (address: string, port: number) => `rule family="ipv4" source address="${address}" port port="${port}" protocol="tcp" accept`;
+    script('systemctl', 'exit 0');
+    script('firewall-cmd', `if [ "$1" = --permanent ]; then cat <<'EOF'\n${zone('8883/tcp', [rule('10.0.0.0/8', 1883), rule('172.17.0.1', 1883)])}\nEOF\nelse cat <<'EOF'\n${zone('8883/tcp 1883/tcp', [rule('10.0.0.0/8', 1883)])}\nEOF\nfi`);
+    const ufwStatus = [
+      'Status: active',
+      '',
+      'To                         Action      From',
+      '--                         ------      ----',
+      '22/tcp                     ALLOW       Anywhere',
+      '1883/tcp                   ALLOW       10.0.0.0/8',
+      '8883/tcp                   ALLOW       Anywhere',
+      '22/tcp (v6)                ALLOW       Anywhere (v6)',
+      '8883/tcp (v6)              ALLOW       Anywhere (v6)',
+    ].join('\n');
+    script('ufw', `cat <<'EOF'\n${ufwStatus}\nEOF`);
+    const path = process.env.PATH;
+    process.env.PATH = `${bin}:${path}`;
+    try {
+      const facts = await gatherFacts(new LocalTransport(), { packages: [], files: [], directories: [], services: [] });
+      assert.deepEqual(facts.firewalld, {
+        running: true,
+        runtimePorts: ['8883/tcp', '1883/tcp'],
+        permanentPorts: ['8883/tcp'],
+        runtimeRichRules: `${rule('10.0.0.0/8', 1883)}\n`,
+        permanentRichRules: `${rule('10.0.0.0/8', 1883)}\n${rule('172.17.0.1', 1883)}\n`,
+        runtimeServices: ['dhcpv6-client', 'mqtt', 'ssh'],
+        permanentServices: ['dhcpv6-client', 'mqtt', 'ssh'],
+      });
+      assert.deepEqual(facts.ufw?.allowedPorts, ['22/tcp', '8883/tcp'], '1883/tcp ALLOW 10.0.0.0/8 is not open to everyone');
+      assert.equal(facts.ufw?.status, `${ufwStatus}\n`);
+    } finally {
+      process.env.PATH = path;
+    }
   });
 });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseSourceRange, rangeContains, ufwSpelling, type SourceRange } from '../../src/operations/source-ranges.ts';
+import { parseSourceRange, rangeContains, ufwSpelling, type SourceRange } from '../../src/settings/source-ranges.ts';
 
 const ok = (text: string): SourceRange => {
   const parsed = parseSourceRange(text);

@@ -6,6 +6,7 @@ import { emqxLayout as layout } from './layout.ts';
 import { emqxDurableSessions } from './review.ts';
 import { emqxFeatures } from './version.ts';
 import { tlsLayoutIn } from '../../tls/server-files.ts';
+import { listenerBinds } from '../served-ports.ts';
 
 export const emqxTlsLayout = tlsLayoutIn(layout.tlsDir, layout.user);
 
@@ -28,11 +29,21 @@ export function dashboardPort(settings: Settings): number {
   return settings.listeners.dashboard ?? layout.defaultDashboardPort;
 }
 
+/**
+ * A listener's `bind` as EMQX reads it: `IP:PORT`, `[IPv6]:PORT` (apps/emqx/src/emqx_schema.erl
+ * v5.8.6, `to_ip_port/1` and `split_ip_port/1`); all IPv4 addresses unless the settings name one.
+ */
+export function bindAddress(address: string | undefined, port: number): string {
+  if (address === undefined) return `0.0.0.0:${port}`;
+  return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
+}
+
 export function emqxConfig(settings: Settings, node: EmqxNode): string {
   const features = emqxFeatures(node.version);
   const seeds = settings.emqx.cluster.seeds;
   const durable = emqxDurableSessions(settings, node.version);
   const { mqtt, websocket, mqtts, wss, dashboard } = settings.listeners;
+  const binds = listenerBinds(settings);
   // verify_peer + fail_if_no_peer_cert: a client without a certificate signed by cacertfile is refused at the handshake.
   const sslOptions = settings.tls
     ? {
@@ -56,15 +67,15 @@ export function emqxConfig(settings: Settings, node: EmqxNode): string {
       durableSessions: { supported: features.durableSessions, enable: durable },
       listeners: {
         enableKey: features.listenerEnableKey,
-        tcp: { enabled: mqtt !== undefined, bind: `0.0.0.0:${mqtt ?? 1883}` },
-        ws: { enabled: websocket !== undefined, bind: `0.0.0.0:${websocket ?? 8083}` },
-        ssl: { enabled: mqtts !== undefined && sslOptions !== null, bind: `0.0.0.0:${mqtts ?? 8883}` },
-        wss: { enabled: wss !== undefined && sslOptions !== null, bind: `0.0.0.0:${wss ?? 8084}` },
+        tcp: { enabled: mqtt !== undefined, bind: bindAddress(binds.mqtt, mqtt ?? 1883) },
+        ws: { enabled: websocket !== undefined, bind: bindAddress(binds.websocket, websocket ?? 8083) },
+        ssl: { enabled: mqtts !== undefined && sslOptions !== null, bind: bindAddress(binds.mqtts, mqtts ?? 8883) },
+        wss: { enabled: wss !== undefined && sslOptions !== null, bind: bindAddress(binds.wss, wss ?? 8084) },
         sslOptions,
       },
       dashboard:
         dashboard !== undefined
-          ? { bind: String(dashboard), comment: `Served on port ${dashboard} (settings.listeners.dashboard).` }
+          ? { bind: binds.dashboard === undefined ? String(dashboard) : `"${bindAddress(binds.dashboard, dashboard)}"`, comment: `Served on port ${dashboard} (settings.listeners.dashboard).` }
           : { bind: `"127.0.0.1:${layout.defaultDashboardPort}"`, comment: 'Not served (no dashboard listener in the settings): loopback only, for mqtt-provision.' },
       prometheus: emqxPrometheus(settings),
       extraConfig: settings.extraConfig.trimEnd(),

@@ -9,7 +9,7 @@ import { noChange, type Step } from '../../operations/step.ts';
 import { osFamilyOf } from '../../os/os-family.ts';
 import type { Settings } from '../../settings/load.ts';
 import type { PreparedInputs } from '../prepared.ts';
-import { servedPorts } from '../served-ports.ts';
+import { listenerAccess } from '../served-ports.ts';
 import { emqxRenewalStep, emqxTlsApply } from './certificate-renewal.ts';
 import { isStaticCluster, nodesToRejoin, waitRejoinedCommand } from './cluster.ts';
 import { checkedConfigStep, waitStartedCommand } from './config-steps.ts';
@@ -91,7 +91,7 @@ function planPresent(facts: HostFacts, settings: Settings, prepared: PreparedInp
 
   steps.push(...hostRestSteps(facts, settings, cookie, prepared.salt));
   // Last, so the dashboard port opens only after admin/public is gone.
-  steps.push(firewallStep(facts, servedPorts(settings), settings.firewall));
+  steps.push(firewallStep(facts, listenerAccess(settings), settings.firewall));
   if (settings.emqx.cluster.seeds.length > 1) {
     steps.push(noChange('note', 'cluster-ports', 'cluster ports 4370/tcp, 5370/tcp', 'not opened by mqtt-provision: allow them between the cluster nodes only'));
   }

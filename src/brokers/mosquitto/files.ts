@@ -7,6 +7,7 @@ import { metricsCredential } from './metrics.ts';
 import type { Secret } from '../../secret.ts';
 import { renderPasswordFile } from './password-file.ts';
 import { seededSalt } from '../prepared.ts';
+import { listenerBinds } from '../served-ports.ts';
 import { defaultIssuer, tlsFiles, tlsLayoutIn, type TlsFiles, type TlsIssuer } from '../../tls/server-files.ts';
 import { mosquittoTlsApply } from './certificate-renewal.ts';
 
@@ -34,6 +35,8 @@ export function mosquittoConfig(settings: Settings, paths: MosquittoConfigPaths 
     'mosquitto.conf',
     {
       listeners: settings.listeners,
+      // `listener PORT ADDRESS`: only that local address (settings.listenerAccess.<name>.bind).
+      bind: listenerBinds(settings),
       session: settings.session,
       persistence: settings.persistence,
       persistentClientExpiration: persistentClientExpiration(settings),

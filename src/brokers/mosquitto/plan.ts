@@ -10,7 +10,7 @@ import { change, noChange, type Command, type Step } from '../../operations/step
 import { osFamilyOf, type OsFamily } from '../../os/os-family.ts';
 import { restoreUpgradeBackupCommand, upgradeBackupCommand } from './backup.ts';
 import type { Settings } from '../../settings/load.ts';
-import { metricsAccess, servedPorts } from '../served-ports.ts';
+import { listenerAccess, metricsAccess } from '../served-ports.ts';
 import { mosquittoFilesWithTls, mosquittoTlsLayout } from './files.ts';
 import type { PreparedInputs } from '../prepared.ts';
 import { mosquittoLayout as layout } from './layout.ts';
@@ -80,16 +80,8 @@ function planPresent(facts: HostFacts, settings: Settings, prepared: PreparedInp
   steps.push(...fileSteps.map(({ step }) => step), ...handler);
   // The exporter after the broker's reload, which gives it its user; off, one we configured goes.
   steps.push(...(settings.metrics.enabled ? exporterPresentSteps(os, facts, settings, prepared.metricsPassword) : exporterAbsentSteps(os, facts, false)));
-  steps.push(firewallStep(facts, firewallPorts(settings), settings.firewall));
+  steps.push(firewallStep(facts, [...listenerAccess(settings), ...metricsAccess(settings)], settings.firewall));
   return steps;
-}
-
-/**
- * The firewall step here still takes plain ports (access2 gives it ListenerAccess entries): until
- * both land, the metrics port is opened plainly and `metrics.scrapers` is not enforced by it.
- */
-function firewallPorts(settings: Settings): number[] {
-  return [...servedPorts(settings), ...metricsAccess(settings).map((access) => access.port)].sort((a, b) => a - b);
 }
 
 /** Puts the package version that was running back, then the data backed up before the change. */
