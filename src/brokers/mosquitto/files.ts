@@ -31,6 +31,8 @@ export function mosquittoConfig(settings: Settings, paths: MosquittoConfigPaths 
     'mosquitto.conf',
     {
       listeners: settings.listeners,
+      // -1 (unlimited, Mosquitto's default) renders nothing, so a host without the setting keeps its file.
+      maxConnections: settings.limits.maxConnections === -1 ? null : settings.limits.maxConnections,
       session: settings.session,
       persistence: settings.persistence,
       persistentClientExpiration: persistentClientExpiration(settings),
