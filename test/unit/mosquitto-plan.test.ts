@@ -25,8 +25,8 @@ const acl = '/etc/mosquitto/acl';
 const dropInDir = '/etc/systemd/system/mosquitto.service.d';
 const dropIn = `${dropInDir}/mqtt-provision-limits.conf`;
 const sysctlConf = '/etc/sysctl.d/60-mqtt-provision.conf';
-// A fresh host: the sysctl file (the fixtures' probe has no /proc/sys keys), the drop-in's directory before the marker.
-const capacityBefore = [write('/etc/sysctl.d/60-mqtt-provision.conf', 'root:root', '0644'), 'install -d -o root -g root -m 0755 /etc/systemd/system/mosquitto.service.d'];
+// A fresh host: the drop-in's directory before the marker (the fixtures' probe has no /proc/sys keys, so no sysctl file).
+const capacityBefore = ['install -d -o root -g root -m 0755 /etc/systemd/system/mosquitto.service.d'];
 const fileCommands = [backup(conf), write(conf, 'root:root', '0644'), backup(passwd), write(passwd, 'root:mosquitto', '0640'), backup(acl), write(acl, 'root:mosquitto', '0640'), backup(dropIn), write(dropIn, 'root:root', '0644'), 'systemctl daemon-reload'];
 const removeBackups = `rm -f ${conf}.mqtt-provision.bak ${passwd}.mqtt-provision.bak ${acl}.mqtt-provision.bak ${dropIn}.mqtt-provision.bak`;
 const marker = pendingMarker('mosquitto');
@@ -312,8 +312,8 @@ describe('Mosquitto planner', () => {
   it('sends file contents on stdin, never in the argument list', () => {
     const steps = planMosquitto(mosquittoFacts('debian12'), mosquittoSettings(), fixedSalt());
     const writes = steps.flatMap((step) => step.commands).filter((command) => command.argv.includes('mqtt-provision-write'));
-    // mosquitto.conf, passwd, acl, the sysctl file and the drop-in.
-    assert.equal(writes.length, 5);
+    // mosquitto.conf, passwd, acl and the drop-in.
+    assert.equal(writes.length, 4);
     for (const command of writes) {
       assert.ok(command.stdin && command.stdin.length > 0);
       assert.ok(!command.argv.some((argument) => argument.includes('$7$') || argument.includes('correct horse')));
