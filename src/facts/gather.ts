@@ -12,6 +12,8 @@ export async function gatherFacts(transport: Transport, query: FactQuery): Promi
     ...query.files.map((path) => `file:${path}`),
     ...query.directories.map((path) => `dir:${path}`),
     ...query.services.map((name) => `svc:${name}`),
+    ...(query.sysctl ?? []).map((key) => `sysctl:${key}`),
+    ...(query.openFiles ?? []).map((name) => `nofile:${name}`),
   ];
   const result = await transport.exec(['sh', '-s', '--', ...args], { stdin: `${probeScript}${query.probe ?? ''}exit 0\n` });
   if (result.code !== 0) throw new Error(`the fact probe failed (exit ${result.code}): ${result.stderr.trim()}`);

@@ -72,6 +72,17 @@ export interface HostFacts {
   arch?: string;
   /** `uname -n` and the addresses of `hostname -I`: the names a cluster seed may give this host. */
   hostNames?: string[];
+  /**
+   * Kernel settings asked for (FactQuery.sysctl): the value in /proc/sys (spaces between numbers)
+   * and whether root may write it (false on a container's read-only /proc/sys); null when absent.
+   */
+  sysctl?: Record<string, { value: string; writable: boolean } | null>;
+  /**
+   * The open-file limit the running service really has (FactQuery.openFiles), read from
+   * /proc/<MainPID>/limits: systemd's own view (`systemctl show`) says what was asked, not what a
+   * container let it have. null when the service has no main process.
+   */
+  openFiles?: Record<string, { soft: number; hard: number } | null>;
   /** The address the controller reached the host by (SSH), when known: a generated TLS certificate names it. */
   sshAddress?: string;
   // A broker role adds its own facts to this interface (declaration merging), e.g.
@@ -84,6 +95,10 @@ export interface FactQuery {
   files: string[];
   directories: string[];
   services: string[];
+  /** Kernel keys to read from /proc/sys (the `limits.kernel` floors). */
+  sysctl?: string[];
+  /** Services whose running process's open-file limit to read. */
+  openFiles?: string[];
   /** POSIX sh the role adds to the probe, run after the generic part in the same round trip: its own section. */
   probe?: string;
   /**

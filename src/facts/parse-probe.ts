@@ -39,6 +39,17 @@ export function parseProbeOutput(output: string, query: FactQuery): HostFacts {
         facts.directories[path] = mode === '-' ? null : { mode: mode.padStart(4, '0'), owner, group, ...(Number.isInteger(count) ? { entries: count } : {}) };
         break;
       }
+      case 'sysctl': {
+        const [key = '', mode = '-', value = ''] = fields;
+        (facts.sysctl ??= {})[key] = mode === '-' ? null : { value: value.trim().replace(/\s+/g, ' '), writable: mode === 'w' };
+        break;
+      }
+      case 'nofile': {
+        const [name = '', soft = '-', hard = ''] = fields;
+        const limit = (text: string) => (text === 'unlimited' ? Infinity : Number(text));
+        (facts.openFiles ??= {})[name] = soft === '-' ? null : { soft: limit(soft), hard: limit(hard) };
+        break;
+      }
       case 'pkgconf':
         (facts.packagesConfigOnly ??= []).push(fields[0] ?? '');
         break;

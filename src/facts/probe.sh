@@ -1,8 +1,8 @@
 # The probe: one POSIX sh script, sent on stdin, that prints every fact as a tab-separated line.
 # One round trip for all facts keeps a no-op converge at one SSH exec. Arguments name what to look
-# at (pkg:NAME, file:PATH, dir:PATH, svc:NAME). Files over 4 MiB are hashed but not sent: the
-# largest file a planner reads back, the password file of the most users settings allow (10000,
-# about 1.8 MB), must arrive whole, or its kept hashes are lost and every run rewrites it.
+# at (pkg:NAME, file:PATH, dir:PATH, svc:NAME, sysctl:KEY, nofile:SERVICE). Files over 4 MiB are
+# hashed but not sent: the largest file a planner reads back, the password file of the most users
+# settings allow (10000, about 1.8 MB), must arrive whole, or its kept hashes are lost and every run rewrites it.
 set -u
 export LC_ALL=C
 tab=$(printf '\t')
@@ -50,6 +50,16 @@ for arg in "$@"; do
     svc)
       a=$(systemctl is-active "$name" 2>/dev/null); e=$(systemctl is-enabled "$name" 2>/dev/null)
       emit "svc${tab}$name${tab}${a:-unknown}${tab}${e:-not-found}" ;;
+    sysctl)
+      # Read-only /proc/sys (a container) makes [ -w ] false even for root; tabs in a value (port range) become spaces.
+      f=/proc/sys/$(printf %s "$name" | tr . /)
+      if [ -e "$f" ]; then w=r; [ -w "$f" ] && w=w; emit "sysctl${tab}$name${tab}$w${tab}$(tr '\t\n' '  ' < "$f")"; else emit "sysctl${tab}$name${tab}-"; fi ;;
+    nofile)
+      # The limit in force, not the one asked: systemd clamps LimitNOFILE where it may not raise it.
+      pid=$(systemctl show -p MainPID --value "$name" 2>/dev/null)
+      lim=
+      case "$pid" in ''|0) ;; *) lim=$(awk '/^Max open files/ { print $4 "\t" $5 }' "/proc/$pid/limits" 2>/dev/null) ;; esac
+      emit "nofile${tab}$name${tab}${lim:--}" ;;
   esac
 done
 # firewall-cmd is Python and takes ~0.4 s a call: systemd says whether the daemon runs, and

@@ -26,6 +26,8 @@ export interface ConfigHandlerInput {
   restartChecks: Command[];
   /** Run first by the restart's rollback: the previous package and its data (an upgrade's way back). */
   downgrade: Command[];
+  /** In the restart's rollback, after the files are put back (systemctl daemon-reload for a restored drop-in). */
+  afterRestore?: Command[];
   /** After an interrupted run, its backups of the files this run leaves alone are the last good config (Mosquitto). */
   restoreLeftBackups: boolean;
   /** For changes only of `apply: reload` files: the broker's reload step (Mosquitto's checked SIGHUP). */
@@ -62,7 +64,7 @@ export function configHandlerSteps(input: ConfigHandlerInput): ConfigHandler {
         service,
         reason: restartReasons.join(', '),
         checks: input.restartChecks,
-        restore: [...input.downgrade, ...changedPaths.map(restoreFile), ...(leftBehind ? unchangedPaths.map(restoreLeftBackup) : [])],
+        restore: [...input.downgrade, ...changedPaths.map(restoreFile), ...(leftBehind ? unchangedPaths.map(restoreLeftBackup) : []), ...(input.afterRestore ?? [])],
         cleanup: backedUp.length > 0 ? [removeBackups(backedUp)] : [],
       }),
     );

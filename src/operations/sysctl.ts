@@ -143,12 +143,14 @@ export interface SysctlPlan {
 export function planSysctl(settings: SysctlSetting[], facts: SysctlFacts, currentFile: string | null, reasons: Record<string, string> = {}): SysctlPlan {
   const keys = planKeys(settings, facts);
   const file = sysctlFile(renderSysctlConf(keys, reasons));
-  const fileChanged = currentFile === null || sha256(currentFile) !== sha256(file.content);
+  // No key for the file (every one higher on the host, or absent) and no file yet: a file of comments only would say nothing.
+  const nothingToWrite = currentFile === null && keys.every((k) => k.state === 'higher' || k.state === 'absent');
+  const fileChanged = !nothingToWrite && (currentFile === null || sha256(currentFile) !== sha256(file.content));
   const toApply = keys.filter((k) => k.state === 'apply');
   const steps: Step[] = [
     fileChanged
       ? change('file', `sysctl:file`, `file ${SYSCTL_FILE}`, currentFile === null ? 'absent' : 'content differs', [atomicWrite(file)])
-      : noChange('file', 'sysctl:file', `file ${SYSCTL_FILE}`, 'up to date'),
+      : noChange('file', 'sysctl:file', `file ${SYSCTL_FILE}`, nothingToWrite ? 'no key below its floor on this host' : 'up to date'),
     toApply.length > 0 || (fileChanged && keys.some((k) => k.state === 'meets' || k.state === 'refused'))
       ? change('kernel', 'sysctl:apply', `sysctl -p ${SYSCTL_FILE}`, toApply.length ? toApply.map((k) => `${k.key} ${k.from} → ${k.to}`).join(', ') : 'file changed', [applySysctlCommand()])
       : noChange('kernel', 'sysctl:apply', `sysctl -p ${SYSCTL_FILE}`, 'every key at or above its floor, or refused by this host'),

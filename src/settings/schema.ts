@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { Secret } from '../secret.ts';
 import { consumerSchema } from './consumers.ts';
+import { defaultLimits, limitsSchema } from './limits.ts';
 
 /**
  * The one description of a broker deployment, shared by the zx front doors, the Pulumi program and
@@ -231,6 +232,8 @@ export const settingsSchema = z
       })
       .strict()
       .default({ enabled: false, port: 9641, scrapers: [], emqxBasicAuth: true }),
+    /** Open files, connections and kernel floors for thousands of clients (src/settings/limits.ts says why each default). */
+    limits: limitsSchema.default(defaultLimits),
     /** `auto` opens the served ports in firewalld or ufw when one is running; `off` leaves the firewall alone. */
     firewall: z.enum(['auto', 'off']).default('auto'),
     /** Replace a shipped template with your own: config file name → path of a handlebars file. */

@@ -41,6 +41,8 @@ function probeText(facts: HostFacts, address: string, index: number): string {
       file ? `file\t${path}\t${file.sha256}\t${file.mode}\t${file.owner}\t${file.group}\t${Buffer.from(file.content ?? '').toString('base64')}` : `file\t${path}\t-`,
     ),
     ...Object.entries(facts.directories).map(([path, dir]) => (dir ? `dir\t${path}\t${dir.mode}\t${dir.owner}\t${dir.group}` : `dir\t${path}\t-`)),
+    ...Object.entries(facts.sysctl ?? {}).map(([key, value]) => (value ? `sysctl\t${key}\t${value.writable ? 'w' : 'r'}\t${value.value}` : `sysctl\t${key}\t-`)),
+    ...Object.entries(facts.openFiles ?? {}).map(([name, limit]) => (limit ? `nofile\t${name}\t${limit.soft}\t${limit.hard}` : `nofile\t${name}\t-`)),
     'svc\temqx\tactive\tenabled',
     `emqx\tstatus\t0\t${facts.emqx!.status!.text}`,
   ];

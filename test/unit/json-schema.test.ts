@@ -12,7 +12,7 @@ import { loadSettings } from '../../src/brokers/load-settings.ts';
 import type { Transport } from '../../src/transport/transport.ts';
 import { runVerifyCommand } from '../../src/verify/verify-command.ts';
 import { buildReport } from '../../src/verify/verify-report.ts';
-import { osReleases } from '../fixtures/facts.ts';
+import { capacityProbeLines, osReleases } from '../fixtures/facts.ts';
 import { validate } from './support/json-schema.ts';
 import { lockGranted } from './support/no-start.ts';
 
@@ -38,7 +38,7 @@ function host(converged: boolean): Transport {
   const files = converged ? mosquittoFiles(settings, emptyFacts()) : [];
   const probe = [
     osReleases.debian12.trimEnd(),
-    ...(converged ? ['pkg\tmosquitto\t2.0.11-1.2+deb12u2', 'dir\t/var/lib/mosquitto\t750\tmosquitto\tmosquitto', 'svc\tmosquitto\tactive\tenabled'] : []),
+    ...(converged ? ['pkg\tmosquitto\t2.0.11-1.2+deb12u2', 'dir\t/var/lib/mosquitto\t750\tmosquitto\tmosquitto', 'svc\tmosquitto\tactive\tenabled', ...capacityProbeLines('mosquitto')] : []),
     ...files.map((file) => `file\t${file.path}\t${sha256(file.content)}\t${file.mode.replace(/^0/, '')}\t${file.owner}\t${file.group}\t${Buffer.from(file.content).toString('base64')}`),
   ].join('\n');
   return {

@@ -51,7 +51,11 @@ function afterRun(facts: HostFacts, steps: Step[], exporter = true): HostFacts {
     ...facts,
     packages: { ...facts.packages, mosquitto: '2.0.11-1.2+deb12u2', ...(exporter ? { [exporterLayout.packageName]: '0.1.7-1+b4' } : {}) },
     files: { ...facts.files, ...writtenFiles(steps) },
-    directories: { '/var/lib/mosquitto': { mode: '0750', owner: 'mosquitto', group: 'mosquitto' } },
+    directories: {
+      '/var/lib/mosquitto': { mode: '0750', owner: 'mosquitto', group: 'mosquitto' },
+      // The limits drop-in's directory, which the first run creates.
+      '/etc/systemd/system/mosquitto.service.d': { mode: '0755', owner: 'root', group: 'root' },
+    },
     services: { mosquitto: { active: 'active', enabled: 'enabled' }, ...(exporter ? { [exporterLayout.service]: { active: 'active', enabled: 'enabled' } } : {}) },
   };
 }

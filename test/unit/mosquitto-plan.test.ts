@@ -22,8 +22,13 @@ const conf = '/etc/mosquitto/mosquitto.conf';
 const passwd = '/etc/mosquitto/passwd';
 const acl = '/etc/mosquitto/acl';
 
-const fileCommands = [backup(conf), write(conf, 'root:root', '0644'), backup(passwd), write(passwd, 'root:mosquitto', '0640'), backup(acl), write(acl, 'root:mosquitto', '0640')];
-const removeBackups = `rm -f ${conf}.mqtt-provision.bak ${passwd}.mqtt-provision.bak ${acl}.mqtt-provision.bak`;
+const dropInDir = '/etc/systemd/system/mosquitto.service.d';
+const dropIn = `${dropInDir}/mqtt-provision-limits.conf`;
+const sysctlConf = '/etc/sysctl.d/60-mqtt-provision.conf';
+// A fresh host: the drop-in's directory before the marker (the fixtures' probe has no /proc/sys keys, so no sysctl file).
+const capacityBefore = ['install -d -o root -g root -m 0755 /etc/systemd/system/mosquitto.service.d'];
+const fileCommands = [backup(conf), write(conf, 'root:root', '0644'), backup(passwd), write(passwd, 'root:mosquitto', '0640'), backup(acl), write(acl, 'root:mosquitto', '0640'), backup(dropIn), write(dropIn, 'root:root', '0644'), 'systemctl daemon-reload'];
+const removeBackups = `rm -f ${conf}.mqtt-provision.bak ${passwd}.mqtt-provision.bak ${acl}.mqtt-provision.bak ${dropIn}.mqtt-provision.bak`;
 const marker = pendingMarker('mosquitto');
 const markPending = markPendingFor('mosquitto');
 const clearPending = clearPendingFor('mosquitto');
@@ -42,6 +47,7 @@ describe('Mosquitto planner', () => {
       aptWaiting('apt-get update -q'),
       aptWaiting('env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends --allow-downgrades -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold mosquitto'),
       'install -d -o mosquitto -g mosquitto -m 0750 /var/lib/mosquitto',
+      ...capacityBefore,
       markPending,
       ...fileCommands,
       ...restartAll,
@@ -61,6 +67,7 @@ describe('Mosquitto planner', () => {
       'yum install -y epel-release',
       'yum install -y mosquitto',
       'install -d -o mosquitto -g mosquitto -m 0750 /var/lib/mosquitto',
+      ...capacityBefore,
       markPending,
       ...fileCommands,
       ...restartAll,
@@ -81,6 +88,7 @@ describe('Mosquitto planner', () => {
       'dnf install -y epel-release',
       'dnf install -y mosquitto',
       'install -d -o mosquitto -g mosquitto -m 0750 /var/lib/mosquitto',
+      ...capacityBefore,
       markPending,
       ...fileCommands,
       ...restartAll,
@@ -114,7 +122,8 @@ describe('Mosquitto planner', () => {
     const facts = converged(mosquittoFacts('rocky9', 'epel\t1\n'));
     assert.deepEqual(commandsOf(planMosquitto(facts, mosquittoSettings({ state: 'absent' }))), [
       'systemctl disable --now mosquitto',
-      `rm -f ${conf} ${passwd} ${acl}`,
+      `rm -f ${conf} ${passwd} ${acl} ${dropIn} ${sysctlConf}`,
+      `rmdir ${dropInDir}`,
       'dnf remove -y mosquitto',
     ]);
   });
@@ -248,7 +257,8 @@ describe('Mosquitto planner', () => {
     const keep = planMosquitto(facts, mosquittoSettings({ state: 'absent' }));
     assert.deepEqual(commandsOf(keep), [
       'systemctl disable --now mosquitto',
-      `rm -f ${conf} ${passwd} ${acl}`,
+      `rm -f ${conf} ${passwd} ${acl} ${dropIn} ${sysctlConf}`,
+      `rmdir ${dropInDir}`,
       aptWaiting('env DEBIAN_FRONTEND=noninteractive apt-get remove -y -q mosquitto'),
     ]);
     const purge = planMosquitto(facts, mosquittoSettings({ state: 'absent', purgeData: true }));
@@ -282,7 +292,7 @@ describe('Mosquitto planner', () => {
       };
     };
     const commands = commandsOf(planMosquitto(withTls(3), mosquittoSettings({ state: 'absent' })));
-    assert.deepEqual(commands.slice(1, 3), [`rm -f ${conf} ${passwd} ${acl} ${tls}/ca.crt ${tls}/server.crt ${tls}/server.key`, `rmdir ${tls}`]);
+    assert.deepEqual(commands.slice(1, 3), [`rm -f ${conf} ${passwd} ${acl} ${tls}/ca.crt ${tls}/server.crt ${tls}/server.key ${dropIn} ${sysctlConf}`, `rmdir ${tls}`]);
     assert.ok(commands.indexOf(`rmdir ${tls}`) < commands.findIndex((command) => command.includes('apt-get remove')), 'before the package, so a purge can take /etc/mosquitto');
     const kept = planMosquitto(withTls(4), mosquittoSettings({ state: 'absent' })).find((step) => step.id === `dir-absent:${tls}`)!;
     assert.equal(kept.change, false);
@@ -302,7 +312,8 @@ describe('Mosquitto planner', () => {
   it('sends file contents on stdin, never in the argument list', () => {
     const steps = planMosquitto(mosquittoFacts('debian12'), mosquittoSettings(), fixedSalt());
     const writes = steps.flatMap((step) => step.commands).filter((command) => command.argv.includes('mqtt-provision-write'));
-    assert.equal(writes.length, 3);
+    // mosquitto.conf, passwd, acl and the drop-in.
+    assert.equal(writes.length, 4);
     for (const command of writes) {
       assert.ok(command.stdin && command.stdin.length > 0);
       assert.ok(!command.argv.some((argument) => argument.includes('$7$') || argument.includes('correct horse')));

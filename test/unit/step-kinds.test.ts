@@ -36,9 +36,10 @@ describe('step kinds', () => {
     assert.deepEqual(steps.filter((step) => step.kind === 'marker').map((step) => step.id), ['pending:mosquitto']);
     assert.deepEqual(
       steps.filter((step) => step.kind === 'file').map((step) => step.id),
-      ['file:/etc/mosquitto/mosquitto.conf', 'file:/etc/mosquitto/passwd', 'file:/etc/mosquitto/acl'],
+      ['sysctl:file', 'file:/etc/mosquitto/mosquitto.conf', 'file:/etc/mosquitto/passwd', 'file:/etc/mosquitto/acl', 'file:/etc/systemd/system/mosquitto.service.d/mqtt-provision-limits.conf'],
     );
     assert.equal(steps.find((step) => step.id === 'restart:mosquitto')!.kind, 'restart');
+    assert.equal(steps.find((step) => step.id === 'sysctl:apply')!.kind, 'kernel');
   });
 
   it('a file whose only difference is its mode is `file-attributes`, and reloads without a restart', () => {

@@ -9,7 +9,7 @@ import { emptyFacts } from '../../src/facts/empty-facts.ts';
 import { sha256 } from '../../src/operations/files.ts';
 import { loadSettings } from '../../src/brokers/load-settings.ts';
 import type { Transport } from '../../src/transport/transport.ts';
-import { osReleases } from '../fixtures/facts.ts';
+import { capacityProbeLines, osReleases } from '../fixtures/facts.ts';
 import { lockGranted } from './support/no-start.ts';
 
 // Issue 21 item 3: a run whose verification failed printed `failed=0` in its recap.
@@ -29,6 +29,7 @@ function convergedHost(): Transport {
     ...files.map((file) => `file\t${file.path}\t${sha256(file.content)}\t${file.mode.replace(/^0/, '')}\t${file.owner}\t${file.group}\t${Buffer.from(file.content).toString('base64')}`),
     'dir\t/var/lib/mosquitto\t750\tmosquitto\tmosquitto',
     'svc\tmosquitto\tactive\tenabled',
+    ...capacityProbeLines('mosquitto'),
   ].join('\n');
   return {
     label: 'broker.example',

@@ -19,6 +19,11 @@ export const emqxLayout = {
   packageCacheDir: '/var/cache/mqtt-provision',
   /** The dashboard account this tool logs in with; its password derives from the Erlang cookie. */
   serviceAccount: 'mqtt_provision',
+  /**
+   * LimitNOFILE of EMQX's own unit: 1048576 in deploy/packages/emqx.service at both pinned tags
+   * (v5.7.2, v5.8.6). `limits.openFiles` up to this needs no drop-in; verify reads what is in force.
+   */
+  unitOpenFiles: 1048576,
   /** The dashboard listener also serves the REST API (/api/v5); nothing listens on 8080/8081 in EMQX 5. */
   defaultDashboardPort: 18083,
 } as const;

@@ -11,6 +11,8 @@ import type { Settings } from '../../settings/load.ts';
 import type { PreparedInputs } from '../prepared.ts';
 import { listenerAccess } from '../served-ports.ts';
 import { emqxRenewalStep, emqxTlsApply } from './certificate-renewal.ts';
+import { capacityFactQuery, planCapacity } from '../capacity-steps.ts';
+import { defaultLimits } from '../../settings/limits.ts';
 import { isStaticCluster, nodesToRejoin, waitRejoinedCommand } from './cluster.ts';
 import { checkedConfigStep, waitStartedCommand } from './config-steps.ts';
 import { emqxConfigFile, emqxTlsLayout } from './files.ts';
@@ -22,12 +24,15 @@ import { emqxPackageSteps, postinstModesStep } from './package-steps.ts';
 import { hostRestSteps, usersStateFile } from './rest-steps.ts';
 import { emqxFeatures, enterpriseOnlyProblem } from './version.ts';
 
-export function emqxFactQuery(): FactQuery {
+export function emqxFactQuery(settings?: Settings): FactQuery {
+  const capacity = capacityFactQuery(settings?.limits ?? defaultLimits, layout.service);
   return {
     packages: [layout.packageName, 'openssl11'],
-    files: [layout.configFile, layout.usersStateFile, pendingRestartMarker(layout.service), emqxTlsLayout.caFile, emqxTlsLayout.certFile, emqxTlsLayout.keyFile],
-    directories: [layout.dataDir, layout.tlsDir],
+    files: [layout.configFile, layout.usersStateFile, pendingRestartMarker(layout.service), emqxTlsLayout.caFile, emqxTlsLayout.certFile, emqxTlsLayout.keyFile, ...capacity.files],
+    directories: [layout.dataDir, layout.tlsDir, ...capacity.directories],
     services: [layout.service],
+    sysctl: capacity.sysctl,
+    openFiles: capacity.openFiles,
     ...emqxProbe,
   };
 }
@@ -61,18 +66,22 @@ function planPresent(facts: HostFacts, settings: Settings, prepared: PreparedInp
     if (modes) steps.push(modes);
   }
 
+  // EMQX's unit already sets LimitNOFILE: a drop-in only for a higher openFiles; the kernel floors
+  // are EMQX's own tuning guide's. The note says which limit the running node really has.
+  const capacity = planCapacity(facts, settings, layout.service, layout.unitOpenFiles);
+  steps.push(...capacity.kernel, ...capacity.directories);
   const markerAt = steps.length;
   // TLS files before emqx.conf, so `emqx check_config` and the restart find the files it names.
   const tlsSteps = plannedFiles(facts, tls.files, { path: emqxTlsLayout.certFile, reason: tls.reissue });
   if (tls.files.length > 0) steps.push(directoryStep(facts, { path: layout.tlsDir, owner: 'root', group: layout.user, mode: '0750' }), ...tlsSteps.map(({ step }) => step));
   const configStep = checkedConfigStep(facts, config);
-  steps.push(configStep);
+  steps.push(configStep, ...capacity.files.map(({ step }) => step), ...capacity.beforeRestart);
 
   // A fresh or upgraded package runs on its stock config until restarted onto ours.
   const { marker, handler } = configHandlerSteps({
     facts,
     service: layout.service,
-    files: [{ file: config, step: configStep }, ...tlsSteps],
+    files: [{ file: config, step: configStep }, ...tlsSteps, ...capacity.files],
     otherReasons: packageStep.change ? ['package installed or changed'] : [],
     counts: 'content',
     restartChecks: [
@@ -84,12 +93,14 @@ function planPresent(facts: HostFacts, settings: Settings, prepared: PreparedInp
     downgrade: downgrade?.commands ?? [],
     restoreLeftBackups: false,
     reload: (changedPaths) => emqxRenewalStep({ service: layout.service, active: facts.services[layout.service]?.active === 'active', node: nodeName, changedPaths, layout: emqxTlsLayout }),
+    afterRestore: capacity.afterRestore,
   });
   // Written before the first file, removed by the restart: a cut-off run still restarts next time.
   if (marker) steps.splice(markerAt, 0, marker);
   steps.push(...handler);
 
   steps.push(...hostRestSteps(facts, settings, cookie, prepared.salt));
+  steps.push(...capacity.notes);
   // Last, so the dashboard port opens only after admin/public is gone.
   steps.push(firewallStep(facts, listenerAccess(settings), settings.firewall));
   if (settings.emqx.cluster.seeds.length > 1) {

@@ -37,6 +37,8 @@ export function mosquittoConfig(settings: Settings, paths: MosquittoConfigPaths 
       listeners: settings.listeners,
       // `listener PORT ADDRESS`: only that local address (settings.listenerAccess.<name>.bind).
       bind: listenerBinds(settings),
+      // -1 (unlimited, Mosquitto's default) renders nothing, so a host without the setting keeps its file.
+      maxConnections: settings.limits.maxConnections === -1 ? null : settings.limits.maxConnections,
       session: settings.session,
       persistence: settings.persistence,
       persistentClientExpiration: persistentClientExpiration(settings),

@@ -11,6 +11,8 @@ import { osFamilyOf, type OsFamily } from '../../os/os-family.ts';
 import { restoreUpgradeBackupCommand, upgradeBackupCommand } from './backup.ts';
 import type { Settings } from '../../settings/load.ts';
 import { listenerAccess, metricsAccess } from '../served-ports.ts';
+import { defaultLimits } from '../../settings/limits.ts';
+import { capacityFactQuery, planCapacity } from '../capacity-steps.ts';
 import { mosquittoFilesWithTls, mosquittoTlsLayout } from './files.ts';
 import type { PreparedInputs } from '../prepared.ts';
 import { mosquittoLayout as layout } from './layout.ts';
@@ -18,12 +20,15 @@ import { mosquittoTlsApply } from './certificate-renewal.ts';
 import { checkedReloadOrRestartCommand, checkedReloadStep } from './reload.ts';
 import { exporterAbsentSteps, exporterFiles, exporterLayout, exporterPresentSteps } from './metrics.ts';
 
-export function mosquittoFactQuery(): FactQuery {
+export function mosquittoFactQuery(settings?: Settings): FactQuery {
+  const capacity = capacityFactQuery(settings?.limits ?? defaultLimits, layout.service);
   return {
     packages: [layout.packageName, exporterLayout.packageName],
-    files: [layout.configFile, layout.passwordFile, layout.aclFile, pendingRestartMarker(layout.service), mosquittoTlsLayout.caFile, mosquittoTlsLayout.certFile, mosquittoTlsLayout.keyFile, ...exporterFiles],
-    directories: [layout.dataDir, layout.tlsDir],
+    files: [layout.configFile, layout.passwordFile, layout.aclFile, pendingRestartMarker(layout.service), mosquittoTlsLayout.caFile, mosquittoTlsLayout.certFile, mosquittoTlsLayout.keyFile, ...exporterFiles, ...capacity.files],
+    directories: [layout.dataDir, layout.tlsDir, ...capacity.directories],
     services: [layout.service, exporterLayout.service],
+    sysctl: capacity.sysctl,
+    openFiles: capacity.openFiles,
   };
 }
 
@@ -59,11 +64,16 @@ function planPresent(facts: HostFacts, settings: Settings, prepared: PreparedInp
   const dataDir = { path: layout.dataDir, owner: layout.user, group: layout.user, mode: '0750' };
   steps.push(directoryStep(facts, dataDir, packages.change && installed ? 'the package change' : undefined));
 
+  // Debian's and EPEL's unit set no LimitNOFILE: the drop-in is what lifts the 1024 wall.
+  const capacity = planCapacity(facts, settings, layout.service);
+  steps.push(...capacity.kernel);
+
   const { files, reissue } = mosquittoFilesWithTls(settings, facts.files[layout.passwordFile]?.content ?? null, prepared.salt, prepared.tls, layout, prepared.metricsPassword);
   if (files.some((file) => file.path.startsWith(`${layout.tlsDir}/`))) {
     steps.push(directoryStep(facts, { path: layout.tlsDir, owner: 'root', group: layout.user, mode: '0750' }));
   }
-  const fileSteps = plannedFiles(facts, files, { path: mosquittoTlsLayout.certFile, reason: reissue });
+  steps.push(...capacity.directories);
+  const fileSteps = [...plannedFiles(facts, files, { path: mosquittoTlsLayout.certFile, reason: reissue }), ...capacity.files];
   // A fresh package starts on its stock config, so it needs the restart that applies ours.
   const { marker, handler } = configHandlerSteps({
     facts,
@@ -74,13 +84,15 @@ function planPresent(facts: HostFacts, settings: Settings, prepared: PreparedInp
     restartChecks: [{ argv: ['systemctl', 'is-active', '--quiet', layout.service] }],
     downgrade,
     restoreLeftBackups: true,
+    afterRestore: capacity.afterRestore,
     reload: (changedPaths) => reloadStep(facts, changedPaths, settings.listeners.wss !== undefined),
   });
   if (marker) steps.push(marker);
-  steps.push(...fileSteps.map(({ step }) => step), ...handler);
+  steps.push(...fileSteps.map(({ step }) => step), ...capacity.beforeRestart, ...handler);
   // The exporter after the broker's reload, which gives it its user; off, one we configured goes.
   steps.push(...(settings.metrics.enabled ? exporterPresentSteps(os, facts, settings, prepared.metricsPassword) : exporterAbsentSteps(os, facts, false)));
   steps.push(firewallStep(facts, [...listenerAccess(settings), ...metricsAccess(settings)], settings.firewall));
+  steps.push(...capacity.notes);
   return steps;
 }
 
@@ -126,13 +138,16 @@ function startStep(): Step {
  */
 function planAbsent(facts: HostFacts, settings: Settings): Step[] {
   const os = osFamilyOf(facts);
-  const ours = [layout.configFile, layout.passwordFile, layout.aclFile, mosquittoTlsLayout.caFile, mosquittoTlsLayout.certFile, mosquittoTlsLayout.keyFile, pendingRestartMarker(layout.service)];
+  const capacity = capacityFactQuery(settings.limits, layout.service);
+  // The drop-in and the sysctl file go too; kernel values already set stay until the next boot.
+  const ours = [layout.configFile, layout.passwordFile, layout.aclFile, mosquittoTlsLayout.caFile, mosquittoTlsLayout.certFile, mosquittoTlsLayout.keyFile, pendingRestartMarker(layout.service), ...capacity.files];
   // Our files go before the package: rpm would keep our edited mosquitto.conf (a %config file) as
   // mosquitto.conf.rpmsave, and apt keeps conffiles on remove.
   const steps: Step[] = [
     serviceStoppedStep(facts, layout.service),
     filesAbsentStep(facts, ours, 'remove config, users and ACL files'),
     directoryAbsentStep(facts, layout.tlsDir, ours),
+    ...capacity.directories.map((directory) => directoryAbsentStep(facts, directory, ours)),
     packagesAbsentStep(os, facts, [layout.packageName], settings.purgeData),
   ];
   if (settings.purgeData) steps.push(dataPurgedStep(facts, layout.dataDir));
