@@ -25,6 +25,17 @@ check() {
   printf '%s failed: HTTP %s %s\n' "$1" "$(code_of "$2")" "$(body_of "$2" | head -c 300)" >&2
   exit 1
 }
+# get_pages LABEL PATH LIMIT: GETs PATH (ending in ? or &) page by page until meta.hasnext is false
+# (emqx_mgmt_api.erl), one 'LABEL<TAB>status<TAB>base64 body' line per page; the parsers join the pages.
+get_pages() {
+  page=1
+  while [ "$page" -le 10000 ]; do
+    resp=$(call GET "$2page=$page&limit=$3" </dev/null)
+    printf '%s\t%s\t%s\n' "$1" "$(code_of "$resp")" "$(body_of "$resp" | base64 | tr -d '\n')"
+    [ "$(code_of "$resp")" = 200 ] || break
+    case "$(body_of "$resp" | tr -d ' \n')" in *'"hasnext":true'*) page=$((page + 1)) ;; *) break ;; esac
+  done
+}
 api_up() { [ "$(curl -s -o /dev/null --max-time 5 -w '%{http_code}' "$api/status" 2>/dev/null)" = 200 ]; }
 wait_api() {
   i=0

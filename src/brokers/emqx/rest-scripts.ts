@@ -104,14 +104,7 @@ fi
 fi
 if [ -n "$reader" ]; then
   token=$reader
-  # One line per page until meta.hasnext is false (emqx_mgmt_api.erl); the parser joins the pages.
-  page=1
-  while [ "$page" -le 10000 ]; do
-    resp=$(call GET "${usersPath}?page=$page&limit=${usersPageSize}" </dev/null)
-    printf 'users\\t%s\\t%s\\n' "$(code_of "$resp")" "$(body_of "$resp" | base64 | tr -d '\\n')"
-    [ "$(code_of "$resp")" = 200 ] || break
-    case "$(body_of "$resp" | tr -d ' \\n')" in *'"hasnext":true'*) page=$((page + 1)) ;; *) break ;; esac
-  done
+  get_pages users '${usersPath}?' ${usersPageSize}
   resp=$(call GET /authorization/sources/file </dev/null)
   printf 'acl\\t%s\\t%s\\n' "$(code_of "$resp")" "$(body_of "$resp" | base64 | tr -d '\\n')"
 fi

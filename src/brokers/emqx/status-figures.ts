@@ -63,13 +63,7 @@ printf 'login\\tok\\n'
 token=$reader
 resp=$(call GET '/stats?aggregate=true' </dev/null)
 printf 'stats\\t%s\\t%s\\n' "$(code_of "$resp")" "$(body_of "$resp" | base64 | tr -d '\\n')"
-page=1
-while [ "$page" -le 10000 ]; do
-  resp=$(call GET "/clients?fields=clientid,connected,mqueue_len&page=$page&limit=${clientsPageSize}" </dev/null)
-  printf 'clients\\t%s\\t%s\\n' "$(code_of "$resp")" "$(body_of "$resp" | base64 | tr -d '\\n')"
-  [ "$(code_of "$resp")" = 200 ] || break
-  case "$(body_of "$resp" | tr -d ' \\n')" in *'"hasnext":true'*) page=$((page + 1)) ;; *) break ;; esac
-done
+get_pages clients '/clients?fields=clientid,connected,mqueue_len&' ${clientsPageSize}
 `;
   return script('mqtt-provision-emqx-status', text);
 }
