@@ -1,0 +1,15 @@
+import { emptyFacts } from '../../facts/empty-facts.ts';
+import type { BrokerRole } from '../broker-role.ts';
+import { mosquittoFiles } from './files.ts';
+import { mosquittoFactQuery, planMosquitto } from './plan.ts';
+import { prepareMosquitto } from './prepare.ts';
+import { mosquittoSettingsRules } from './settings.ts';
+
+/** Mosquitto as the engine sees it (src/brokers/registry.ts loads it when a run names Mosquitto). */
+export const mosquittoRole: BrokerRole = {
+  settings: mosquittoSettingsRules,
+  factQuery: mosquittoFactQuery,
+  prepare: (facts, settings, options) => prepareMosquitto(facts, settings, options),
+  plan: planMosquitto,
+  renderFiles: (settings) => mosquittoFiles(settings, emptyFacts()),
+};
