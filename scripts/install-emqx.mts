@@ -1,8 +1,11 @@
 #!/usr/bin/env zx
 // Converge EMQX on hosts over SSH with no-loss defaults, then verify it keeps QoS 1 messages.
 // `--package FILE` uploads a local .rpm/.deb for air-gapped hosts instead of downloading from EMQX.
-import { runInstall } from '../src/cli/install-command.ts';
-import { scriptArguments } from '../src/cli/script-arguments.ts';
+import { enableCompileCache } from './lib/compile-cache.mts';
+
+enableCompileCache(); // before the imports below, so they load from the cache
+const { runInstall } = await import('../src/cli/install-command.ts');
+const { scriptArguments } = await import('../src/cli/script-arguments.ts');
 
 process.exitCode = await runInstall('emqx', scriptArguments(import.meta.url));
 // Interrupted during the verify: its sessions are ended; the abandoned check may still hold sockets open.

@@ -1,40 +1,20 @@
+import { createRequire } from 'node:module';
 import type { Settings } from '../settings/load.ts';
 import type { BrokerRole } from './broker-role.ts';
-import { gatherEmqxApiFacts } from './emqx/api-facts.ts';
-import { gatherClusterFacts, isStaticCluster } from './emqx/cluster.ts';
-import { emqxRenderFiles } from './emqx/render-files.ts';
-import { emqxFactQuery, planEmqx } from './emqx/plan.ts';
-import { prepareEmqx } from './emqx/prepare.ts';
-import { emqxPersistenceWarnings } from './emqx/review.ts';
-import { emqxSettingsRules } from './emqx/settings.ts';
-import { mosquittoRenderFiles } from './mosquitto/render-files.ts';
-import { mosquittoFactQuery, planMosquitto } from './mosquitto/plan.ts';
-import { mosquittoSettingsRules } from './mosquitto/settings.ts';
-import { prepareMosquitto } from './mosquitto/prepare.ts';
+
+// Each role's modules load when a run first names its broker (issue 20): a Mosquitto run does not
+// compile EMQX's 16 files. require() (Node's require of ES modules) keeps brokerRole() synchronous
+// for its callers; the layers test counts these require() calls as imports.
+const require = createRequire(import.meta.url);
 
 /** The one place where the broker kind picks its role. */
-const roles: Partial<Record<Settings['broker'], BrokerRole>> = {
-  mosquitto: {
-    settings: mosquittoSettingsRules,
-    factQuery: mosquittoFactQuery,
-    prepare: (facts, settings, options) => prepareMosquitto(facts, settings, options),
-    plan: planMosquitto,
-    renderFiles: mosquittoRenderFiles,
-  },
-  emqx: {
-    settings: emqxSettingsRules,
-    factQuery: emqxFactQuery,
-    prepare: (facts, settings, options) => prepareEmqx(facts, settings, options),
-    plan: planEmqx,
-    renderFiles: emqxRenderFiles,
-    extraFacts: async (transport, facts, settings) => gatherClusterFacts(transport, await gatherEmqxApiFacts(transport, facts, settings), settings),
-    rolling: isStaticCluster,
-    warnings: emqxPersistenceWarnings,
-  },
+const roles: Partial<Record<Settings['broker'], () => BrokerRole>> = {
+  mosquitto: () => (require('./mosquitto/role.ts') as typeof import('./mosquitto/role.ts')).mosquittoRole,
+  emqx: () => (require('./emqx/role.ts') as typeof import('./emqx/role.ts')).emqxRole,
 };
 
 export function brokerRole(broker: Settings['broker']): BrokerRole {
   const role = roles[broker];
   if (!role) throw new Error(`broker "${broker}" has no host role yet`);
-  return role;
+  return role();
 }

@@ -17,7 +17,6 @@ import { parseInstallOptions, type InstallOptions } from './install-options.ts';
 import { installUsage } from './install-usage.ts';
 import { finishInstall } from './install-report.ts';
 import { formatStepLine } from './progress-printer.ts';
-import { renderTo, writeConsumers } from './render-to.ts';
 import { buildTargets } from './ssh-targets.ts';
 import { settingsOverrides } from './target-flags.ts';
 
@@ -88,7 +87,9 @@ export async function runInstall(broker: Settings['broker'], args: string[], env
 
   for (const warning of [...consumerWarnings(settings), ...(brokerRole(settings.broker).warnings?.(settings) ?? [])]) environment.printError(`warning: ${warning}`);
 
+  // render-to.ts (and the consumer renderers with smol-toml) load only when there is a file to write.
   if (options.renderTo) {
+    const { renderTo, writeConsumers } = await import('./render-to.ts');
     try {
       renderTo(options.renderTo, settings, environment);
       if (consumers) writeConsumers(consumers, settings, environment);
@@ -101,7 +102,7 @@ export async function runInstall(broker: Settings['broker'], args: string[], env
 
   // Written before the converge, and not on a dry run: they are local files, and a consumer set up
   // from them meanwhile only finds its user once the converge created it.
-  if (consumers && !options.dryRun) writeConsumers(consumers, settings, environment);
+  if (consumers && !options.dryRun) (await import('./render-to.ts')).writeConsumers(consumers, settings, environment);
 
   if (options.docker) return runDockerInstall(broker, settings, options, dockerHost, environment);
 

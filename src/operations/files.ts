@@ -1,9 +1,14 @@
 import { createHash } from 'node:crypto';
-import { createTwoFilesPatch } from 'diff';
+import { createRequire } from 'node:module';
 import type { HostFacts } from '../facts/host-facts.ts';
 import { summarizeCertificates } from './certificate-summary.ts';
 import type { ManagedFile } from './managed-file.ts';
 import { change, noChange, type Command, type Step } from './step.ts';
+
+// `diff` is loaded on the first file that differs (issue 20): a no-op run never needs it. require()
+// keeps the planner synchronous and pure; Node caches the module after the first call.
+const require = createRequire(import.meta.url);
+const diffLib = (): typeof import('diff') => require('diff') as typeof import('diff');
 
 export const backupSuffix = '.mqtt-provision.bak';
 
@@ -92,5 +97,5 @@ export function heldSecret(currentMode: string, wantedMode: string): boolean {
  */
 function diffOf(file: ManagedFile, before: string, wasPrivate = false): string {
   if (file.secret || wasPrivate) return `--- ${file.path}\n+++ ${file.path}\n(content not shown: it holds secrets)\n`;
-  return createTwoFilesPatch(file.path, file.path, summarizeCertificates(before), summarizeCertificates(file.content), 'host', 'rendered');
+  return diffLib().createTwoFilesPatch(file.path, file.path, summarizeCertificates(before), summarizeCertificates(file.content), 'host', 'rendered');
 }

@@ -1,6 +1,7 @@
 import { createPrivateKey, generateKeyPairSync, randomBytes, X509Certificate } from 'node:crypto';
 import { isIP } from 'node:net';
-import forge from 'node-forge';
+import { createRequire } from 'node:module';
+import type forgeModule from 'node-forge';
 
 /**
  * Certificates built on the controller. Keys come from node:crypto (native, ~50 ms for RSA 2048);
@@ -17,6 +18,12 @@ export const renewWithinDays = 30;
 
 const day = 24 * 60 * 60 * 1000;
 
+// node-forge (42 modules) is loaded only when a certificate is built (issue 20): a run whose
+// certificates are current, or that has no TLS, never needs it. require() keeps issuing synchronous.
+const require = createRequire(import.meta.url);
+let loadedForge: typeof forgeModule | undefined;
+const forgeLib = (): typeof forgeModule => (loadedForge ??= require('node-forge') as typeof forgeModule);
+
 /** "DNS:broker1" or "IP:10.0.0.5", in a canonical spelling (IPv6 compressed, DNS lower case). */
 export function canonicalSan(value: string): string {
   const bare = value.replace(/^(DNS|IP|IP Address):/i, '');
@@ -29,13 +36,13 @@ export function canonicalSans(values: Iterable<string>): string[] {
   return [...new Set([...values].map(canonicalSan))].sort();
 }
 
-function newRsaKey(bits: number): { forgeKey: forge.pki.rsa.PrivateKey; forgePublic: forge.pki.rsa.PublicKey; pem: string } {
+function newRsaKey(bits: number): { forgeKey: forgeModule.pki.rsa.PrivateKey; forgePublic: forgeModule.pki.rsa.PublicKey; pem: string } {
   const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: bits });
   const pem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
   return {
     pem,
-    forgeKey: forge.pki.privateKeyFromPem(pem),
-    forgePublic: forge.pki.publicKeyFromPem(publicKey.export({ type: 'spki', format: 'pem' }).toString()),
+    forgeKey: forgeLib().pki.privateKeyFromPem(pem),
+    forgePublic: forgeLib().pki.publicKeyFromPem(publicKey.export({ type: 'spki', format: 'pem' }).toString()),
   };
 }
 
@@ -49,7 +56,7 @@ function serialNumber(): string {
 /** A self-signed CA for one environment: RSA 3072, 10 years, may sign end-entity certificates only. */
 export function createCa(commonName: string, now = new Date()): KeyPairPem {
   const key = newRsaKey(3072);
-  const cert = forge.pki.createCertificate();
+  const cert = forgeLib().pki.createCertificate();
   cert.publicKey = key.forgePublic;
   cert.serialNumber = serialNumber();
   cert.validity.notBefore = new Date(now.getTime() - day);
@@ -62,8 +69,8 @@ export function createCa(commonName: string, now = new Date()): KeyPairPem {
     { name: 'keyUsage', keyCertSign: true, cRLSign: true, critical: true },
     { name: 'subjectKeyIdentifier' },
   ]);
-  cert.sign(key.forgeKey, forge.md.sha256.create());
-  return { certPem: forge.pki.certificateToPem(cert), keyPem: key.pem };
+  cert.sign(key.forgeKey, forgeLib().md.sha256.create());
+  return { certPem: forgeLib().pki.certificateToPem(cert), keyPem: key.pem };
 }
 
 /** A server certificate for these SANs, signed by the CA: RSA 2048, serverAuth only. */
@@ -79,10 +86,10 @@ export function issueClientCertificate(ca: KeyPairPem, commonName: string, valid
 }
 
 function issueCertificate(ca: KeyPairPem, commonName: string, sans: string[], usage: 'server' | 'client', validDays: number, now: Date): KeyPairPem {
-  const caCert = forge.pki.certificateFromPem(ca.certPem);
-  const caKey = forge.pki.privateKeyFromPem(ca.keyPem);
+  const caCert = forgeLib().pki.certificateFromPem(ca.certPem);
+  const caKey = forgeLib().pki.privateKeyFromPem(ca.keyPem);
   const key = newRsaKey(2048);
-  const cert = forge.pki.createCertificate();
+  const cert = forgeLib().pki.createCertificate();
   cert.publicKey = key.forgePublic;
   cert.serialNumber = serialNumber();
   // An hour of slack for hosts whose clock is a little behind the controller's.
@@ -100,8 +107,8 @@ function issueCertificate(ca: KeyPairPem, commonName: string, sans: string[], us
       ? [{ name: 'subjectAltName', altNames: sans.map((san) => (san.startsWith('IP:') ? { type: 7, ip: san.slice(3) } : { type: 2, value: san.slice(4) })) }]
       : []),
   ]);
-  cert.sign(caKey, forge.md.sha256.create());
-  return { certPem: forge.pki.certificateToPem(cert), keyPem: key.pem };
+  cert.sign(caKey, forgeLib().md.sha256.create());
+  return { certPem: forgeLib().pki.certificateToPem(cert), keyPem: key.pem };
 }
 
 /** The SANs of a certificate, canonical. */
