@@ -179,9 +179,10 @@ describe('Mosquitto from EPEL on Rocky 9 lab hosts (real dnf, rpm, systemd)', { 
         await queueForOfflineSubscriber(`mqtt://127.0.0.1:${host.ports[1883]}`, `mp-e2e-rhel-absent-${process.pid}`, 'rhel/absent', 5);
         const absent = writeSecretFile('broker: mosquitto\nstate: absent\nlisteners: { mqtt: 1883, websocket: 8083 }\n');
         const removal = await run(host, { settings: absent });
-        assert.deepEqual(removal.changed, ['stop:mosquitto', 'files-absent', 'packages-absent:mosquitto'], removal.output);
+        // The limits drop-in goes with our files (its directory is ours: we created it).
+        assert.deepEqual(removal.changed, ['stop:mosquitto', 'files-absent', 'dir-absent:/etc/systemd/system/mosquitto.service.d', 'packages-absent:mosquitto'], removal.output);
         assert.equal(await rpmQuery(host, 'mosquitto'), 'package mosquitto is not installed');
-        for (const path of ['/etc/mosquitto/mosquitto.conf', '/etc/mosquitto/mosquitto.conf.rpmsave', '/etc/mosquitto/passwd', '/etc/mosquitto/acl', '/usr/sbin/mosquitto']) {
+        for (const path of ['/etc/systemd/system/mosquitto.service.d', '/etc/mosquitto/mosquitto.conf', '/etc/mosquitto/mosquitto.conf.rpmsave', '/etc/mosquitto/passwd', '/etc/mosquitto/acl', '/usr/sbin/mosquitto']) {
           assert.equal(await exists(host, path), false, `${path} is gone`);
         }
         assert.equal(await exists(host, '/var/lib/mosquitto/mosquitto.db'), true, 'the data is kept');
