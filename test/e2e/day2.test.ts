@@ -89,9 +89,11 @@ describe(`day-2 operations on a ${os} lab host: --check and status`, () => {
       await pollUntil(
         async () => {
           last = await status();
-          return (last.document.targets[0].figures?.queuedMessages ?? 0) >= 200 ? true : undefined;
+          // Both figures come from $SYS topics published on the interval, not at the same instant: wait for both.
+          const figures = last.document.targets[0].figures;
+          return (figures?.queuedMessages ?? 0) >= 200 && (figures?.disconnectedSessions ?? 0) >= 1 ? true : undefined;
         },
-        { what: 'status to count the 200 queued messages', timeoutMs: 30_000, intervalMs: 1_000 },
+        { what: 'status to count the 200 queued messages and the offline session', timeoutMs: 30_000, intervalMs: 1_000 },
       );
       const target = last!.document.targets[0];
       assert.equal(last!.code, 0, last!.output);
