@@ -10,7 +10,7 @@ import { ensureLabImage } from '../../src/container/host-image.ts';
 import { ensureLabKey, startLabHosts, stopLabHosts, type LabHost } from '../../src/lab/hosts.ts';
 import { parseSourceRange, rangeContains } from '../../src/settings/source-ranges.ts';
 import { hostArgs, hostilePassword, install, onHost, writeSecretFile } from './support/lab-fixture.ts';
-import { roundTrip } from './support/mqtt-roundtrip.ts';
+import { connectOutcome, roundTrip } from './support/mqtt-roundtrip.ts';
 
 const SETUP_TIMEOUT = 20 * 60_000;
 const TEST_TIMEOUT = 8 * 60_000;
@@ -33,25 +33,6 @@ async function firewalld(host: LabHost) {
     runtime: { ports: (await list('--list-ports')).join(' ').split(' ').filter(Boolean), rules: (await list('--list-rich-rules')).sort() },
     permanent: { ports: (await list('--permanent', '--list-ports')).join(' ').split(' ').filter(Boolean), rules: (await list('--permanent', '--list-rich-rules')).sort() },
   };
-}
-
-/**
- * What a new client gets, bounded: `connectOutcome` (support/mqtt-roundtrip.ts) waits for a CONNACK or
- * an error, but a socket the Docker proxy closes without an error leaves mqtt.js's promise unsettled.
- */
-async function newClientOutcome(url: string): Promise<string> {
-  const client = mqtt.connect(url, { ...login, reconnectPeriod: 0, connectTimeout: 10_000 });
-  try {
-    return await new Promise<string>((resolve) => {
-      const timer = setTimeout(() => resolve('no answer within 15 s'), 15_000);
-      const done = (outcome: string) => { clearTimeout(timer); resolve(outcome); };
-      client.once('connect', () => done('accepted'));
-      client.once('error', (error) => done(`error: ${(error as { code?: string }).code ?? error.message}`));
-      client.once('close', () => done('closed'));
-    });
-  } finally {
-    client.end(true);
-  }
 }
 
 const richRule = (cidr: string) => `rule family="ipv4" source address="${cidr}" port port="1883" protocol="tcp" accept`;
@@ -100,7 +81,7 @@ describe('listeners restricted by source (listenerAccess) on a firewalld host', 
       assert.deepEqual(outside.changed, ['firewall'], 'only the firewall changes: the config is the same');
       assert.deepEqual(await firewalld(host), { runtime: { ports: [], rules: [richRule(elsewhere)] }, permanent: { ports: [], rules: [richRule(elsewhere)] } });
       // docker-proxy accepts, then its connection to the host is rejected: a reset or a close, never a CONNACK.
-      const refused = await newClientOutcome(url);
+      const refused = await connectOutcome(url, login);
       assert.notEqual(refused, 'accepted', `a new client from ${gateway} must not get in`);
       t.diagnostic(`new client from ${gateway} while restricted to ${elsewhere}: ${refused}`);
       const echoed = new Promise<string>((resolve) => before.once('message', (_topic, payload) => resolve(payload.toString())));
@@ -153,7 +134,7 @@ describe('listeners restricted by source (listenerAccess) on a ufw host', { time
     assert.deepEqual((await converge(host, restricted([elsewhere]))).changed, ['firewall']);
     assert.deepEqual(await ufwRules(), [`1883/tcp ALLOW ${elsewhere}`]);
     // ufw drops (no reset): the new client gets no answer at all.
-    const refused = await newClientOutcome(url);
+    const refused = await connectOutcome(url, login);
     assert.notEqual(refused, 'accepted', `a new client from ${gateway} must not get in`);
     t.diagnostic(`new client from ${gateway} while restricted to ${elsewhere}: ${refused}`);
     assert.deepEqual((await converge(host, restricted([elsewhere]))).changed, []);

@@ -11,7 +11,7 @@ import { emqxSettingsRules } from './settings.ts';
 export const emqxRole: BrokerRole = {
   settings: emqxSettingsRules,
   factQuery: emqxFactQuery,
-  prepare: (facts, settings, options) => prepareEmqx(facts, settings, options),
+  prepare: prepareEmqx,
   plan: planEmqx,
   renderFiles: emqxRenderFiles,
   extraFacts: async (transport, facts, settings) => gatherClusterFacts(transport, await gatherEmqxApiFacts(transport, facts, settings), settings),

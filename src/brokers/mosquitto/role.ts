@@ -8,7 +8,7 @@ import { mosquittoSettingsRules } from './settings.ts';
 export const mosquittoRole: BrokerRole = {
   settings: mosquittoSettingsRules,
   factQuery: mosquittoFactQuery,
-  prepare: (facts, settings, options) => prepareMosquitto(facts, settings, options),
+  prepare: prepareMosquitto,
   plan: planMosquitto,
   renderFiles: mosquittoRenderFiles,
 };

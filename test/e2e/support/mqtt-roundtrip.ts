@@ -28,13 +28,25 @@ export async function roundTrip(url: string, credentials: Credentials, timeoutMs
 }
 
 /** The CONNACK refusal code for these credentials, or "accepted" when the broker lets them in. */
+/**
+ * What a new client gets, bounded: 'accepted', 'refused N' (the CONNACK's code), 'error: …', 'closed'
+ * (a socket closed without an error, as docker-proxy does when the host rejects it: mqtt.js's
+ * connectAsync would never settle then), or no answer within 15 s (a firewall that drops).
+ */
 export async function connectOutcome(url: string, credentials: Credentials): Promise<string> {
+  const client = mqtt.connect(url, { ...credentials, reconnectPeriod: 0, connectTimeout: 10_000 });
   try {
-    const client = await mqtt.connectAsync(url, { ...credentials, reconnectPeriod: 0, connectTimeout: 10_000 });
-    await client.endAsync();
-    return 'accepted';
-  } catch (error) {
-    const code = (error as { code?: number }).code;
-    return code === undefined ? `error: ${(error as Error).message}` : `refused ${code}`;
+    return await new Promise<string>((resolve) => {
+      const timer = setTimeout(() => resolve('no answer within 15 s'), 15_000);
+      const done = (outcome: string) => { clearTimeout(timer); resolve(outcome); };
+      client.once('connect', () => done('accepted'));
+      client.once('error', (error) => {
+        const code = (error as { code?: number | string }).code;
+        done(typeof code === 'number' ? `refused ${code}` : `error: ${code ?? error.message}`);
+      });
+      client.once('close', () => done('closed'));
+    });
+  } finally {
+    await client.endAsync(true);
   }
 }
