@@ -1,5 +1,6 @@
+import { randomUUID } from 'node:crypto';
 import { hostname, userInfo } from 'node:os';
-import type { HeldCommand, Transport } from '../transport/transport.ts';
+import type { ExecResult, HeldCommand, Transport } from '../transport/transport.ts';
 
 /**
  * One converge at a time per host (or per container on a Docker host): a flock held ON the host,
@@ -27,6 +28,10 @@ export const lockScript = [
   `if ! flock -w "$2" 9; then printf 'BUSY %s\\n' "$(cat "$lock.holder" 2>/dev/null || echo 'an unknown run')"; exit ${busyExit}; fi`,
   'printf \'%s\\n\' "$3" > "$lock.holder"',
   'echo LOCKED',
+  // $4 bytes of script, $5 an end marker, the rest its arguments: the script comes first on our
+  // stdin and runs now, under the lock, in this same session (one channel, one sudo per host). The
+  // marker ends both its stdout (with its exit code) and its stderr, which arrive independently.
+  `if [ "$#" -gt 3 ]; then n=$4 end=$5; shift 5; head -c "$n" | sh -s -- "$@"; rc=$?; printf '\\n%s %s\\n' "$end" "$rc"; printf '\\n%s\\n' "$end" >&2; fi`,
   // Held until our stdin closes: released by us, or by sshd when the session goes away.
   'cat > /dev/null',
   'rm -f "$lock.holder" 2>/dev/null',
@@ -34,7 +39,15 @@ export const lockScript = [
 ].join('\n');
 
 export interface HostLock {
+  /** What `then` printed and how it ended, when the lock was asked to run one. */
+  output?: ExecResult;
   release(): Promise<void>;
+}
+
+/** A script (sent on stdin to `sh -s`) and its arguments, run as soon as the lock is held. */
+export interface ThenRun {
+  script: string;
+  args: readonly string[];
 }
 
 export class HostLockBusy extends Error {
@@ -64,16 +77,34 @@ export function lockName(container?: string): string {
  * Waits up to timeoutSeconds for the lock, then fails naming the run that holds it. The
  * controller's own timer is a backstop only (a host that stops answering mid-wait).
  */
-export async function acquireHostLock(transport: Transport, name: string, timeoutSeconds: number = defaultLockTimeoutSeconds, holder: string = describeHolder()): Promise<HostLock> {
-  const held: HeldCommand = transport.start(['sh', '-c', lockScript, 'mqtt-provision-lock', name, String(timeoutSeconds), holder]);
+export async function acquireHostLock(
+  transport: Transport,
+  name: string,
+  timeoutSeconds: number = defaultLockTimeoutSeconds,
+  holder: string = describeHolder(),
+  then?: ThenRun,
+): Promise<HostLock> {
+  // A fresh marker per run, so no line the script prints can end its output early.
+  const marker = `mqtt-provision-end-${randomUUID()}`;
+  const extra = then ? [String(Buffer.byteLength(then.script)), marker, ...then.args] : [];
+  const held: HeldCommand = transport.start(['sh', '-c', lockScript, 'mqtt-provision-lock', name, String(timeoutSeconds), holder, ...extra], then ? { stdin: then.script } : {});
   let timer: NodeJS.Timeout | undefined;
   const backstop = new Promise<'late'>((resolveLate) => (timer = setTimeout(() => resolveLate('late'), (timeoutSeconds + 60) * 1000)));
   const first = await Promise.race([held.firstLine, backstop]);
   clearTimeout(timer);
-  if (first !== 'late' && 'line' in first && first.line.trim() === 'LOCKED') return { release: () => held.release() };
+  if (first !== 'late' && 'line' in first && first.line.trim() === 'LOCKED') {
+    if (!then) return { release: () => held.release() };
+    const ran = await held.until(marker);
+    if ('ended' in ran) {
+      void held.release();
+      throw new Error(`${transport.label}: the host lock's session ended early (exit ${ran.ended.code}): ${(ran.ended.stderr || ran.ended.stdout).trim()}`);
+    }
+    const code = Number.parseInt(ran.status, 10);
+    return { output: { code: Number.isInteger(code) ? code : 1, stdout: ran.text, stderr: ran.stderr }, release: () => held.release() };
+  }
   void held.release();
   if (first === 'late') throw new Error(`${transport.label}: no answer while waiting for the host lock`);
-  // trim(): through sudo's use_pty (Debian's default) lines end in \r\n.
+  // trim(): a line may end in \r\n where the command's output passes through a pty.
   if ('line' in first && first.line.startsWith('BUSY ')) {
     throw new HostLockBusy(
       `${transport.label} is locked by another mqtt-provision run: ${first.line.slice(5).trim()}; gave up after ${timeoutSeconds} s (--lock-timeout)`,

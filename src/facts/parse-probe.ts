@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { FactQuery, HostFacts } from './host-facts.ts';
 
 /** Turns the probe's tab-separated lines into HostFacts. Pure, so fixtures can feed it text. */
@@ -27,10 +28,10 @@ export function parseProbeOutput(output: string, query: FactQuery): HostFacts {
         break;
       case 'file': {
         const [path = '', sha256 = '-', mode = '', owner = '', group = '', content = '-'] = fields;
-        facts.files[path] =
-          sha256 === '-'
-            ? null
-            : { sha256, mode: mode.padStart(4, '0'), owner, group, content: content === '-' ? null : Buffer.from(content, 'base64').toString('utf8') };
+        // `+`: the file came whole, and its hash is taken here from the bytes (one exec less per file on the host).
+        const bytes = content === '-' ? null : Buffer.from(content, 'base64');
+        const hash = sha256 === '+' && bytes ? createHash('sha256').update(bytes).digest('hex') : sha256;
+        facts.files[path] = sha256 === '-' ? null : { sha256: hash, mode: mode.padStart(4, '0'), owner, group, content: bytes ? bytes.toString('utf8') : null };
         break;
       }
       case 'dir': {

@@ -1,11 +1,17 @@
-# The probe: one POSIX sh script, sent on stdin, that prints every fact as a tab-separated line.
-# One round trip for all facts keeps a no-op converge at one SSH exec. Arguments name what to look
-# at (pkg:NAME, file:PATH, dir:PATH, svc:NAME, sysctl:KEY, nofile:SERVICE). Files over 4 MiB are
-# hashed but not sent: the largest file a planner reads back, the password file of the most users
-# settings allow (10000, about 1.8 MB), must arrive whole, or its kept hashes are lost and every run rewrites it.
+# The probe: one POSIX sh script that prints every fact as a tab-separated line, run by the host
+# lock's own session right after the lock is taken (src/engine/host-lock.ts), so a no-op converge
+# is one SSH channel and one sudo. Arguments name what to look at (pkg:NAME, file:PATH, dir:PATH,
+# svc:NAME, sysctl:KEY, nofile:SERVICE); src/facts/gather.ts sends them grouped by kind.
+# Cost (issue 20): every exec on the host costs 1–10 ms of its CPU (systemctl ~8 ms), and 100
+# hosts share two cores in the lab, so each kind of fact is ONE command for all its names
+# (dpkg-query, stat, systemctl show) and the rest are shell builtins; measured 120–138 ms → see
+# docs/performance.md. Files over 4 MiB are hashed but not sent: the largest file a planner reads
+# back, the password file of the most users settings allow (10000, about 1.8 MB), must arrive
+# whole, or its kept hashes are lost and every run rewrites it. A file sent whole gets `+` for its
+# hash: parse-probe.ts hashes the bytes it received instead of a sha256sum per file here.
 set -u
 export LC_ALL=C
-tab=$(printf '\t')
+tab='	'
 emit() { printf '%s\n' "$*"; }
 if [ -r /etc/os-release ]; then
   . /etc/os-release
@@ -17,51 +23,131 @@ fi
 for c in apt-get dpkg-query dnf yum rpm systemctl firewall-cmd ufw mosquitto_passwd emqx curl; do
   command -v "$c" >/dev/null 2>&1 && emit "cmd${tab}$c"
 done
-pkgversion() {
+
+# only KIND FN ARGS…: calls FN with the names of one kind, as its own positional parameters (paths
+# may hold spaces). `for a; do shift; … set -- "$@" x; done` leaves only what the loop added.
+only() {
+  kind=$1 fn=$2; shift 2
+  for a; do shift; case $a in "$kind":*) set -- "$@" "${a#*:}" ;; esac; done
+  "$fn" "$@"
+}
+
+# Packages: one dpkg-query (or rpm) for all. dpkg's "rc": removed, config files still there (only a purge takes them).
+probe_packages() {
+  [ $# -gt 0 ] || return 0
   if command -v dpkg-query >/dev/null 2>&1; then
-    dpkg-query -W -f='${db:Status-Abbrev}${Version}' "$1" 2>/dev/null | sed -n 's/^ii *//p'
+    dpkg-query -W -f='${Package}\t${db:Status-Abbrev}\t${Version}\n' -- "$@" 2>/dev/null | while IFS="$tab" read -r n s v; do
+      case $s in
+        ii*) emit "pkg${tab}$n${tab}$v" ;;
+        rc*) emit "pkgconf${tab}$n" ;;
+      esac
+    done
   elif command -v rpm >/dev/null 2>&1; then
-    rpm -q --qf '%{VERSION}-%{RELEASE}' "$1" 2>/dev/null | grep -v 'not installed'
+    # "package X is not installed" has no tab; several installed versions (kernels): the last wins.
+    rpm -q --qf "%{NAME}\t%{VERSION}-%{RELEASE}\n" -- "$@" 2>/dev/null | while IFS="$tab" read -r n v; do
+      [ -n "${v:-}" ] && emit "pkg${tab}$n${tab}$v"
+    done
   fi
 }
-# dpkg's "rc": removed, its config files still there (only a purge takes them).
-pkgconfigonly() {
-  command -v dpkg-query >/dev/null 2>&1 && dpkg-query -W -f='${db:Status-Abbrev}' "$1" 2>/dev/null | grep -q '^rc'
+
+# Files: one stat for all that exist, then each file's bytes (base64) or, over 4 MiB, its hash.
+probe_files() {
+  for a; do shift; if [ -f "$a" ]; then set -- "$@" "$a"; else emit "file${tab}$a${tab}-"; fi; done
+  [ $# -gt 0 ] || return 0
+  stat -c "%n${tab}%s${tab}%a${tab}%U${tab}%G" -- "$@" | while IFS= read -r line; do
+    f=${line%%"$tab"*}; rest=${line#*"$tab"}; size=${rest%%"$tab"*}; meta=${rest#*"$tab"}
+    if [ "$size" -le 4194304 ]; then
+      printf 'file\t%s\t+\t%s\t' "$f" "$meta"; base64 -w0 < "$f"; printf '\n'
+    else
+      sum=$(sha256sum < "$f"); emit "file${tab}$f${tab}${sum%% *}${tab}$meta${tab}-"
+    fi
+  done
 }
-for arg in "$@"; do
-  kind=${arg%%:*}; name=${arg#*:}
-  case "$kind" in
-    pkg)
-      v=$(pkgversion "$name"); emit "pkg${tab}$name${tab}${v:--}"
-      if [ -z "$v" ] && pkgconfigonly "$name"; then emit "pkgconf${tab}$name"; fi ;;
-    file)
-      if [ -f "$name" ]; then
-        sum=$(sha256sum "$name" | cut -d' ' -f1)
-        size=$(stat -c '%s' "$name")
-        content=-
-        [ "$size" -le 4194304 ] && content=$(base64 -w0 < "$name")
-        emit "file${tab}$name${tab}$sum${tab}$(stat -c "%a${tab}%U${tab}%G" "$name")${tab}$content"
-      else
-        emit "file${tab}$name${tab}-"
-      fi ;;
-    dir)
-      # The entry count lets removal take a directory that only our files kept from being empty.
-      if [ -d "$name" ]; then emit "dir${tab}$name${tab}$(stat -c "%a${tab}%U${tab}%G" "$name")${tab}$(ls -A "$name" 2>/dev/null | wc -l)"; else emit "dir${tab}$name${tab}-"; fi ;;
-    svc)
-      a=$(systemctl is-active "$name" 2>/dev/null); e=$(systemctl is-enabled "$name" 2>/dev/null)
-      emit "svc${tab}$name${tab}${a:-unknown}${tab}${e:-not-found}" ;;
-    sysctl)
-      # Read-only /proc/sys (a container) makes [ -w ] false even for root; tabs in a value (port range) become spaces.
-      f=/proc/sys/$(printf %s "$name" | tr . /)
-      if [ -e "$f" ]; then w=r; [ -w "$f" ] && w=w; emit "sysctl${tab}$name${tab}$w${tab}$(tr '\t\n' '  ' < "$f")"; else emit "sysctl${tab}$name${tab}-"; fi ;;
-    nofile)
-      # The limit in force, not the one asked: systemd clamps LimitNOFILE where it may not raise it.
-      pid=$(systemctl show -p MainPID --value "$name" 2>/dev/null)
-      lim=
-      case "$pid" in ''|0) ;; *) lim=$(awk '/^Max open files/ { print $4 "\t" $5 }' "/proc/$pid/limits" 2>/dev/null) ;; esac
-      emit "nofile${tab}$name${tab}${lim:--}" ;;
+
+# Directories: one stat; the entry count (removal takes a directory only our files kept from being
+# empty) by globbing, a builtin, instead of ls | wc per directory.
+count_entries() {
+  n=0
+  for e in "$1"/* "$1"/.[!.]* "$1"/..?*; do { [ -e "$e" ] || [ -L "$e" ]; } && n=$((n + 1)); done
+  echo "$n"
+}
+probe_directories() {
+  for a; do shift; if [ -d "$a" ]; then set -- "$@" "$a"; else emit "dir${tab}$a${tab}-"; fi; done
+  [ $# -gt 0 ] || return 0
+  stat -c "%n${tab}%a${tab}%U${tab}%G" -- "$@" | while IFS= read -r line; do
+    emit "dir${tab}${line}${tab}$(count_entries "${line%%"$tab"*}")"
+  done
+}
+
+# Kernel settings: one awk reads every /proc/sys file (a key's dots become slashes; /proc/sys
+# answers a 1-byte read, the shell's `read`, with one byte then end of file). A read-only /proc/sys
+# (a container) makes [ -w ] false even for root; tabs in a value (port range) become spaces.
+probe_sysctl() {
+  for key; do
+    shift
+    p=$key; f=/proc/sys
+    while :; do case $p in *.*) f="$f/${p%%.*}"; p=${p#*.} ;; *) f="$f/$p"; break ;; esac; done
+    if [ -e "$f" ]; then
+      w=r; [ -w "$f" ] && w=w
+      set -- "$@" "k=$key" "w=$w" "$f"
+    else
+      emit "sysctl${tab}$key${tab}-"
+    fi
+  done
+  [ $# -gt 0 ] || return 0
+  awk -v t="$tab" 'FNR == 1 { gsub(/\t/, " "); print "sysctl" t k t w t $0 }' "$@"
+}
+
+# The open-files limit in force, not the one asked: systemd clamps LimitNOFILE where it may not raise it.
+nofile_of() {
+  unit=$1 lim=-
+  case $2 in
+    '' | 0) ;;
+    *) if [ -r "/proc/$2/limits" ]; then
+         while IFS= read -r l; do case $l in "Max open files"*) set -- $l; lim="$4${tab}$5"; break ;; esac; done < "/proc/$2/limits"
+       fi ;;
   esac
-done
+  emit "nofile${tab}$unit${tab}$lim"
+}
+
+# Services and open-files limits: ONE `systemctl show` for every unit, blocks in argument order
+# (is-active = ActiveState; is-enabled = UnitFileState, "not-found" when there is no unit file).
+# $1: "svc:NAME" / "nofile:NAME" in the order of the units shown, as shifted per block.
+read_units() {
+  active=unknown enabled=not-found pid=
+  while IFS= read -r l; do
+    case $l in
+      ActiveState=*) active=${l#*=} ;;
+      UnitFileState=?*) enabled=${l#*=} ;;
+      MainPID=*) pid=${l#*=} ;;
+      '') if [ $# -gt 0 ]; then unit_line "$1"; shift; fi; active=unknown enabled=not-found pid= ;;
+    esac
+  done
+  [ $# -gt 0 ] && unit_line "$1"
+  return 0
+}
+unit_line() {
+  case $1 in
+    svc:*) emit "svc${tab}${1#svc:}${tab}${active:-unknown}${tab}${enabled}" ;;
+    nofile:*) nofile_of "${1#nofile:}" "$pid" ;;
+  esac
+}
+probe_units() {
+  [ $# -gt 0 ] || return 0
+  names=
+  for a; do names="$names ${a#*:}"; done
+  # Unit names hold no spaces; systemctl prints nothing when there is no systemd (the defaults stand).
+  # shellcheck disable=SC2086
+  systemctl show -p ActiveState,UnitFileState,MainPID -- $names 2>/dev/null | read_units "$@"
+}
+
+only pkg probe_packages "$@"
+only file probe_files "$@"
+only dir probe_directories "$@"
+only sysctl probe_sysctl "$@"
+units() { for a; do shift; case $a in svc:* | nofile:*) set -- "$@" "$a" ;; esac; done; probe_units "$@"; }
+units "$@"
+
 # firewall-cmd is Python and takes ~0.4 s a call: systemd says whether the daemon runs, and
 # firewall-cmd is asked once per view (runtime, permanent) with --list-all, which holds the default
 # zone's ports, services and rich rules (on a host where firewalld is installed but off, not at all).
@@ -84,8 +170,16 @@ if command -v firewall-cmd >/dev/null 2>&1; then
     emit "firewalld${tab}stopped"
   fi
 fi
+# ufw is Python too (~0.2 s). `ufw status` says inactive exactly when `iptables -L ufw-user-input`
+# exits 1 (ufw 0.36 backend_iptables.get_status), so that C command answers for an inactive ufw
+# (Ubuntu's default: installed, off); any other answer asks ufw itself.
+ufw_loaded() {
+  command -v iptables >/dev/null 2>&1 || return 0
+  iptables -n -L ufw-user-input >/dev/null 2>&1
+  [ $? -ne 1 ]
+}
 if command -v ufw >/dev/null 2>&1; then
-  status=$(ufw status 2>/dev/null)
+  if ufw_loaded; then status=$(ufw status 2>/dev/null); else status='Status: inactive'; fi
   case "$status" in
     # Ports open to everyone: `1883/tcp ALLOW Anywhere`, not `1883/tcp ALLOW 10.0.0.0/8` (restricted by
     # source). The whole listing follows, line by line, for the rules restricted by source.
@@ -97,13 +191,16 @@ if command -v ufw >/dev/null 2>&1; then
 fi
 # EPEL: 1 when its [epel] section is on (dnf's default without an enabled= line), 0 when it is
 # configured but an admin turned it off.
-if ls /etc/yum.repos.d/epel*.repo >/dev/null 2>&1; then
+for repo in /etc/yum.repos.d/epel*.repo; do
+  [ -e "$repo" ] || break
   e=$(awk -F= '/^[[:space:]]*\[/ { s = $0; gsub(/[[:space:]]/, "", s) }
     s == "[epel]" && $1 ~ /^[[:space:]]*enabled[[:space:]]*$/ { v = $2; gsub(/[[:space:]]/, "", v); print v }' /etc/yum.repos.d/epel*.repo | tail -n 1)
   case "$e" in 0|[Ff]alse|[Nn]o|[Oo]ff) emit "epel${tab}0" ;; *) emit "epel${tab}1" ;; esac
-fi
+  break
+done
 # Which package build fits, and the names a cluster seed may use for this host.
 emit "arch${tab}$(uname -m)"
-emit "host${tab}name${tab}$(uname -n)"
+read -r node < /proc/sys/kernel/hostname 2>/dev/null || node=$(uname -n)
+emit "host${tab}name${tab}$node"
 emit "host${tab}addr${tab}$(hostname -I 2>/dev/null)"
 # gather.ts appends the broker role's own section (FactQuery.probe) and `exit 0`.

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { firstLineReader, type ExecOptions, type ExecResult, type HeldCommand, type Transport } from './transport.ts';
+import { heldOutput, type ExecOptions, type ExecResult, type HeldCommand, type Transport } from './transport.ts';
 
 /** Runs commands on this machine, without a shell, so arguments need no quoting at all. */
 export class LocalTransport implements Transport {
@@ -33,9 +33,9 @@ export class LocalTransport implements Transport {
     });
   }
 
-  start(argv: readonly string[]): HeldCommand {
+  start(argv: readonly string[], options: ExecOptions = {}): HeldCommand {
     const [program, ...args] = [...this.#prefix, ...argv];
-    const reader = firstLineReader();
+    const reader = heldOutput();
     const child = spawn(program!, args, { stdio: ['pipe', 'pipe', 'pipe'], ...(this.#env ? { env: this.#env } : {}) });
     const closed = new Promise<void>((resolveClose) => {
       child.on('close', (code) => {
@@ -51,8 +51,10 @@ export class LocalTransport implements Transport {
     child.stdout.on('data', reader.stdout);
     child.stderr.on('data', reader.stderr);
     child.stdin.on('error', () => {});
+    if (options.stdin !== undefined) child.stdin.write(options.stdin);
     return {
       firstLine: reader.firstLine,
+      until: reader.until,
       release: async () => {
         child.stdin.end();
         await closed;

@@ -6,7 +6,7 @@ import type { Secret } from '../secret.ts';
 import { formatHostSpec, type HostSpec } from './host-spec.ts';
 import { checkHostKey, hostKeyAlgorithms, type HostKeyPolicy } from './known-hosts.ts';
 import { quoteCommand } from './shell-quote.ts';
-import { ConnectionError, firstLineReader, type ExecOptions, type ExecResult, type HeldCommand, type Transport } from './transport.ts';
+import { ConnectionError, heldOutput, type ExecOptions, type ExecResult, type HeldCommand, type Transport } from './transport.ts';
 
 export interface SshOptions extends HostSpec {
   /** Private key file; without it (and without a password) the ssh-agent and ~/.ssh/id_* are tried, as OpenSSH does. */
@@ -116,9 +116,9 @@ export class SshTransport implements Transport {
    * A channel of its own beside the exec ones; no pty, so the remote command sees EOF on stdin
    * when we release it and also when the connection goes away (sshd closes the pipe).
    */
-  start(argv: readonly string[]): HeldCommand {
+  start(argv: readonly string[], options: ExecOptions = {}): HeldCommand {
     const command = quoteCommand(this.#sudo ? ['sudo', '-n', '--', ...argv] : argv);
-    const reader = firstLineReader();
+    const reader = heldOutput();
     let closed: Promise<void> = Promise.resolve();
     let channelEnd: (() => void) | undefined;
     let released = false;
@@ -143,6 +143,7 @@ export class SshTransport implements Transport {
             reader.ended(code);
             resolveClose();
           });
+          if (options.stdin !== undefined) channel.write(options.stdin);
           channelEnd = () => channel.end();
           if (released) channelEnd();
         });
@@ -150,6 +151,7 @@ export class SshTransport implements Transport {
     }
     return {
       firstLine: reader.firstLine,
+      until: reader.until,
       release: async () => {
         released = true;
         channelEnd?.();

@@ -13,7 +13,7 @@ import { resolveSettings } from '../../src/brokers/load-settings.ts';
 import type { ExecResult, Transport } from '../../src/transport/transport.ts';
 import { convergedApi, convergedEmqxFacts, emqxFacts } from '../fixtures/emqx-facts.ts';
 import { clusterSettings } from '../fixtures/emqx-settings.ts';
-import { lockGranted } from './support/no-start.ts';
+import { lockGrantedBy } from './support/no-start.ts';
 
 /**
  * A change that needs a restart, rolled across a three-node static cluster through the real engine
@@ -75,9 +75,7 @@ function cluster(failRejoinOn: number | null) {
       label: host,
       connect: async (): Promise<Transport> => {
         connected.push(host);
-        return {
-          label: host,
-          exec: async (argv): Promise<ExecResult> => {
+        const exec = async (argv: readonly string[]): Promise<ExecResult> => {
             if (argv[3]?.startsWith('pkg:')) return { code: 0, stdout: probeText(facts, address, index), stderr: '' };
             if (argv[3] === 'mqtt-provision-emqx-facts') return { code: 0, stdout: apiText(after), stderr: '' };
             const shown = label(argv);
@@ -85,10 +83,8 @@ function cluster(failRejoinOn: number | null) {
             if (argv.join(' ') === 'emqx ctl cluster status --json') return { code: 0, stdout: JSON.stringify({ running_nodes: [...seeds], stopped_nodes: [] }), stderr: '' };
             if (shown === 'mqtt-provision-wait-cluster' && index === failRejoinOn) return { code: 1, stdout: '', stderr: 'the node is not back in the cluster within 120 s' };
             return { code: 0, stdout: '', stderr: '' };
-          },
-          start: lockGranted,
-          close: async () => {},
         };
+        return { label: host, exec, start: lockGrantedBy(exec), close: async () => {} };
       },
     };
   });

@@ -71,6 +71,23 @@ describe('host lock', () => {
     await lock.release();
   });
 
+  it('runs a script in its own session once the lock is held, and keeps holding it afterwards', async () => {
+    const name = unique('then');
+    // The script's output holds a line that looks like an end marker, and 3 MB of bytes in one line.
+    const script = 'echo "args: $*"; echo "mqtt-provision-end-x 0"; head -c 3000000 /dev/zero | tr "\\0" a; echo; echo oops >&2; exit 3\n';
+    const lock = await acquireHostLock(local, name, 5, 'then-test', { script, args: ['a b', 'c'] });
+    try {
+      const lines = lock.output!.stdout.split('\n');
+      assert.deepEqual(lines.slice(0, 2), ['args: a b c', 'mqtt-provision-end-x 0']);
+      assert.equal(lines[2]!.length, 3_000_000);
+      assert.equal(lock.output!.code, 3);
+      assert.match(lock.output!.stderr, /oops/);
+      await assert.rejects(acquireHostLock(local, name, 0, 'second'), /then-test/, 'still held after the script ended');
+    } finally {
+      await lock.release();
+    }
+  });
+
   it('names a lock per host and per container', () => {
     assert.equal(lockName(), 'host');
     assert.equal(lockName('mqtt-provision-mosquitto'), 'docker-mqtt-provision-mosquitto');

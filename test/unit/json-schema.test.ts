@@ -14,7 +14,7 @@ import { runVerifyCommand } from '../../src/verify/verify-command.ts';
 import { buildReport } from '../../src/verify/verify-report.ts';
 import { capacityProbeLines, osReleases } from '../fixtures/facts.ts';
 import { validate } from './support/json-schema.ts';
-import { lockGranted } from './support/no-start.ts';
+import { lockGrantedBy } from './support/no-start.ts';
 
 // Issue 23 item 1: one documented --json shape (docs/json-schema/) for install, verify and status.
 
@@ -41,10 +41,11 @@ function host(converged: boolean): Transport {
     ...(converged ? ['pkg\tmosquitto\t2.0.11-1.2+deb12u2', 'dir\t/var/lib/mosquitto\t750\tmosquitto\tmosquitto', 'svc\tmosquitto\tactive\tenabled', ...capacityProbeLines('mosquitto')] : []),
     ...files.map((file) => `file\t${file.path}\t${sha256(file.content)}\t${file.mode.replace(/^0/, '')}\t${file.owner}\t${file.group}\t${Buffer.from(file.content).toString('base64')}`),
   ].join('\n');
+  const exec: Transport['exec'] = async (argv) => (argv[0] === 'sh' && argv[1] === '-s' ? { code: 0, stdout: `${probe}\n`, stderr: '' } : { code: 1, stdout: '', stderr: `unexpected ${argv.join(' ')}` });
   return {
     label: 'broker.example',
-    exec: async (argv) => (argv[0] === 'sh' && argv[1] === '-s' ? { code: 0, stdout: `${probe}\n`, stderr: '' } : { code: 1, stdout: '', stderr: `unexpected ${argv.join(' ')}` }),
-    start: lockGranted,
+    exec,
+    start: lockGrantedBy(exec),
     close: async () => {},
   };
 }

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -102,6 +103,7 @@ describe('fact probe', () => {
       '8883/tcp (v6)              ALLOW       Anywhere (v6)',
     ].join('\n');
     script('ufw', `cat <<'EOF'\n${ufwStatus}\nEOF`);
+    script('iptables', 'exit 0'); // ufw's chains are loaded: ufw itself is asked
     const path = process.env.PATH;
     process.env.PATH = `${bin}:${path}`;
     try {
@@ -120,5 +122,53 @@ describe('fact probe', () => {
     } finally {
       process.env.PATH = path;
     }
+  });
+
+  it('takes an inactive ufw from iptables (no ufw-user-input chain) without starting ufw', async () => {
+    const bin = mkdtempSync(join(tmpdir(), 'mp-probe-bin-'));
+    const called = join(bin, 'ufw-was-called');
+    writeFileSync(join(bin, 'ufw'), `#!/bin/sh\ntouch '${called}'\necho 'Status: active'\n`, { mode: 0o755 });
+    writeFileSync(join(bin, 'iptables'), '#!/bin/sh\n[ "$3" = ufw-user-input ] && exit 1\nexit 0\n', { mode: 0o755 });
+    const path = process.env.PATH;
+    process.env.PATH = `${bin}:${path}`;
+    try {
+      const facts = await gatherFacts(new LocalTransport(), { packages: [], files: [], directories: [], services: [] });
+      assert.deepEqual(facts.ufw, { active: false, allowedPorts: [] });
+      assert.equal(existsSync(called), false, 'ufw (Python) was not started');
+    } finally {
+      process.env.PATH = path;
+    }
+  });
+
+  it('reads every service and its open-files limit from one systemctl show, in argument order', async () => {
+    const bin = mkdtempSync(join(tmpdir(), 'mp-probe-bin-'));
+    const calls = join(bin, 'calls');
+    // systemd's own block layout: properties in its order, a blank line between units; a unit without a unit file has an empty UnitFileState.
+    writeFileSync(
+      join(bin, 'systemctl'),
+      `#!/bin/sh\necho "$*" >> '${calls}'\n[ "$1" = show ] || exit 3\nprintf 'MainPID=${process.pid}\\nActiveState=active\\nUnitFileState=enabled\\n\\nMainPID=0\\nActiveState=inactive\\nUnitFileState=\\n\\nMainPID=${process.pid}\\nActiveState=active\\nUnitFileState=enabled\\n'\n`,
+      { mode: 0o755 },
+    );
+    const path = process.env.PATH;
+    process.env.PATH = `${bin}:${path}`;
+    try {
+      const facts = await gatherFacts(new LocalTransport(), { packages: [], files: [], directories: [], services: ['mosquitto', 'gone'], openFiles: ['mosquitto'] });
+      assert.deepEqual(facts.services, { mosquitto: { active: 'active', enabled: 'enabled' }, gone: { active: 'inactive', enabled: 'not-found' } });
+      const limits = readFileSync(`/proc/${process.pid}/limits`, 'utf8').match(/^Max open files\s+(\S+)\s+(\S+)/m)!;
+      assert.deepEqual(facts.openFiles, { mosquitto: { soft: Number(limits[1]), hard: Number(limits[2]) } }, 'the limit in force of the unit\'s MainPID');
+      assert.deepEqual(readFileSync(calls, 'utf8').trim().split('\n'), ['show -p ActiveState,UnitFileState,MainPID -- mosquitto gone mosquitto'], 'one systemctl for all units');
+    } finally {
+      process.env.PATH = path;
+    }
+  });
+
+  it('reads kernel settings from /proc/sys, and hashes a file sent whole from its bytes', async () => {
+    const directory = mkdtempSync(join(tmpdir(), 'mp-probe-'));
+    const file = join(directory, 'bytes');
+    const bytes = Buffer.from([0xff, 0xfe, 0x00, 0x41, 0x0a]);
+    writeFileSync(file, bytes);
+    const facts = await gatherFacts(new LocalTransport(), { packages: [], files: [file], directories: [], services: [], sysctl: ['kernel.ostype', 'no.such.key'] });
+    assert.deepEqual(facts.sysctl, { 'kernel.ostype': { value: readFileSync('/proc/sys/kernel/ostype', 'utf8').trim(), writable: facts.sysctl!['kernel.ostype']!.writable }, 'no.such.key': null });
+    assert.equal(facts.files[file]!.sha256, createHash('sha256').update(bytes).digest('hex'), 'the hash of the bytes on disk, not of their UTF-8 reading');
   });
 });

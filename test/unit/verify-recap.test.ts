@@ -10,7 +10,7 @@ import { sha256 } from '../../src/operations/files.ts';
 import { loadSettings } from '../../src/brokers/load-settings.ts';
 import type { Transport } from '../../src/transport/transport.ts';
 import { capacityProbeLines, osReleases } from '../fixtures/facts.ts';
-import { lockGranted } from './support/no-start.ts';
+import { lockGrantedBy } from './support/no-start.ts';
 
 // Issue 21 item 3: a run whose verification failed printed `failed=0` in its recap.
 
@@ -31,10 +31,11 @@ function convergedHost(): Transport {
     'svc\tmosquitto\tactive\tenabled',
     ...capacityProbeLines('mosquitto'),
   ].join('\n');
+  const exec: Transport['exec'] = async (argv) => (argv[0] === 'sh' && argv[1] === '-s' ? { code: 0, stdout: `${probe}\n`, stderr: '' } : { code: 1, stdout: '', stderr: `unexpected ${argv.join(' ')}` });
   return {
     label: 'broker.example',
-    exec: async (argv) => (argv[0] === 'sh' && argv[1] === '-s' ? { code: 0, stdout: `${probe}\n`, stderr: '' } : { code: 1, stdout: '', stderr: `unexpected ${argv.join(' ')}` }),
-    start: lockGranted,
+    exec,
+    start: lockGrantedBy(exec),
           close: async () => {},
   };
 }
