@@ -3,6 +3,7 @@ import { factsFromProbe, gatherFacts, probeRequest } from '../facts/gather.ts';
 import type { HostFacts } from '../facts/host-facts.ts';
 import type { Step } from '../operations/step.ts';
 import type { Settings } from '../settings/load.ts';
+import { mark } from '../timings.ts';
 import type { Transport } from '../transport/transport.ts';
 import { applyPlan } from './apply-plan.ts';
 import { controllerStep, prepareHost } from './prepare.ts';
@@ -34,16 +35,19 @@ export async function convergeHost(target: HostTarget, settings: Settings, optio
   let lock: HostLock | undefined;
   try {
     transport = await target.connect();
+    mark('connected', transport.label);
     const prepared = controllerStep(settings, options.dryRun ?? false);
     if (prepared) options.onStep?.(target.label, prepared);
     // The CA (a controller step) exists before the lock is asked for: the host prepare reads it.
     const planned = await lockAndPlan(transport, settings, options.dryRun ?? false, options.lockTimeoutSeconds);
     lock = planned.lock;
+    mark('planned', transport.label);
     const { steps } = planned;
     const applied = await applyPlan(transport, steps, {
       dryRun: options.dryRun ?? false,
       onStep: (result) => options.onStep?.(target.label, result),
     });
+    mark('applied', transport.label);
     const results = prepared ? [prepared, ...applied] : applied;
     const failure = results.find((result) => result.status === 'failed');
     if (failure) return finish({ status: 'failed', steps: results, error: `${failure.title}: ${failure.error ?? 'failed'}` });
@@ -53,6 +57,7 @@ export async function convergeHost(target: HostTarget, settings: Settings, optio
   } finally {
     await lock?.release().catch(() => {});
     await transport?.close();
+    mark('closed', transport?.label ?? target.label);
   }
 }
 
@@ -77,6 +82,7 @@ export async function lockAndPlan(
   const role = brokerRole(settings.broker);
   const query = role.factQuery(settings);
   const lock = await acquireHostLock(transport, lockName(), lockTimeoutSeconds, undefined, probeRequest(query));
+  mark('locked-and-probed', transport.label);
   try {
     return { lock, ...(await planFrom(transport, settings, factsFromProbe(lock.output!, query), dryRun)) };
   } catch (error) {
