@@ -1,5 +1,12 @@
-import Handlebars from 'handlebars';
+import { createRequire } from 'node:module';
+import type HandlebarsModule from 'handlebars';
 import { inputCaps, readInputText } from '../settings/input-file.ts';
+
+// Handlebars (its compiler and source-map: ~35 modules, ~20 ms) loads when a template is first
+// compiled, not with the broker role: a run warms it up while its first host is busy (warmTemplates).
+const require = createRequire(import.meta.url);
+let handlebars: typeof HandlebarsModule | undefined;
+const loadHandlebars = (): typeof HandlebarsModule => (handlebars ??= require('handlebars') as typeof HandlebarsModule);
 
 const shippedTemplates = new URL('../../templates/', import.meta.url);
 
@@ -10,7 +17,7 @@ const shippedTemplates = new URL('../../templates/', import.meta.url);
  * edited between two calls (a long-lived Pulumi process) is compiled afresh; a bound keeps such a
  * process from collecting every version it ever saw.
  */
-const compiled = new Map<string, Handlebars.TemplateDelegate>();
+const compiled = new Map<string, HandlebarsModule.TemplateDelegate>();
 const compiledLimit = 32;
 /** The shipped templates are part of the program and read once; a user's own file is read on every call. */
 const shippedSources = new Map<string, string>();
@@ -21,9 +28,7 @@ const shippedSources = new Map<string, string>();
  * misspelt variable an error instead of an empty line.
  */
 export function renderTemplate(name: string, context: object, overrides: Record<string, string> = {}): string {
-  const own = overrides[name];
-  const path = own ?? new URL(`${name}.hbs`, shippedTemplates).pathname;
-  const source = own !== undefined ? readInputText(path, `settings.templates.${name}`, inputCaps.template) : shippedSource(path, name);
+  const { path, source } = templateSource(name, overrides);
   try {
     return compiledTemplate(source)(context);
   } catch (error) {
@@ -31,22 +36,43 @@ export function renderTemplate(name: string, context: object, overrides: Record<
   }
 }
 
-function shippedSource(path: string, name: string): string {
+function templateSource(name: string, overrides: Record<string, string>): { path: string; source: string } {
+  const own = overrides[name];
+  if (own !== undefined) return { path: own, source: readInputText(own, `settings.templates.${name}`, inputCaps.template) };
+  const path = new URL(`${name}.hbs`, shippedTemplates).pathname;
   let source = shippedSources.get(path);
   if (source === undefined) {
     source = readInputText(path, `settings.templates.${name}`, inputCaps.template);
     shippedSources.set(path, source);
   }
-  return source;
+  return { path, source };
 }
 
 /** Handlebars compiles on the first call of what it returns (a template that does not parse throws then, on every call). */
-function compiledTemplate(source: string): Handlebars.TemplateDelegate {
+function compiledTemplate(source: string): HandlebarsModule.TemplateDelegate {
   let template = compiled.get(source);
   if (template === undefined) {
     if (compiled.size >= compiledLimit) compiled.delete(compiled.keys().next().value!);
-    template = Handlebars.compile(source, { noEscape: true, strict: true });
+    template = loadHandlebars().compile(source, { noEscape: true, strict: true });
     compiled.set(source, template);
   }
   return template;
+}
+
+/**
+ * Loads Handlebars and compiles these templates now, so the plan that renders them later finds them
+ * compiled: called while the process would only wait (for a host's lock and facts), it takes the
+ * ~45 ms of a first compile off the run's critical path (issue 20). Changes no result and reports
+ * nothing: a template that does not read or compile fails where it is rendered, as before.
+ */
+export function warmTemplates(names: readonly string[], overrides: Record<string, string> = {}): void {
+  for (const name of names) {
+    try {
+      const { source } = templateSource(name, overrides);
+      // Handlebars compiles on the first call; strict mode then stops at the first value {} lacks.
+      compiledTemplate(source)({});
+    } catch {
+      // Rendered (and reported) by the plan.
+    }
+  }
 }

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it, mock } from 'node:test';
 import Handlebars from 'handlebars';
-import { renderTemplate } from '../../src/render/render-template.ts';
+import { renderTemplate, warmTemplates } from '../../src/render/render-template.ts';
 
 // Issue 20: a template is compiled once per process, not once per host. The cache must never hand
 // back another template's output, an edited file's old text, or hide a template's error.
@@ -62,5 +62,22 @@ describe('renderTemplate compiles each template once and stays correct', () => {
     const strict = join(directory, 'strict.hbs');
     writeFileSync(strict, '{{missing}}\n');
     for (let call = 0; call < 2; call++) assert.throws(() => renderTemplate('mosquitto.conf', {}, { 'mosquitto.conf': strict }), /"missing" not defined/);
+  });
+
+  it('warmTemplates compiles ahead, so the render after it compiles nothing, and it never throws', () => {
+    const path = join(directory, `warm-${process.pid}.hbs`);
+    writeFileSync(path, `# warm ${Date.now()}\n{{#each users}}user {{name}}\n{{/each}}`);
+    const overrides = { 'mosquitto.conf': path, 'mosquitto-acl': join(directory, 'missing.hbs') };
+    const compile = mock.method(Handlebars, 'compile');
+    try {
+      warmTemplates(['mosquitto.conf', 'mosquitto-acl'], overrides);
+      const warmed = compile.mock.callCount();
+      assert.equal(renderTemplate('mosquitto.conf', { users: [{ name: 'a' }] }, overrides).split('\n')[1], 'user a');
+      assert.equal(compile.mock.callCount(), warmed, 'the render used the warmed template');
+    } finally {
+      compile.mock.restore();
+    }
+    // The missing file is reported where it is rendered, as before.
+    assert.throws(() => renderTemplate('mosquitto-acl', {}, overrides), /settings\.templates\.mosquitto-acl/);
   });
 });
