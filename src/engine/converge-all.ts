@@ -1,6 +1,6 @@
 import type { Settings } from '../settings/load.ts';
 import { brokerRole } from '../brokers/registry.ts';
-import { warmTemplates } from '../render/render-template.ts';
+import { templateWarmUp } from '../render/render-template.ts';
 import { convergeHost, type ConvergeOptions, type HostTarget } from './converge-host.ts';
 import type { HostReport } from './report.ts';
 
@@ -58,19 +58,25 @@ async function rollOut(targets: HostTarget[], settings: Settings, options: FanOu
 }
 
 /**
- * The same targets, whose first connection also schedules compiling the role's templates. Once
+ * The same targets, whose first connection also starts compiling the role's templates. Once
  * connected, a host is asked for its lock and then its facts: round trips that leave this process
- * idle for well over the ~45 ms that loading Handlebars and a first compile take, which the plan
- * would otherwise spend after the facts, on the run's critical path (issue 20). setImmediate: the
- * lock request is sent first. Nothing to compile for a removal.
+ * mostly idle for well over the ~45 ms that loading Handlebars and a first compile take, which the
+ * plan would otherwise spend after the facts, on the run's critical path (issue 20). One piece per
+ * turn of the event loop (setImmediate): a reply that arrives meanwhile waits for one piece at most.
+ * Nothing to compile for a removal.
  */
 function warmingUp(targets: HostTarget[], settings: Settings): HostTarget[] {
   if (settings.state === 'absent') return targets;
-  let scheduled = false;
+  let started = false;
   const warm = (): void => {
-    if (scheduled) return;
-    scheduled = true;
-    setImmediate(() => warmTemplates(brokerRole(settings.broker).settings.templateNames, settings.templates));
+    if (started) return;
+    started = true;
+    const pieces = templateWarmUp(brokerRole(settings.broker).settings.templateNames, settings.templates);
+    const next = (): void => {
+      pieces.shift()?.();
+      if (pieces.length > 0) setImmediate(next);
+    };
+    setImmediate(next);
   };
   return targets.map((target) => ({
     ...target,

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it, mock } from 'node:test';
 import Handlebars from 'handlebars';
-import { renderTemplate, warmTemplates } from '../../src/render/render-template.ts';
+import { renderTemplate, templateWarmUp } from '../../src/render/render-template.ts';
 
 // Issue 20: a template is compiled once per process, not once per host. The cache must never hand
 // back another template's output, an edited file's old text, or hide a template's error.
@@ -64,13 +64,13 @@ describe('renderTemplate compiles each template once and stays correct', () => {
     for (let call = 0; call < 2; call++) assert.throws(() => renderTemplate('mosquitto.conf', {}, { 'mosquitto.conf': strict }), /"missing" not defined/);
   });
 
-  it('warmTemplates compiles ahead, so the render after it compiles nothing, and it never throws', () => {
+  it('the warm-up pieces compile ahead, so the render after them compiles nothing, and none throws', () => {
     const path = join(directory, `warm-${process.pid}.hbs`);
     writeFileSync(path, `# warm ${Date.now()}\n{{#each users}}user {{name}}\n{{/each}}`);
     const overrides = { 'mosquitto.conf': path, 'mosquitto-acl': join(directory, 'missing.hbs') };
     const compile = mock.method(Handlebars, 'compile');
     try {
-      warmTemplates(['mosquitto.conf', 'mosquitto-acl'], overrides);
+      for (const piece of templateWarmUp(['mosquitto.conf', 'mosquitto-acl'], overrides)) piece();
       const warmed = compile.mock.callCount();
       assert.equal(renderTemplate('mosquitto.conf', { users: [{ name: 'a' }] }, overrides).split('\n')[1], 'user a');
       assert.equal(compile.mock.callCount(), warmed, 'the render used the warmed template');
