@@ -2,8 +2,10 @@
 // Converge EMQX on hosts over SSH with no-loss defaults, then verify it keeps QoS 1 messages.
 // `--package FILE` uploads a local .rpm/.deb for air-gapped hosts instead of downloading from EMQX.
 import { enableCompileCache } from './lib/compile-cache.mts';
+import { skipUnusedLocales } from './lib/lean-imports.mts';
 
 enableCompileCache(); // before the imports below, so they load from the cache
+skipUnusedLocales(); // before zod loads
 const { runInstall } = await import('../src/cli/install-command.ts');
 const { scriptArguments } = await import('../src/cli/script-arguments.ts');
 

@@ -1,8 +1,10 @@
 #!/usr/bin/env zx
 // Converge Mosquitto on hosts over SSH with no-loss defaults, then verify it keeps QoS 1 messages.
 import { enableCompileCache } from './lib/compile-cache.mts';
+import { skipUnusedLocales } from './lib/lean-imports.mts';
 
 enableCompileCache(); // before the imports below, so they load from the cache
+skipUnusedLocales(); // before zod loads
 const { runInstall } = await import('../src/cli/install-command.ts');
 const { scriptArguments } = await import('../src/cli/script-arguments.ts');
 
