@@ -10,9 +10,11 @@ import { fileURLToPath } from 'node:url';
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const probe = `
 import { skipUnusedLocales } from './scripts/lib/lean-imports.mts';
-skipUnusedLocales();
+const endLocaleHook = skipUnusedLocales();
 const { z } = await import('zod');
 const { settingsSchema } = await import('./src/settings/schema.ts');
+endLocaleHook();
+await import('yaml');
 const bad = settingsSchema.safeParse({ broker: 'mosquitto', listeners: { mqtt: 'not a port' } });
 const good = z.object({ port: z.number().int() }).safeParse({ port: 1883 });
 console.log(JSON.stringify({ locales: Object.keys(z.locales), coreLocales: Object.keys(z.core.locales), badOk: bad.success, message: bad.success ? '' : bad.error.issues[0].message, goodOk: good.success }));
