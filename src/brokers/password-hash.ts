@@ -1,4 +1,4 @@
-import { pbkdf2Sync, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, pbkdf2Sync, randomBytes, timingSafeEqual } from 'node:crypto';
 
 /**
  * Mosquitto 2.0's password file format `$7$<iterations>$<salt b64>$<hash b64>`: PBKDF2-SHA512,
@@ -26,6 +26,19 @@ export function verifyPassword(password: string, encoded: string): boolean {
   const salt = Buffer.from(match[2]!, 'base64');
   const expected = Buffer.from(match[3]!, 'base64');
   if (salt.length !== saltBytes || expected.length !== hashBytes) return false;
-  const actual = pbkdf2Sync(password, salt, iterations, hashBytes, 'sha512');
-  return timingSafeEqual(actual, expected);
+  const key = createHash('sha256').update(encoded).update('\0').update(password).digest('base64');
+  const known = verified.get(key);
+  if (known !== undefined) return known;
+  const matches = timingSafeEqual(pbkdf2Sync(password, salt, iterations, hashBytes, 'sha512'), expected);
+  if (verified.size >= verifiedLimit) verified.delete(verified.keys().next().value!);
+  verified.set(key, matches);
+  return matches;
 }
+
+/**
+ * Answers already worked out in this process: a run over 100 hosts converged from the same
+ * settings finds the same stored lines on each, and checks each (password, line) pair once (issue
+ * 20). Keyed by a digest of the pair, so the map holds no password; bounded for long-lived processes.
+ */
+const verified = new Map<string, boolean>();
+const verifiedLimit = 4096;

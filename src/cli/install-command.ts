@@ -7,6 +7,7 @@ import { convergeAll } from '../engine/converge-all.ts';
 import { InputError, InputErrors } from '../settings/input-error.ts';
 import type { Settings } from '../settings/load.ts';
 import { loadSettings } from '../brokers/load-settings.ts';
+import { withStandInCertificates } from '../tls/server-files.ts';
 import { SshTransport, type SshOptions } from '../transport/ssh.ts';
 import type { Transport } from '../transport/transport.ts';
 import { processInterrupts } from '../verify/interrupts.ts';
@@ -122,11 +123,14 @@ export async function runInstall(broker: Settings['broker'], args: string[], env
   }, environment);
 }
 
-/** A user's own template that does not render is bad input: say so before any host is contacted. */
+/**
+ * A user's own template that does not render is bad input: say so before any host is contacted.
+ * With stand-in certificates: the check needs the files' shape, not a CA or a freshly drawn key.
+ */
 function checkTemplatesRender(settings: Settings): void {
   if (Object.keys(settings.templates).length === 0) return;
   try {
-    brokerRole(settings.broker).renderFiles(settings);
+    brokerRole(settings.broker).renderFiles(withStandInCertificates(settings));
   } catch (error) {
     throw new InputError('settings.templates', (error as Error).message);
   }

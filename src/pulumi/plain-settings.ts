@@ -3,6 +3,7 @@ import { brokerRole } from '../brokers/registry.ts';
 import { sha256 } from '../operations/files.ts';
 import { Secret } from '../secret.ts';
 import { type Settings } from '../settings/load.ts';
+import { withStandInCertificates } from '../tls/server-files.ts';
 import { resolveSettings } from '../brokers/load-settings.ts';
 
 /** A value with every Secret in it replaced by its string. */
@@ -87,7 +88,7 @@ export function publicSettings(settings: Settings): unknown {
  */
 export function configHash(settings: Settings): string {
   const files = brokerRole(settings.broker)
-    .renderFiles(withoutIssuing(settings))
+    .renderFiles(withStandInCertificates(settings))
     .filter((file) => !file.secret)
     .map((file) => ({ path: file.path, mode: file.mode, owner: file.owner, group: file.group, sha256: sha256(file.content) }));
   return sha256(JSON.stringify({ settings: publicSettings(settings), files }));
@@ -100,7 +101,7 @@ export function configHash(settings: Settings): string {
  */
 export function publicConfigFiles(settings: Settings): Record<string, string> {
   const files = brokerRole(settings.broker)
-    .renderFiles(withoutIssuing(settings))
+    .renderFiles(withStandInCertificates(settings))
     .filter((file) => !file.secret);
   return Object.fromEntries(files.map((file) => [file.path, file.content]));
 }
@@ -110,14 +111,3 @@ export function credentialsHash(settings: Settings): string {
   return sha256(JSON.stringify(toPlainSettings(settings)));
 }
 
-/**
- * A generated CA's certificates are issued per host while converging, from a CA on the controller:
- * rendering them for a hash would create that CA during `pulumi preview` and give a new certificate
- * (so a new hash) on every call. The hash takes the TLS settings (in `settings`) and the config
- * that names the files, with fixed stand-ins for the issued material.
- */
-function withoutIssuing(settings: Settings): Settings {
-  if (settings.tls?.source !== 'generate') return settings;
-  const issued = `issued per host from the CA in ${settings.tls.caDir}`;
-  return { ...settings, tls: { source: 'supplied', caPem: issued, certPem: issued, keyPem: new Secret(issued), requireClientCertificate: settings.tls.requireClientCertificate } };
-}

@@ -2,6 +2,7 @@ import { X509Certificate } from 'node:crypto';
 import type { HostFacts } from '../facts/host-facts.ts';
 import { formatCertificateFields } from '../operations/certificate-summary.ts';
 import type { ManagedFile } from '../operations/managed-file.ts';
+import { Secret } from '../secret.ts';
 import type { Settings } from '../settings/load.ts';
 import { ensureCa, readCa } from './ca-store.ts';
 import { canonicalSans, issueServerCertificate, reissueReasons, type KeyPairPem } from './certificates.ts';
@@ -19,6 +20,20 @@ export interface TlsLayout {
 
 export function tlsLayoutIn(dir: string, group: string): TlsLayout {
   return { dir, caFile: `${dir}/ca.crt`, certFile: `${dir}/server.crt`, keyFile: `${dir}/server.key`, group };
+}
+
+/**
+ * A generated CA's certificates are issued per host while converging, from a CA on the controller.
+ * Rendering that only needs the files' shape takes these settings instead: the TLS settings and the
+ * config that names the files stay, the issued material is a fixed stand-in, so nothing creates a
+ * CA or draws a key. Pulumi's config hash would otherwise create the CA during `pulumi preview` and
+ * change with every new certificate; the check that a user's templates render issued a throwaway
+ * server key on every run (~0.4 s, issue 20).
+ */
+export function withStandInCertificates(settings: Settings): Settings {
+  if (settings.tls?.source !== 'generate') return settings;
+  const issued = `issued per host from the CA in ${settings.tls.caDir}`;
+  return { ...settings, tls: { source: 'supplied', caPem: issued, certPem: issued, keyPem: new Secret(issued), requireClientCertificate: settings.tls.requireClientCertificate } };
 }
 
 /** What a test swaps for determinism; a real run uses the CA in caDir and fresh keys. */

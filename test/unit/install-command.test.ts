@@ -6,6 +6,7 @@ import { describe, it } from 'node:test';
 import { stringify } from 'yaml';
 import { runInstall, type InstallEnvironment } from '../../src/cli/install-command.ts';
 import { badSettings } from '../fixtures/bad-settings.ts';
+import { ensureCa } from '../../src/tls/ca-store.ts';
 
 const directory = mkdtempSync(join(tmpdir(), 'mp-cli-'));
 const passwordFile = join(directory, 'pw');
@@ -87,6 +88,27 @@ describe('install front door', () => {
       assert.match(environment.err.join('\n'), expected);
     });
   }
+
+  // Issue 20: with a generated CA the template check renders stand-in certificates (no key drawn),
+  // and still judges the user's template against the real context.
+  it('checks a user template under a generated CA: a broken one exits 2, a good one goes on to the host', async () => {
+    const caDir = join(directory, 'template-check-ca');
+    ensureCa(caDir);
+    const withCa = (template: string) => {
+      const templatePath = join(directory, `ca-t-${Math.random().toString(36).slice(2)}.hbs`);
+      writeFileSync(templatePath, template);
+      const path = `${templatePath}.yaml`;
+      writeFileSync(path, stringify({ broker: 'mosquitto', listeners: { mqtt: 1883, mqtts: 8883 }, tls: { generate: { caDir, subjectAltNames: ['broker.example'] } }, templates: { 'mosquitto.conf': templatePath } }));
+      return path;
+    };
+    const broken = recordingEnvironment();
+    assert.equal(await runInstall('mosquitto', ['--host', 'h', '--settings', withCa('cafile {{tls.caFile}}\n{{tls.no_such_value}}\n'), ...admin], broken), 2);
+    assert.equal(broken.connections, 0);
+    assert.match(broken.err.join('\n'), /settings\.templates: template .*"no_such_value" not defined/);
+    const good = recordingEnvironment();
+    assert.equal(await runInstall('mosquitto', ['--host', 'h', '--settings', withCa('cafile {{tls.caFile}}\ncertfile {{tls.certFile}}\n'), ...admin], good), 1);
+    assert.equal(good.connections, 1, 'the check passed and the run went on to the host');
+  });
 
   it('renders config files without contacting a host, the password file private', async () => {
     const environment = recordingEnvironment();

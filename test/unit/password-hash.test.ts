@@ -22,6 +22,20 @@ describe('Mosquitto $7$ password hashes', () => {
     assert.equal(verifyPassword('pw', '$6$abc$def'), false);
   });
 
+  // Issue 20: answers are remembered per (password, line) for a run's many hosts; never across pairs.
+  it('answers a repeated check the same, and a remembered match never vouches for another password or line', () => {
+    const line = hashPassword('right-pw');
+    const other = hashPassword('right-pw');
+    for (let call = 0; call < 3; call++) {
+      assert.equal(verifyPassword('right-pw', line), true);
+      assert.equal(verifyPassword('wrong-pw', line), false);
+      assert.equal(verifyPassword('right-pw', other), true);
+      assert.equal(verifyPassword('right-pw ', line), false);
+    }
+    const tampered = `${line.slice(0, -4)}${line.slice(-4, -3) === 'A' ? 'B' : 'A'}${line.slice(-3)}`;
+    assert.equal(verifyPassword('right-pw', tampered), false);
+  });
+
   it('keeps a matching line, re-hashes a changed one and drops removed users', () => {
     const first = renderPasswordFile([{ name: 'a', password: new Secret('1') }, { name: 'b', password: new Secret('2') }], null);
     const again = renderPasswordFile([{ name: 'a', password: new Secret('1') }, { name: 'b', password: new Secret('2') }], first);

@@ -15,7 +15,7 @@ import { Secret } from '../../src/secret.ts';
 import { resolveSettings } from '../../src/brokers/load-settings.ts';
 import { ensureCa, readCa } from '../../src/tls/ca-store.ts';
 import { certificateSans, createCa, issueServerCertificate, reissueReasons, type KeyPairPem } from '../../src/tls/certificates.ts';
-import { dryRunIssuer, type TlsIssuer } from '../../src/tls/server-files.ts';
+import { dryRunIssuer, withStandInCertificates, type TlsIssuer } from '../../src/tls/server-files.ts';
 import { convergedFacts, fixedSalt, mosquittoFacts } from '../fixtures/facts.ts';
 import { emqxFacts, fixtureCookie, leafKeys, parseHocon, planOptions } from '../fixtures/emqx-facts.ts';
 import { emqxSettings, knownKeys } from '../fixtures/emqx-settings.ts';
@@ -109,6 +109,19 @@ describe('TLS files in a dry run', () => {
     assert.equal(files.find((file) => file.path === `${tlsDir}/ca.crt`)!.content, created.certPem);
     assert.match(files.find((file) => file.path === `${tlsDir}/server.key`)!.content, /^\(a run that applies issues a new server key and certificate here\)/);
     assert.match(files.find((file) => file.path === `${tlsDir}/server.crt`)!.content, /^\(a run that applies issues/);
+  });
+});
+
+describe('stand-in certificates (rendering for the files\' shape)', () => {
+  it('replace a generated CA\'s issued material by fixed text and leave other settings as they are', () => {
+    const admins = [{ name: 'admin', password: 'admin-pass-1' }];
+    const generated = resolveSettings({ broker: 'mosquitto', listeners: { mqtt: 1883, mqtts: 8883 }, admins, tls: { generate: { caDir: '/nonexistent/ca', subjectAltNames: ['b.example'] }, requireClientCertificate: true } });
+    const standIn = withStandInCertificates(generated);
+    assert.equal(standIn.tls?.source, 'supplied');
+    assert.ok(standIn.tls?.source === 'supplied' && standIn.tls.certPem.includes('/nonexistent/ca') && standIn.tls.requireClientCertificate);
+    assert.deepEqual({ ...standIn, tls: undefined }, { ...generated, tls: undefined });
+    const plain = resolveSettings({ broker: 'mosquitto', admins });
+    assert.equal(withStandInCertificates(plain), plain);
   });
 });
 
