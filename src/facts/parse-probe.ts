@@ -68,6 +68,9 @@ export function parseProbeOutput(output: string, query: FactQuery): HostFacts {
           permanentServices: words(fields[4]),
         };
         break;
+      case 'firewalldjson':
+        readFirewalldSettings(facts, fields[0] === 'permanent' ? 'permanent' : 'runtime', fields.slice(1).join('\t'));
+        break;
       case 'firewalldrule':
         // One rich rule per line, after the `firewalld` line; its text is kept as listed (removal matches it).
         if (facts.firewalld) {
@@ -98,6 +101,27 @@ export function parseProbeOutput(output: string, query: FactQuery): HostFacts {
     }
   }
   return facts;
+}
+
+/**
+ * One view of the default zone as firewalld's D-Bus API gives it (getZoneSettings2 / config
+ * getSettings2, through `busctl --json=short`): `{"type":"a{sv}","data":[{"ports":{"type":"a(ss)",
+ * "data":[["1883","tcp"]]},"services":…,"rules_str":…}]}`. A key is absent when its list is empty.
+ */
+function readFirewalldSettings(facts: HostFacts, view: 'runtime' | 'permanent', json: string): void {
+  let settings: Record<string, { data?: unknown } | undefined>;
+  try {
+    settings = (JSON.parse(json) as { data: [Record<string, { data?: unknown }>] }).data[0];
+  } catch {
+    throw new Error(`the fact probe's firewalld ${view} settings are not busctl JSON: ${json.slice(0, 200)}`);
+  }
+  const list = (key: string): unknown[] => (Array.isArray(settings[key]?.data) ? (settings[key]!.data as unknown[]) : []);
+  facts.firewalld ??= { running: true, runtimePorts: [], permanentPorts: [], runtimeRichRules: '', permanentRichRules: '', runtimeServices: [], permanentServices: [] };
+  const ports = list('ports').map((entry) => (entry as [string, string]).join('/'));
+  const services = list('services').map(String);
+  const rules = list('rules_str').map((rule) => `${String(rule)}\n`).join('');
+  if (view === 'runtime') Object.assign(facts.firewalld, { runtimePorts: ports, runtimeServices: services, runtimeRichRules: rules });
+  else Object.assign(facts.firewalld, { permanentPorts: ports, permanentServices: services, permanentRichRules: rules });
 }
 
 function readOsField(facts: HostFacts, key: string, value: string): void {

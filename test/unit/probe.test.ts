@@ -90,6 +90,7 @@ describe('fact probe', () => {
       ['public (active)', '  target: default', '  interfaces: eth0', '  services: dhcpv6-client mqtt ssh', `  ports: ${ports}`, '  forward-ports: ', '  source-ports: 9999/tcp', '  icmp-blocks: ', '  rich rules: ', ...rules.map((rule) => `\t${rule}`)].join('\n');
     const rule = (address: string, port: number) => `rule family="ipv4" source address="${address}" port port="${port}" protocol="tcp" accept`;
     script('systemctl', 'exit 0');
+    script('busctl', 'exit 1'); // a systemd before 240 (no --json): firewall-cmd answers
     script('firewall-cmd', `if [ "$1" = --permanent ]; then cat <<'EOF'\n${zone('8883/tcp', [rule('10.0.0.0/8', 1883), rule('172.17.0.1', 1883)])}\nEOF\nelse cat <<'EOF'\n${zone('8883/tcp 1883/tcp', [rule('10.0.0.0/8', 1883)])}\nEOF\nfi`);
     const ufwStatus = [
       'Status: active',
@@ -170,5 +171,48 @@ describe('fact probe', () => {
     const facts = await gatherFacts(new LocalTransport(), { packages: [], files: [file], directories: [], services: [], sysctl: ['kernel.ostype', 'no.such.key'] });
     assert.deepEqual(facts.sysctl, { 'kernel.ostype': { value: readFileSync('/proc/sys/kernel/ostype', 'utf8').trim(), writable: facts.sysctl!['kernel.ostype']!.writable }, 'no.such.key': null });
     assert.equal(facts.files[file]!.sha256, createHash('sha256').update(bytes).digest('hex'), 'the hash of the bytes on disk, not of their UTF-8 reading');
+  });
+
+  // What busctl --json=short printed on the rhel-firewalld lab host (firewalld 1.3, systemd 252)
+  // with a rich rule added at runtime and 8883/tcp opened permanently.
+  it('reads firewalld over D-Bus with busctl, asking firewall-cmd nothing', async () => {
+    const bin = mkdtempSync(join(tmpdir(), 'mp-probe-bin-'));
+    const called = join(bin, 'firewall-cmd-was-called');
+    const rule = 'rule family=\\"ipv4\\" source address=\\"10.0.0.0/8\\" port port=\\"1883\\" protocol=\\"tcp\\" accept';
+    const runtime = `{"type":"a{sv}","data":[{"short":{"type":"s","data":"Public"},"target":{"type":"s","data":"default"},"services":{"type":"as","data":["ssh","dhcpv6-client"]},"rules_str":{"type":"as","data":["${rule}"]}}]}`;
+    const permanent = '{"type":"a{sv}","data":[{"short":{"type":"s","data":"Public"},"services":{"type":"as","data":["ssh","dhcpv6-client"]},"ports":{"type":"a(ss)","data":[["8883","tcp"]]}}]}';
+    writeFileSync(join(bin, 'systemctl'), '#!/bin/sh\nexit 0\n', { mode: 0o755 });
+    writeFileSync(join(bin, 'firewall-cmd'), `#!/bin/sh\ntouch '${called}'\n`, { mode: 0o755 });
+    writeFileSync(
+      join(bin, 'busctl'),
+      [
+        '#!/bin/sh',
+        'case "$6" in',
+        `  getDefaultZone) echo '{"type":"s","data":["public"]}' ;;`,
+        `  getZoneSettings2) [ "$8" = public ] && echo '${runtime}' ;;`,
+        `  getZoneByName) echo '{"type":"o","data":["/org/fedoraproject/FirewallD1/config/zone/6"]}' ;;`,
+        `  getSettings2) [ "$4" = /org/fedoraproject/FirewallD1/config/zone/6 ] && echo '${permanent}' ;;`,
+        '  *) exit 1 ;;',
+        'esac',
+      ].join('\n'),
+      { mode: 0o755 },
+    );
+    const path = process.env.PATH;
+    process.env.PATH = `${bin}:${path}`;
+    try {
+      const facts = await gatherFacts(new LocalTransport(), { packages: [], files: [], directories: [], services: [] });
+      assert.deepEqual(facts.firewalld, {
+        running: true,
+        runtimePorts: [],
+        permanentPorts: ['8883/tcp'],
+        runtimeRichRules: 'rule family="ipv4" source address="10.0.0.0/8" port port="1883" protocol="tcp" accept\n',
+        permanentRichRules: '',
+        runtimeServices: ['ssh', 'dhcpv6-client'],
+        permanentServices: ['ssh', 'dhcpv6-client'],
+      });
+      assert.equal(existsSync(called), false, 'firewall-cmd (Python) was not started');
+    } finally {
+      process.env.PATH = path;
+    }
   });
 });
