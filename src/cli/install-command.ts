@@ -5,6 +5,7 @@ import { consumerOutput, type ConsumerOutput } from '../consumers/install-output
 import { consumerWarnings } from '../consumers/warnings.ts';
 import { convergeAll } from '../engine/converge-all.ts';
 import { InputError, InputErrors } from '../settings/input-error.ts';
+import { mark } from '../timings.ts';
 import type { Settings } from '../settings/load.ts';
 import { loadSettings } from '../brokers/load-settings.ts';
 import { withStandInCertificates } from '../tls/server-files.ts';
@@ -107,6 +108,7 @@ export async function runInstall(broker: Settings['broker'], args: string[], env
 
   if (options.docker) return runDockerInstall(broker, settings, options, dockerHost, environment);
 
+  mark('settings');
   const reports = await convergeAll(targets, settings, {
     concurrency: options.concurrency,
     dryRun: options.dryRun,
