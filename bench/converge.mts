@@ -14,7 +14,7 @@ import { benchChart } from './lib/chart.mts';
 import { replaceGenerated } from './lib/docs.mts';
 import { ensureTool, run, tail, timed, type Timed } from './lib/process.mts';
 import { coldPhases, measure, ratios, resultsMarkdown, round2, series, type BenchRun, type KResult, type Series } from './lib/results.mts';
-import { ansible, ansibleEnv, ansibleInventoryFile, hostState, INSTALL, ours, oursArgs, oursInventory, ROOT, SETTINGS, type Ctx } from './lib/tools.mts';
+import { ansible, ansibleEnv, ansibleInventoryFile, copyLimitsFiles, hostState, INSTALL, ours, oursArgs, oursInventory, ROOT, SETTINGS, type Ctx } from './lib/tools.mts';
 
 const DOC = path.join(ROOT, 'docs/performance.md');
 const SVG = path.join(ROOT, 'docs/performance.svg');
@@ -57,6 +57,7 @@ async function benchOurs(ctx: Ctx, k: number, startup: Record<string, Series>) {
     const inv = await oursInventory(ctx, hosts, `ours-${k}`);
     const cold = await ours(ctx, inv, k, false);
     console.log(`[bench]   cold ${secs(cold.timed.ms)}`);
+    await copyLimitsFiles(ctx, hosts[0]!.name);
     const noops: Timed[] = [];
     for (let i = 0; i < noopRuns; i++) noops.push((await ours(ctx, inv, k, true)).timed);
     console.log(`[bench]   no-op ${noops.map((t) => secs(t.ms)).join(', ')}`);

@@ -81,6 +81,24 @@ export async function ansible(ctx: Ctx, inventory: string, k: number, expectNoop
 }
 
 /** What a tool left on a host, checked the same way for both tools. */
+/**
+ * The files of the `limits` block (an open-files drop-in, kernel floors in sysctl.d), as our run
+ * wrote them on one of its hosts, for the playbook to install the same bytes: their content follows
+ * the host's own kernel values (a floor already met is left out), which --render-to cannot know.
+ */
+export const LIMITS_FILES = {
+  'mqtt-provision-limits.conf': '/etc/systemd/system/mosquitto.service.d/mqtt-provision-limits.conf',
+  '60-mqtt-provision.conf': '/etc/sysctl.d/60-mqtt-provision.conf',
+} as const;
+
+export async function copyLimitsFiles(ctx: Ctx, host: string): Promise<void> {
+  for (const [name, remote] of Object.entries(LIMITS_FILES)) {
+    const r = await run('docker', ['exec', host, 'cat', remote], { cwd: ROOT });
+    if (r.exitCode !== 0) throw new Error(`cannot read ${remote} on ${host}: ${r.stderr.trim()}`);
+    await writeFile(path.join(ctx.rendered, name), r.stdout);
+  }
+}
+
 export async function hostState(name: string): Promise<string> {
   const r = await run('docker', ['exec', name, 'sh', '-c',
     'stat -c "%n %a %U:%G" /etc/mosquitto/mosquitto.conf /etc/mosquitto/passwd /etc/mosquitto/acl /var/lib/mosquitto; ' +
