@@ -6,9 +6,21 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { gatherFacts } from '../../src/facts/gather.ts';
+import type { FactQuery, HostFacts } from '../../src/facts/host-facts.ts';
 import { parseProbeOutput } from '../../src/facts/parse-probe.ts';
 import { LocalTransport } from '../../src/transport/local.ts';
 import { noStart } from './support/no-start.ts';
+
+/** The probe run on this machine with the fake commands in `bin` first on PATH. */
+async function gatherWithFirstOnPath(bin: string, query: FactQuery): Promise<HostFacts> {
+  const path = process.env.PATH;
+  process.env.PATH = `${bin}:${path}`;
+  try {
+    return await gatherFacts(new LocalTransport(), query);
+  } finally {
+    process.env.PATH = path;
+  }
+}
 
 const query = { packages: ['mosquitto'], files: ['/etc/mosquitto/mosquitto.conf'], directories: ['/var/lib/mosquitto'], services: ['mosquitto'] };
 
@@ -105,24 +117,18 @@ describe('fact probe', () => {
     ].join('\n');
     script('ufw', `cat <<'EOF'\n${ufwStatus}\nEOF`);
     script('iptables', 'exit 0'); // ufw's chains are loaded: ufw itself is asked
-    const path = process.env.PATH;
-    process.env.PATH = `${bin}:${path}`;
-    try {
-      const facts = await gatherFacts(new LocalTransport(), { packages: [], files: [], directories: [], services: [] });
-      assert.deepEqual(facts.firewalld, {
-        running: true,
-        runtimePorts: ['8883/tcp', '1883/tcp'],
-        permanentPorts: ['8883/tcp'],
-        runtimeRichRules: `${rule('10.0.0.0/8', 1883)}\n`,
-        permanentRichRules: `${rule('10.0.0.0/8', 1883)}\n${rule('172.17.0.1', 1883)}\n`,
-        runtimeServices: ['dhcpv6-client', 'mqtt', 'ssh'],
-        permanentServices: ['dhcpv6-client', 'mqtt', 'ssh'],
-      });
-      assert.deepEqual(facts.ufw?.allowedPorts, ['22/tcp', '8883/tcp'], '1883/tcp ALLOW 10.0.0.0/8 is not open to everyone');
-      assert.equal(facts.ufw?.status, `${ufwStatus}\n`);
-    } finally {
-      process.env.PATH = path;
-    }
+    const facts = await gatherWithFirstOnPath(bin, { packages: [], files: [], directories: [], services: [] });
+    assert.deepEqual(facts.firewalld, {
+      running: true,
+      runtimePorts: ['8883/tcp', '1883/tcp'],
+      permanentPorts: ['8883/tcp'],
+      runtimeRichRules: `${rule('10.0.0.0/8', 1883)}\n`,
+      permanentRichRules: `${rule('10.0.0.0/8', 1883)}\n${rule('172.17.0.1', 1883)}\n`,
+      runtimeServices: ['dhcpv6-client', 'mqtt', 'ssh'],
+      permanentServices: ['dhcpv6-client', 'mqtt', 'ssh'],
+    });
+    assert.deepEqual(facts.ufw?.allowedPorts, ['22/tcp', '8883/tcp'], '1883/tcp ALLOW 10.0.0.0/8 is not open to everyone');
+    assert.equal(facts.ufw?.status, `${ufwStatus}\n`);
   });
 
   it('takes an inactive ufw from iptables (no ufw-user-input chain) without starting ufw', async () => {
@@ -130,15 +136,9 @@ describe('fact probe', () => {
     const called = join(bin, 'ufw-was-called');
     writeFileSync(join(bin, 'ufw'), `#!/bin/sh\ntouch '${called}'\necho 'Status: active'\n`, { mode: 0o755 });
     writeFileSync(join(bin, 'iptables'), '#!/bin/sh\n[ "$3" = ufw-user-input ] && exit 1\nexit 0\n', { mode: 0o755 });
-    const path = process.env.PATH;
-    process.env.PATH = `${bin}:${path}`;
-    try {
-      const facts = await gatherFacts(new LocalTransport(), { packages: [], files: [], directories: [], services: [] });
-      assert.deepEqual(facts.ufw, { active: false, allowedPorts: [] });
-      assert.equal(existsSync(called), false, 'ufw (Python) was not started');
-    } finally {
-      process.env.PATH = path;
-    }
+    const facts = await gatherWithFirstOnPath(bin, { packages: [], files: [], directories: [], services: [] });
+    assert.deepEqual(facts.ufw, { active: false, allowedPorts: [] });
+    assert.equal(existsSync(called), false, 'ufw (Python) was not started');
   });
 
   it('reads every service and its open-files limit from one systemctl show, in argument order', async () => {
@@ -150,17 +150,11 @@ describe('fact probe', () => {
       `#!/bin/sh\necho "$*" >> '${calls}'\n[ "$1" = show ] || exit 3\nprintf 'MainPID=${process.pid}\\nActiveState=active\\nUnitFileState=enabled\\n\\nMainPID=0\\nActiveState=inactive\\nUnitFileState=\\n\\nMainPID=${process.pid}\\nActiveState=active\\nUnitFileState=enabled\\n'\n`,
       { mode: 0o755 },
     );
-    const path = process.env.PATH;
-    process.env.PATH = `${bin}:${path}`;
-    try {
-      const facts = await gatherFacts(new LocalTransport(), { packages: [], files: [], directories: [], services: ['mosquitto', 'gone'], openFiles: ['mosquitto'] });
-      assert.deepEqual(facts.services, { mosquitto: { active: 'active', enabled: 'enabled' }, gone: { active: 'inactive', enabled: 'not-found' } });
-      const limits = readFileSync(`/proc/${process.pid}/limits`, 'utf8').match(/^Max open files\s+(\S+)\s+(\S+)/m)!;
-      assert.deepEqual(facts.openFiles, { mosquitto: { soft: Number(limits[1]), hard: Number(limits[2]) } }, 'the limit in force of the unit\'s MainPID');
-      assert.deepEqual(readFileSync(calls, 'utf8').trim().split('\n'), ['show -p ActiveState,UnitFileState,MainPID -- mosquitto gone mosquitto'], 'one systemctl for all units');
-    } finally {
-      process.env.PATH = path;
-    }
+    const facts = await gatherWithFirstOnPath(bin, { packages: [], files: [], directories: [], services: ['mosquitto', 'gone'], openFiles: ['mosquitto'] });
+    assert.deepEqual(facts.services, { mosquitto: { active: 'active', enabled: 'enabled' }, gone: { active: 'inactive', enabled: 'not-found' } });
+    const limits = readFileSync(`/proc/${process.pid}/limits`, 'utf8').match(/^Max open files\s+(\S+)\s+(\S+)/m)!;
+    assert.deepEqual(facts.openFiles, { mosquitto: { soft: Number(limits[1]), hard: Number(limits[2]) } }, 'the limit in force of the unit\'s MainPID');
+    assert.deepEqual(readFileSync(calls, 'utf8').trim().split('\n'), ['show -p ActiveState,UnitFileState,MainPID -- mosquitto gone mosquitto'], 'one systemctl for all units');
   });
 
   it('reads kernel settings from /proc/sys, and hashes a file sent whole from its bytes', async () => {
@@ -197,22 +191,16 @@ describe('fact probe', () => {
       ].join('\n'),
       { mode: 0o755 },
     );
-    const path = process.env.PATH;
-    process.env.PATH = `${bin}:${path}`;
-    try {
-      const facts = await gatherFacts(new LocalTransport(), { packages: [], files: [], directories: [], services: [] });
-      assert.deepEqual(facts.firewalld, {
-        running: true,
-        runtimePorts: [],
-        permanentPorts: ['8883/tcp'],
-        runtimeRichRules: 'rule family="ipv4" source address="10.0.0.0/8" port port="1883" protocol="tcp" accept\n',
-        permanentRichRules: '',
-        runtimeServices: ['ssh', 'dhcpv6-client'],
-        permanentServices: ['ssh', 'dhcpv6-client'],
-      });
-      assert.equal(existsSync(called), false, 'firewall-cmd (Python) was not started');
-    } finally {
-      process.env.PATH = path;
-    }
+    const facts = await gatherWithFirstOnPath(bin, { packages: [], files: [], directories: [], services: [] });
+    assert.deepEqual(facts.firewalld, {
+      running: true,
+      runtimePorts: [],
+      permanentPorts: ['8883/tcp'],
+      runtimeRichRules: 'rule family="ipv4" source address="10.0.0.0/8" port port="1883" protocol="tcp" accept\n',
+      permanentRichRules: '',
+      runtimeServices: ['ssh', 'dhcpv6-client'],
+      permanentServices: ['ssh', 'dhcpv6-client'],
+    });
+    assert.equal(existsSync(called), false, 'firewall-cmd (Python) was not started');
   });
 });
