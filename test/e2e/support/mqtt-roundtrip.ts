@@ -27,7 +27,6 @@ export async function roundTrip(url: string, credentials: Credentials, timeoutMs
   }
 }
 
-/** The CONNACK refusal code for these credentials, or "accepted" when the broker lets them in. */
 /**
  * What a new client gets, bounded: 'accepted', 'refused N' (the CONNACK's code), 'error: …', 'closed'
  * (a socket closed without an error, as docker-proxy does when the host rejects it: mqtt.js's
