@@ -91,15 +91,24 @@ export function heldOutput(): {
       settleWaiters();
     },
     firstLine,
-    until: (marker) =>
-      wait(() => {
+    until: (marker) => {
+      // Each chunk is searched once (plus a marker's length of overlap): a probe sending a 2 MB
+      // password file arrives in ~70 chunks, and rescanning all of it for each would be quadratic.
+      let outSeen = 0;
+      let errSeen = 0;
+      return wait(() => {
         const from = out.indexOf('\n');
-        const at = from < 0 ? -1 : out.indexOf(`\n${marker} `, from);
+        const at = from < 0 ? -1 : out.indexOf(`\n${marker} `, Math.max(from, outSeen - marker.length - 2));
         const lineEnd = at < 0 ? -1 : out.indexOf('\n', at + 1);
-        const errAt = err.indexOf(`\n${marker}\n`);
-        if (lineEnd < 0 || errAt < 0) return undefined;
+        const errAt = err.indexOf(`\n${marker}\n`, Math.max(0, errSeen - marker.length - 2));
+        if (lineEnd < 0 || errAt < 0) {
+          if (at < 0) outSeen = out.length;
+          if (errAt < 0) errSeen = err.length;
+          return undefined;
+        }
         return { text: out.slice(from + 1, Math.max(from + 1, at)), status: out.slice(at + marker.length + 2, lineEnd), stderr: err.slice(0, errAt) };
-      }),
+      });
+    },
   };
 }
 
