@@ -13,7 +13,7 @@ import { SshTransport } from '../src/transport/ssh.ts';
 import { readMarks } from '../src/timings.ts';
 import { run, timed } from './lib/process.mts';
 import { median, round2 } from './lib/results.mts';
-import { INSTALL, ROOT, SETTINGS } from './lib/tools.mts';
+import { INSTALL, oursArgs, oursInventory, ROOT, type Ctx } from './lib/tools.mts';
 
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '9' }, json: { type: 'string' } }, strict: true });
 const runs = Number(values.runs);
@@ -39,9 +39,9 @@ async function main(): Promise<void> {
   try {
     const passwordFile = path.join(dir, 'admin-password');
     await writeFile(passwordFile, 'bench-Admin-password-1\n', { mode: 0o600 });
-    const inventory = path.join(dir, 'inventory.json');
-    await writeFile(inventory, JSON.stringify({ hosts: [{ address: host!.address, sshPort: host!.sshPort, identity: key, user: 'deploy' }] }));
-    const args = ['--inventory', inventory, '--settings', SETTINGS, '--admin-user', 'admin', '--admin-password-file', passwordFile, '--no-verify', '--known-hosts', path.join(dir, 'known_hosts')];
+    // The bench's own command line (bench/lib/tools.mts), so the two measure the same no-op.
+    const ctx: Ctx = { dir, key, passwordFile, rendered: path.join(dir, 'rendered') };
+    const [, ...args] = oursArgs(ctx, await oursInventory(ctx, [host!], 'floor'), 1);
     const cold = await run(process.execPath, [INSTALL, ...args], { cwd: ROOT });
     if (cold.exitCode !== 0) throw new Error(`the cold converge failed:\n${cold.stderr}`);
 
